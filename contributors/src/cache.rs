@@ -1,0 +1,282 @@
+//! The in-memory cache: a bounded LRU map, and a way to let many requests
+//! share one upstream fetch.
+//!
+//! Why cache at all: without a token GitHub allows 60 API requests an hour
+//! per IP address, and a workshop room shares one IP. Every page view that
+//! is answered from memory is one request GitHub never sees.
+//!
+//! Why bounded: the keys come from visitors. An unbounded map would let
+//! anyone grow the process's memory by asking for many distinct
+//! repositories, so the cache holds at most `max_entries` entries and
+//! `max_bytes` bytes, and evicts the least recently used entry first.
+//!
+//! Why coalesce: when a popular repository's entry is missing, a burst of
+//! visitors would each start the same upstream request. [`Coalescer`] lets
+//! the first one fetch while the others wait for its answer.
+
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::hash::Hash;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use tokio::sync::watch;
+
+/// A least-recently-used map bounded by entry count and by bytes.
+pub struct LruCache<K, V> {
+    inner: Mutex<Inner<K, V>>,
+    max_entries: usize,
+    max_bytes: usize,
+}
+
+struct Inner<K, V> {
+    entries: HashMap<K, Entry<V>>,
+    /// Use order: the smallest tick is the least recently used key.
+    by_use: BTreeMap<u64, K>,
+    next_tick: u64,
+    bytes: usize,
+}
+
+struct Entry<V> {
+    value: V,
+    stored_at: Instant,
+    bytes: usize,
+    tick: u64,
+}
+
+impl<K: Clone + Eq + Hash, V: Clone> LruCache<K, V> {
+    pub fn new(max_entries: usize, max_bytes: usize) -> Self {
+        LruCache {
+            inner: Mutex::new(Inner {
+                entries: HashMap::new(),
+                by_use: BTreeMap::new(),
+                next_tick: 0,
+                bytes: 0,
+            }),
+            max_entries: max_entries.max(1),
+            max_bytes,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner<K, V>> {
+        // A panic while holding the lock cannot leave the map half-updated
+        // in a way that matters here, so a poisoned lock is used as is.
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The value and when it was stored, marking it as recently used.
+    /// Freshness is the caller's call: a stale value can still be useful.
+    pub fn get(&self, key: &K) -> Option<(V, Instant)> {
+        let mut inner = self.lock();
+        let tick = inner.next_tick;
+        let entry = inner.entries.get_mut(key)?;
+        let old_tick = std::mem::replace(&mut entry.tick, tick);
+        let found = (entry.value.clone(), entry.stored_at);
+        inner.by_use.remove(&old_tick);
+        inner.by_use.insert(tick, key.clone());
+        inner.next_tick += 1;
+        Some(found)
+    }
+
+    /// Stores a value that weighs `bytes`, then evicts least recently used
+    /// entries until both bounds hold. A value larger than the whole byte
+    /// budget is not stored.
+    pub fn insert(&self, key: K, value: V, bytes: usize) {
+        if bytes > self.max_bytes {
+            return;
+        }
+        let mut inner = self.lock();
+        inner.remove(&key);
+        let tick = inner.next_tick;
+        inner.next_tick += 1;
+        inner.by_use.insert(tick, key.clone());
+        inner.bytes += bytes;
+        inner.entries.insert(
+            key,
+            Entry {
+                value,
+                stored_at: Instant::now(),
+                bytes,
+                tick,
+            },
+        );
+        while inner.entries.len() > self.max_entries || inner.bytes > self.max_bytes {
+            let Some((_, oldest)) = inner.by_use.pop_first() else {
+                break;
+            };
+            inner.remove(&oldest);
+        }
+    }
+
+    /// Number of entries and bytes held, for `/status` and tests.
+    pub fn usage(&self) -> (usize, usize) {
+        let inner = self.lock();
+        (inner.entries.len(), inner.bytes)
+    }
+}
+
+impl<K: Eq + Hash, V> Inner<K, V> {
+    fn remove(&mut self, key: &K) {
+        if let Some(old) = self.entries.remove(key) {
+            self.by_use.remove(&old.tick);
+            self.bytes -= old.bytes;
+        }
+    }
+}
+
+/// Runs at most one fetch per key at a time; concurrent callers for the
+/// same key wait for that fetch and all get a clone of its result.
+pub struct Coalescer<K, V> {
+    in_flight: Arc<Mutex<HashMap<K, watch::Receiver<Option<V>>>>>,
+}
+
+impl<K, V> Clone for Coalescer<K, V> {
+    fn clone(&self) -> Self {
+        Coalescer {
+            in_flight: self.in_flight.clone(),
+        }
+    }
+}
+
+impl<K, V> Default for Coalescer<K, V> {
+    fn default() -> Self {
+        Coalescer {
+            in_flight: Arc::new(Mutex::new(HashMap::new())),
+        }
+    }
+}
+
+impl<K, V> Coalescer<K, V>
+where
+    K: Clone + Eq + Hash + Send + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    /// Returns the result of `fetch()` for `key`, calling `fetch` only if no
+    /// fetch for `key` is already running.
+    ///
+    /// The fetch runs in a task of its own. hyper drops a request's future
+    /// when the visitor disconnects; if the fetch lived in that future, one
+    /// impatient visitor would cancel the answer everyone else waits for.
+    pub async fn run<F, Fut>(&self, key: K, fetch: F) -> V
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = V> + Send + 'static,
+    {
+        let mut answer = {
+            let mut in_flight = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+            match in_flight.get(&key) {
+                Some(waiting) => waiting.clone(),
+                None => {
+                    let (tx, rx) = watch::channel(None);
+                    in_flight.insert(key.clone(), rx.clone());
+                    let fetching = fetch();
+                    let in_flight = self.in_flight.clone();
+                    tokio::spawn(async move {
+                        let value = fetching.await;
+                        // Publish first, then forget the key: a caller that
+                        // arrives in between still finds the finished answer.
+                        tx.send_replace(Some(value));
+                        in_flight
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .remove(&key);
+                    });
+                    rx
+                }
+            }
+        };
+        // The sender is dropped only after it has published, so even when
+        // `wait_for` reports a closed channel the value is there to read.
+        let _ = answer.wait_for(Option::is_some).await;
+        let value = answer.borrow().clone();
+        value.expect("the fetch task publishes before it ends")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    #[test]
+    fn evicts_the_least_recently_used_entry() {
+        let cache = LruCache::new(2, 1000);
+        cache.insert("a", 1, 1);
+        cache.insert("b", 2, 1);
+        assert!(cache.get(&"a").is_some()); // "b" is now the oldest
+        cache.insert("c", 3, 1);
+        assert!(cache.get(&"b").is_none());
+        assert!(cache.get(&"a").is_some());
+        assert!(cache.get(&"c").is_some());
+        assert_eq!(cache.usage(), (2, 2));
+    }
+
+    #[test]
+    fn stays_within_the_byte_budget() {
+        let cache = LruCache::new(100, 10);
+        cache.insert(1, "x", 4);
+        cache.insert(2, "y", 4);
+        cache.insert(3, "z", 4);
+        assert_eq!(cache.usage(), (2, 8));
+        assert!(cache.get(&1).is_none());
+        cache.insert(4, "too big", 11);
+        assert!(cache.get(&4).is_none());
+        cache.insert(2, "y2", 1); // replacing frees the old weight
+        assert_eq!(cache.usage(), (2, 5));
+    }
+
+    #[test]
+    fn memory_stays_flat_under_many_distinct_keys() {
+        let cache = LruCache::new(50, 1 << 20);
+        for i in 0..10_000 {
+            cache.insert(i, vec![0u8; 100], 100);
+        }
+        assert_eq!(cache.usage(), (50, 5_000));
+    }
+
+    #[tokio::test]
+    async fn concurrent_callers_share_one_fetch() {
+        let coalescer: Coalescer<&str, usize> = Coalescer::default();
+        let calls = Arc::new(AtomicUsize::new(0));
+        let mut waiting = Vec::new();
+        for _ in 0..50 {
+            let coalescer = coalescer.clone();
+            let calls = calls.clone();
+            waiting.push(tokio::spawn(async move {
+                coalescer
+                    .run("repo", || async move {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        calls.fetch_add(1, Ordering::SeqCst) + 42
+                    })
+                    .await
+            }));
+        }
+        for w in waiting {
+            assert_eq!(w.await.unwrap(), 42);
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        // Once finished, the next call fetches again.
+        let again = coalescer.run("repo", || async { 7 }).await;
+        assert_eq!(again, 7);
+    }
+
+    #[tokio::test]
+    async fn a_cancelled_caller_does_not_cancel_the_fetch() {
+        let coalescer: Coalescer<u8, u8> = Coalescer::default();
+        let first = {
+            let c = coalescer.clone();
+            tokio::spawn(async move {
+                c.run(1, || async {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    9
+                })
+                .await
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        first.abort();
+        let second = coalescer.run(1, || async { 0 }).await;
+        assert_eq!(second, 9);
+    }
+}

@@ -1,0 +1,450 @@
+//! Configuration: every setting the server reads, where it comes from, and
+//! how it is checked.
+//!
+//! Each setting can be given as a command-line flag or as an environment
+//! variable (the flag wins). Environment variables are how containers are
+//! configured (`docker run -e PORT=9000`), flags are handier on a laptop.
+//!
+//! Everything is validated here, once, at start-up: a bad URL or a missing CA
+//! file stops the process with a clear message and a non-zero exit, instead
+//! of surfacing later as a confusing error on the first page view.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use http::Uri;
+
+/// All settings of a running server.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Where the server listens. The address defaults to 0.0.0.0 so that a
+    /// container's published port reaches it.
+    pub listen: SocketAddr,
+    /// GitHub's REST API, or a GitHub Enterprise Server's `/api/v3`.
+    pub api_url: BaseUrl,
+    /// Where avatars come from: `{avatar_url}/u/{id}?s=SIZE&v=4`.
+    pub avatar_url: BaseUrl,
+    /// Optional API token, sent as `Authorization: Bearer ...`.
+    pub token: Option<Token>,
+    /// A PEM file of extra roots, trusted in addition to the bundled ones.
+    pub extra_ca_file: Option<PathBuf>,
+    /// How long a contributor list is served without asking GitHub again.
+    pub cache_ttl: Duration,
+    /// How many contributor lists the cache holds at most.
+    pub cache_entries: usize,
+    /// How many bytes of contributor lists the cache holds at most.
+    pub cache_bytes: usize,
+    /// How many bytes of avatar images the cache holds at most.
+    pub avatar_cache_bytes: usize,
+    /// Time allowed to open a TCP connection upstream.
+    pub connect_timeout: Duration,
+    /// Time allowed for a whole upstream exchange, body included.
+    pub upstream_timeout: Duration,
+    /// Client connections served at once; more are turned away with a 503.
+    pub max_connections: usize,
+    /// Time allowed for in-flight requests to finish after SIGTERM.
+    pub shutdown_grace: Duration,
+}
+
+/// One setting: its flag, its environment variable, and its help text.
+pub struct Setting {
+    pub flag: &'static str,
+    pub env: &'static str,
+    pub default: &'static str,
+    pub help: &'static str,
+}
+
+/// Every setting, in the order `--help` and the README show them.
+pub const SETTINGS: &[Setting] = &[
+    Setting {
+        flag: "port",
+        env: "PORT",
+        default: "8080",
+        help: "TCP port to listen on",
+    },
+    Setting {
+        flag: "bind",
+        env: "CONTRIBUTORS_BIND",
+        default: "0.0.0.0",
+        help: "IP address to listen on",
+    },
+    Setting {
+        flag: "api-url",
+        env: "GITHUB_API_URL",
+        default: "https://api.github.com",
+        help: "GitHub REST API base URL (GitHub Enterprise: https://HOST/api/v3)",
+    },
+    Setting {
+        flag: "avatar-url",
+        env: "CONTRIBUTORS_AVATAR_URL",
+        default: "https://avatars.githubusercontent.com",
+        help: "avatar server base URL",
+    },
+    Setting {
+        flag: "token",
+        env: "GITHUB_TOKEN",
+        default: "",
+        help: "GitHub token (prefer the environment variable: flags show in `ps`)",
+    },
+    Setting {
+        flag: "extra-ca-file",
+        env: "CONTRIBUTORS_EXTRA_CA_FILE",
+        default: "",
+        help: "PEM file of extra CA roots to trust besides the bundled ones",
+    },
+    Setting {
+        flag: "cache-ttl",
+        env: "CONTRIBUTORS_CACHE_TTL",
+        default: "600",
+        help: "seconds a contributor list is served from the cache",
+    },
+    Setting {
+        flag: "cache-entries",
+        env: "CONTRIBUTORS_CACHE_ENTRIES",
+        default: "1000",
+        help: "contributor lists kept in the cache at most",
+    },
+    Setting {
+        flag: "cache-bytes",
+        env: "CONTRIBUTORS_CACHE_BYTES",
+        default: "16777216",
+        help: "bytes of contributor lists kept in the cache at most",
+    },
+    Setting {
+        flag: "avatar-cache-bytes",
+        env: "CONTRIBUTORS_AVATAR_CACHE_BYTES",
+        default: "33554432",
+        help: "bytes of avatar images kept in the cache at most",
+    },
+    Setting {
+        flag: "connect-timeout",
+        env: "CONTRIBUTORS_CONNECT_TIMEOUT",
+        default: "3",
+        help: "seconds allowed to connect to GitHub",
+    },
+    Setting {
+        flag: "upstream-timeout",
+        env: "CONTRIBUTORS_UPSTREAM_TIMEOUT",
+        default: "10",
+        help: "seconds allowed for a whole request to GitHub",
+    },
+    Setting {
+        flag: "max-connections",
+        env: "CONTRIBUTORS_MAX_CONNECTIONS",
+        default: "1024",
+        help: "client connections served at once",
+    },
+    Setting {
+        flag: "shutdown-grace",
+        env: "CONTRIBUTORS_SHUTDOWN_GRACE",
+        default: "5",
+        help: "seconds in-flight requests get to finish after SIGTERM",
+    },
+];
+
+/// A configuration mistake, reported once at start-up.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ConfigError {
+    /// A value that does not parse, with the setting it belongs to.
+    Invalid {
+        setting: String,
+        value: String,
+        reason: String,
+    },
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigError::Invalid {
+                setting,
+                value,
+                reason,
+            } => write!(f, "invalid {setting} {value:?}: {reason}"),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// Builds the configuration from flags (`--api-url X` → `"api-url"`) and
+    /// an environment lookup. Flags take precedence over the environment.
+    ///
+    /// The environment is passed in rather than read here so that tests can
+    /// build configurations without touching the process environment.
+    pub fn from_sources(
+        flags: &HashMap<String, String>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        // Look a setting up: the flag, else the variable, else the default.
+        // An empty variable counts as unset, as `docker run -e X=` intends.
+        let value = |flag: &str| -> (String, String) {
+            let setting = SETTINGS
+                .iter()
+                .find(|s| s.flag == flag)
+                .expect("every looked-up flag is listed in SETTINGS");
+            if let Some(v) = flags.get(flag) {
+                return (format!("--{flag}"), v.clone());
+            }
+            match env(setting.env) {
+                Some(v) if !v.is_empty() => (setting.env.to_string(), v),
+                _ => (setting.env.to_string(), setting.default.to_string()),
+            }
+        };
+
+        let port: u16 = parse(value("port"), "expected a port number 0-65535")?;
+        let bind: IpAddr = parse(value("bind"), "expected an IP address")?;
+        let (token_name, token) = value("token");
+        let token = if token.is_empty() {
+            None
+        } else {
+            Some(Token::new(token).map_err(|reason| ConfigError::Invalid {
+                setting: token_name,
+                value: "(hidden)".into(),
+                reason,
+            })?)
+        };
+        let (_, extra_ca) = value("extra-ca-file");
+
+        Ok(Config {
+            listen: SocketAddr::new(bind, port),
+            api_url: BaseUrl::parse_setting(value("api-url"))?,
+            avatar_url: BaseUrl::parse_setting(value("avatar-url"))?,
+            token,
+            extra_ca_file: (!extra_ca.is_empty()).then(|| PathBuf::from(extra_ca)),
+            cache_ttl: seconds(value("cache-ttl"), 0)?,
+            cache_entries: positive(value("cache-entries"))?,
+            cache_bytes: positive(value("cache-bytes"))?,
+            avatar_cache_bytes: positive(value("avatar-cache-bytes"))?,
+            connect_timeout: seconds(value("connect-timeout"), 1)?,
+            upstream_timeout: seconds(value("upstream-timeout"), 1)?,
+            max_connections: positive(value("max-connections"))?,
+            shutdown_grace: seconds(value("shutdown-grace"), 0)?,
+        })
+    }
+
+    /// Defaults only, listening on an ephemeral loopback port: a starting
+    /// point for tests and for the demo.
+    pub fn for_loopback() -> Config {
+        let mut config =
+            Config::from_sources(&HashMap::new(), |_| None).expect("the defaults are valid");
+        config.listen = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
+        config
+    }
+}
+
+fn parse<T: std::str::FromStr>(
+    (setting, value): (String, String),
+    reason: &str,
+) -> Result<T, ConfigError> {
+    value.trim().parse().map_err(|_| ConfigError::Invalid {
+        setting,
+        value,
+        reason: reason.into(),
+    })
+}
+
+fn positive((setting, value): (String, String)) -> Result<usize, ConfigError> {
+    match value.trim().parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(ConfigError::Invalid {
+            setting,
+            value,
+            reason: "expected a whole number above 0".into(),
+        }),
+    }
+}
+
+fn seconds((setting, value): (String, String), min: u64) -> Result<Duration, ConfigError> {
+    match value.trim().parse::<u64>() {
+        Ok(n) if n >= min && n <= 86_400 => Ok(Duration::from_secs(n)),
+        _ => Err(ConfigError::Invalid {
+            setting,
+            value,
+            reason: format!("expected whole seconds from {min} to 86400"),
+        }),
+    }
+}
+
+/// An `https://host[:port][/path]` base URL without a trailing slash.
+///
+/// Only HTTPS is accepted: the token travels in these requests, and the
+/// whole point of the bundled roots is to check who we are talking to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BaseUrl {
+    text: String,
+    host: String,
+}
+
+impl BaseUrl {
+    pub fn parse(text: &str) -> Result<BaseUrl, String> {
+        let uri: Uri = text
+            .parse()
+            .map_err(|_| "not a URL (expected https://host[/path])".to_string())?;
+        if uri.scheme_str() != Some("https") {
+            return Err("the URL must start with https://".into());
+        }
+        let Some(authority) = uri.authority() else {
+            return Err("the URL has no host".into());
+        };
+        if authority.as_str().contains('@') {
+            return Err("credentials in the URL are not supported".into());
+        }
+        if uri.query().is_some() {
+            return Err("the URL must not have a query (?...)".into());
+        }
+        let path = uri.path().trim_end_matches('/');
+        Ok(BaseUrl {
+            text: format!("https://{authority}{path}"),
+            host: authority.host().to_string(),
+        })
+    }
+
+    fn parse_setting((setting, value): (String, String)) -> Result<BaseUrl, ConfigError> {
+        BaseUrl::parse(&value).map_err(|reason| ConfigError::Invalid {
+            setting,
+            value,
+            reason,
+        })
+    }
+
+    /// The URL as text, without a trailing slash.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The host name (or IP address), for error messages.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// `{base}{path_and_query}`; `path_and_query` must start with `/` and be
+    /// built from validated parts only.
+    pub fn join(&self, path_and_query: &str) -> Uri {
+        let text = format!("{}{}", self.text, path_and_query);
+        text.parse()
+            .expect("a validated base plus a validated path is a valid URI")
+    }
+}
+
+impl fmt::Display for BaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// A GitHub token. It is kept out of `Debug` and `Display` output, so it
+/// cannot leak into a log line by accident.
+#[derive(Clone)]
+pub struct Token(String);
+
+impl Token {
+    pub fn new(token: String) -> Result<Token, String> {
+        let token = token.trim().to_string();
+        // It goes into an HTTP header: refuse anything a header can't carry.
+        if token.bytes().all(|b| b.is_ascii_graphic()) {
+            Ok(Token(token))
+        } else {
+            Err("a token holds printable ASCII characters only".into())
+        }
+    }
+
+    /// The secret itself, for the `Authorization` header and nothing else.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Token(redacted)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(flags: &[(&str, &str)], env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let flags = flags
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let env: HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_sources(&flags, |k| env.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults() {
+        let c = config(&[], &[]).unwrap();
+        assert_eq!(c.listen.to_string(), "0.0.0.0:8080");
+        assert_eq!(c.api_url.as_str(), "https://api.github.com");
+        assert_eq!(
+            c.avatar_url.as_str(),
+            "https://avatars.githubusercontent.com"
+        );
+        assert!(c.token.is_none());
+        assert_eq!(c.cache_ttl, Duration::from_secs(600));
+        assert!(c.upstream_timeout <= Duration::from_secs(10));
+    }
+
+    #[test]
+    fn flags_win_over_environment() {
+        let c = config(&[("port", "9000")], &[("PORT", "7000")]).unwrap();
+        assert_eq!(c.listen.port(), 9000);
+        let c = config(&[], &[("PORT", "7000")]).unwrap();
+        assert_eq!(c.listen.port(), 7000);
+        let c = config(&[], &[("PORT", "")]).unwrap();
+        assert_eq!(c.listen.port(), 8080);
+    }
+
+    #[test]
+    fn bad_values_name_the_setting() {
+        let e = config(&[], &[("PORT", "eighty")]).unwrap_err().to_string();
+        assert!(e.contains("PORT") && e.contains("eighty"), "{e}");
+        let e = config(&[], &[("GITHUB_API_URL", "http://api.github.com")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("GITHUB_API_URL") && e.contains("https://"),
+            "{e}"
+        );
+        let e = config(&[("api-url", "not a url")], &[])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("--api-url"), "{e}");
+        assert!(config(&[], &[("CONTRIBUTORS_CACHE_ENTRIES", "0")]).is_err());
+        assert!(config(&[], &[("CONTRIBUTORS_UPSTREAM_TIMEOUT", "0")]).is_err());
+    }
+
+    #[test]
+    fn base_urls_are_normalised() {
+        let u = BaseUrl::parse("https://ghe.example.com/api/v3/").unwrap();
+        assert_eq!(u.as_str(), "https://ghe.example.com/api/v3");
+        assert_eq!(u.host(), "ghe.example.com");
+        assert_eq!(
+            u.join("/repos/a/b").to_string(),
+            "https://ghe.example.com/api/v3/repos/a/b"
+        );
+        assert!(BaseUrl::parse("https://user:pw@example.com").is_err());
+        assert!(BaseUrl::parse("https://example.com/?x=1").is_err());
+        assert!(BaseUrl::parse("ftp://example.com").is_err());
+    }
+
+    #[test]
+    fn the_token_never_shows_in_debug_output() {
+        let c = config(&[], &[("GITHUB_TOKEN", "ghp_secret123")]).unwrap();
+        let debug = format!("{c:?}");
+        assert!(!debug.contains("ghp_secret123"), "{debug}");
+        assert_eq!(c.token.unwrap().expose(), "ghp_secret123");
+        let e = config(&[], &[("GITHUB_TOKEN", "bad token\n")]).unwrap_err();
+        assert!(!e.to_string().contains("bad token"));
+    }
+}

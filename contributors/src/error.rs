@@ -1,0 +1,225 @@
+//! Everything that can go wrong when we ask GitHub for something, as one
+//! typed error.
+//!
+//! The Go original turned most failures into an empty page. Here each
+//! upstream outcome has its own variant, and each variant knows two things:
+//! the HTTP status our page answers with, and a sentence a person can act on.
+//! The mapping lives in one place so the whole table can be read at once.
+
+use std::fmt;
+
+use http::StatusCode;
+
+/// A failed upstream request, as the user will hear about it.
+///
+/// `Clone` because one upstream answer may be shared by many waiting
+/// requests (see the coalescing in `cache.rs`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UpstreamError {
+    /// 404: the owner or repository does not exist (or is private).
+    NotFound { what: String },
+    /// 403 with `x-ratelimit-remaining: 0`, or 429. `reset` is the Unix time
+    /// at which GitHub will answer again, when it said so.
+    RateLimited { reset: Option<u64> },
+    /// 403 "The history or contributor list is too large ...".
+    TooLarge { what: String },
+    /// Any other 4xx or 5xx answer.
+    Status { host: String, status: u16 },
+    /// The host name did not resolve.
+    Dns { host: String },
+    /// The TCP connection could not be made (refused, unreachable).
+    Connect { host: String, detail: String },
+    /// The TLS handshake failed, typically because the server's certificate
+    /// does not chain to a root we trust.
+    Tls { host: String, detail: String },
+    /// No complete answer within the configured time.
+    Timeout { host: String, seconds: u64 },
+    /// The connection broke while the answer was being read.
+    Broken { host: String, detail: String },
+    /// The answer was not what the GitHub API sends (not JSON, wrong shape,
+    /// or a redirect we won't follow).
+    Malformed { host: String, detail: String },
+    /// The answer was larger than we are willing to read.
+    TooBig { host: String, limit: usize },
+    /// An avatar answer that is not an image we pass on.
+    NotAnImage { content_type: String },
+}
+
+impl UpstreamError {
+    /// The status our own response carries.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            UpstreamError::NotFound { .. } => StatusCode::NOT_FOUND,
+            UpstreamError::RateLimited { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            UpstreamError::TooLarge { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            UpstreamError::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
+            _ => StatusCode::BAD_GATEWAY,
+        }
+    }
+
+    /// A short title for the error page.
+    pub fn title(&self) -> &'static str {
+        match self {
+            UpstreamError::NotFound { .. } => "Not found",
+            UpstreamError::RateLimited { .. } => "GitHub rate limit reached",
+            UpstreamError::TooLarge { .. } => "Too many contributors for GitHub to list",
+            UpstreamError::Timeout { .. } => "GitHub did not answer in time",
+            UpstreamError::Tls { .. } => "Untrusted certificate",
+            _ => "GitHub could not be reached",
+        }
+    }
+
+    /// What the user can do about it, when there is something.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            UpstreamError::RateLimited { .. } => Some(
+                "Without a token GitHub allows 60 requests an hour per IP address. \
+                 Set GITHUB_TOKEN to raise the limit to 5,000.",
+            ),
+            UpstreamError::Tls { .. } => Some(
+                "If you use GitHub Enterprise Server with a private CA, \
+                 point CONTRIBUTORS_EXTRA_CA_FILE at its PEM certificate.",
+            ),
+            UpstreamError::Dns { .. } | UpstreamError::Connect { .. } => {
+                Some("Check the container's network and GITHUB_API_URL.")
+            }
+            _ => None,
+        }
+    }
+
+    /// True when GitHub itself is unwell or unreachable, as opposed to
+    /// having answered "no". Used to decide whether stale data may stand in.
+    pub fn is_outage(&self) -> bool {
+        !matches!(
+            self,
+            UpstreamError::NotFound { .. } | UpstreamError::NotAnImage { .. }
+        )
+    }
+}
+
+impl fmt::Display for UpstreamError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            UpstreamError::NotFound { what } => write!(f, "{what} not found"),
+            UpstreamError::RateLimited { reset: Some(reset) } => write!(
+                f,
+                "GitHub's API rate limit is exhausted; it resets at {} UTC",
+                clock_time(*reset)
+            ),
+            UpstreamError::RateLimited { reset: None } => {
+                write!(f, "GitHub's API rate limit is exhausted; try again later")
+            }
+            UpstreamError::TooLarge { what } => write!(
+                f,
+                "the history or contributor list of {what} is too large for GitHub to list"
+            ),
+            UpstreamError::Status { host, status } => {
+                write!(f, "{host} answered with HTTP status {status}")
+            }
+            UpstreamError::Dns { host } => write!(f, "could not resolve the host name {host}"),
+            UpstreamError::Connect { host, detail } => {
+                write!(f, "could not connect to {host}: {detail}")
+            }
+            UpstreamError::Tls { host, detail } => write!(
+                f,
+                "the TLS certificate of {host} is not trusted by the bundled roots: {detail}"
+            ),
+            UpstreamError::Timeout { host, seconds } => {
+                write!(f, "{host} did not answer within {seconds} s")
+            }
+            UpstreamError::Broken { host, detail } => {
+                write!(f, "the connection to {host} broke mid-answer: {detail}")
+            }
+            UpstreamError::Malformed { host, detail } => {
+                write!(f, "{host} sent an answer we could not read: {detail}")
+            }
+            UpstreamError::TooBig { host, limit } => write!(
+                f,
+                "{host} sent more than {} KiB, the most we read",
+                limit / 1024
+            ),
+            UpstreamError::NotAnImage { content_type } => {
+                write!(f, "the avatar server sent {content_type:?}, not an image")
+            }
+        }
+    }
+}
+
+impl std::error::Error for UpstreamError {}
+
+/// `HH:MM` (UTC) of a Unix timestamp; enough for "resets at ..." and
+/// "data from ..." notes without a date-time dependency.
+pub fn clock_time(unix: u64) -> String {
+    let minutes_of_day = (unix % 86_400) / 60;
+    format!("{:02}:{:02}", minutes_of_day / 60, minutes_of_day % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_outcome_has_its_status() {
+        let host = || "api.github.com".to_string();
+        let cases = [
+            (
+                UpstreamError::NotFound { what: "a/b".into() },
+                404,
+                "a/b not found",
+            ),
+            (
+                UpstreamError::RateLimited { reset: Some(3_660) },
+                503,
+                "resets at 01:01 UTC",
+            ),
+            (
+                UpstreamError::TooLarge { what: "a/b".into() },
+                503,
+                "too large",
+            ),
+            (
+                UpstreamError::Status {
+                    host: host(),
+                    status: 500,
+                },
+                502,
+                "HTTP status 500",
+            ),
+            (UpstreamError::Dns { host: host() }, 502, "resolve"),
+            (
+                UpstreamError::Tls {
+                    host: host(),
+                    detail: "unknown issuer".into(),
+                },
+                502,
+                "not trusted by the bundled roots",
+            ),
+            (
+                UpstreamError::Timeout {
+                    host: host(),
+                    seconds: 10,
+                },
+                504,
+                "within 10 s",
+            ),
+            (
+                UpstreamError::TooBig {
+                    host: host(),
+                    limit: 4 << 20,
+                },
+                502,
+                "4096 KiB",
+            ),
+        ];
+        for (error, status, words) in cases {
+            assert_eq!(error.status().as_u16(), status, "{error:?}");
+            assert!(error.to_string().contains(words), "{error}");
+        }
+    }
+
+    #[test]
+    fn clock_time_is_utc_hours_and_minutes() {
+        assert_eq!(clock_time(0), "00:00");
+        assert_eq!(clock_time(1_700_000_000), "22:13");
+    }
+}

@@ -1,0 +1,333 @@
+//! The GitHub API client: one endpoint, `GET /repos/{owner}/{repo}/contributors`.
+//!
+//! This module knows GitHub's side of the conversation: which headers to
+//! send, how pagination is announced (the `Link` header), what each status
+//! means (a 204 for an empty repository, a 403 that is a rate limit and a 403
+//! that is not), and what the JSON looks like. The transport (TLS, timeouts,
+//! size caps, redirects) is `upstream.rs`; caching is `contributor_lists.rs`.
+
+use std::sync::Arc;
+
+use http::header::{self, HeaderName, HeaderValue};
+use http::{StatusCode, Uri};
+use serde::Deserialize;
+
+use crate::config::{BaseUrl, Token};
+use crate::error::UpstreamError;
+use crate::names::RepoName;
+use crate::rate_limit::RateLimit;
+use crate::upstream::{Answer, Upstream, same_host_url};
+
+/// The most we read of one page. A real page of 100 contributors is about
+/// 120 KiB; anything far beyond that is not a contributors page.
+pub const MAX_PAGE_BYTES: usize = 2 << 20;
+
+/// GitHub's API version we speak (sent as `X-GitHub-Api-Version`).
+const API_VERSION: &str = "2022-11-28";
+
+/// One entry of the list. GitHub lists anonymous contributors (commits by
+/// an e-mail address with no account) without `login`, `id` or URLs, and a
+/// deleted account can lack them too, so all of those are optional.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+pub struct Contributor {
+    pub login: Option<String>,
+    pub id: Option<u64>,
+    pub html_url: Option<String>,
+    pub contributions: u64,
+    /// Anonymous entries carry a name instead of a login.
+    pub name: Option<String>,
+}
+
+impl Contributor {
+    /// A profile link we are willing to put in an `href`: http(s) only, so a
+    /// `javascript:` URL from a hostile upstream can never become a link.
+    pub fn profile_url(&self) -> Option<&str> {
+        self.html_url
+            .as_deref()
+            .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
+    }
+
+    /// Rough memory weight, for the cache's byte budget.
+    pub fn weight(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + [&self.login, &self.html_url, &self.name]
+                .iter()
+                .map(|s| s.as_ref().map_or(0, String::len))
+                .sum::<usize>()
+    }
+}
+
+/// Validators GitHub gave us for a page, to ask "has it changed?" later.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+/// One page of the list as GitHub sent it.
+#[derive(Clone, Debug)]
+pub struct Page {
+    pub contributors: Vec<Contributor>,
+    /// The `rel="next"` link, already checked to point at the API host.
+    pub next: Option<Uri>,
+    pub validators: Validators,
+}
+
+/// What asking for one page can bring back.
+#[derive(Debug)]
+pub enum PageAnswer {
+    Page(Page),
+    /// 304: the page we have is still current.
+    NotModified,
+}
+
+/// The client: cheap to clone, all clones share one connection pool and one
+/// view of the rate limit.
+#[derive(Clone)]
+pub struct GitHub {
+    upstream: Upstream,
+    api: BaseUrl,
+    token: Option<Token>,
+    rate_limit: Arc<RateLimit>,
+}
+
+impl GitHub {
+    pub fn new(upstream: Upstream, api: BaseUrl, token: Option<Token>) -> GitHub {
+        GitHub {
+            upstream,
+            api,
+            token,
+            rate_limit: Arc::new(RateLimit::default()),
+        }
+    }
+
+    pub fn rate_limit(&self) -> &RateLimit {
+        &self.rate_limit
+    }
+
+    pub fn api(&self) -> &BaseUrl {
+        &self.api
+    }
+
+    /// The first page's URL. Only validated names go into it.
+    pub fn first_page_url(&self, repo: &RepoName, per_page: usize) -> Uri {
+        self.api.join(&format!(
+            "/repos/{}/{}/contributors?per_page={per_page}",
+            repo.owner(),
+            repo.repo()
+        ))
+    }
+
+    /// Fetches one page. `known` are the validators of the copy we hold, if
+    /// any: GitHub then answers 304 when nothing changed, which costs no
+    /// rate-limit quota.
+    pub async fn contributors_page(
+        &self,
+        repo: &RepoName,
+        url: Uri,
+        known: Option<&Validators>,
+    ) -> Result<PageAnswer, UpstreamError> {
+        if let Some(reset) = self.rate_limit.exhausted_until() {
+            return Err(UpstreamError::RateLimited { reset: Some(reset) });
+        }
+
+        let mut headers = vec![
+            (
+                header::USER_AGENT,
+                HeaderValue::from_static(concat!("contributors/", env!("CARGO_PKG_VERSION"))),
+            ),
+            (
+                header::ACCEPT,
+                HeaderValue::from_static("application/vnd.github+json"),
+            ),
+            (
+                HeaderName::from_static("x-github-api-version"),
+                HeaderValue::from_static(API_VERSION),
+            ),
+        ];
+        if let Some(token) = &self.token {
+            let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
+                .expect("tokens are checked to be printable ASCII");
+            // Marked sensitive so that hyper's HTTP/2 encoder never indexes it.
+            value.set_sensitive(true);
+            headers.push((header::AUTHORIZATION, value));
+        }
+        if let Some(known) = known {
+            let validators = [
+                (header::IF_NONE_MATCH, &known.etag),
+                (header::IF_MODIFIED_SINCE, &known.last_modified),
+            ];
+            for (name, value) in validators {
+                if let Some(value) = value.as_deref().and_then(|v| HeaderValue::from_str(v).ok()) {
+                    headers.push((name, value));
+                }
+            }
+        }
+
+        let answer = self.upstream.get(url, &headers, MAX_PAGE_BYTES).await?;
+        self.rate_limit.observe(&answer.headers);
+        interpret(repo, answer)
+    }
+}
+
+/// What a status (and for a 403, its headers and message) means.
+fn interpret(repo: &RepoName, answer: Answer) -> Result<PageAnswer, UpstreamError> {
+    let host = answer.url.host().unwrap_or_default().to_string();
+    match answer.status {
+        StatusCode::OK => {
+            let contributors =
+                decode_page(&answer.body).map_err(|detail| UpstreamError::Malformed {
+                    host: host.clone(),
+                    detail,
+                })?;
+            let next = match answer.header("link").and_then(next_link) {
+                Some(link) => Some(same_host_url(&answer.url, Some(link))?),
+                None => None,
+            };
+            let validators = Validators {
+                etag: answer.header("etag").map(str::to_string),
+                last_modified: answer.header("last-modified").map(str::to_string),
+            };
+            Ok(PageAnswer::Page(Page {
+                contributors,
+                next,
+                validators,
+            }))
+        }
+        // GitHub answers 204 for a repository without commits.
+        StatusCode::NO_CONTENT => Ok(PageAnswer::Page(Page {
+            contributors: Vec::new(),
+            next: None,
+            validators: Validators::default(),
+        })),
+        StatusCode::NOT_MODIFIED => Ok(PageAnswer::NotModified),
+        StatusCode::NOT_FOUND => Err(UpstreamError::NotFound {
+            what: repo.to_string(),
+        }),
+        StatusCode::TOO_MANY_REQUESTS => Err(UpstreamError::RateLimited {
+            reset: reset_time(&answer),
+        }),
+        StatusCode::FORBIDDEN if answer.header("x-ratelimit-remaining") == Some("0") => {
+            Err(UpstreamError::RateLimited {
+                reset: reset_time(&answer),
+            })
+        }
+        StatusCode::FORBIDDEN if message(&answer.body).contains("too large") => {
+            Err(UpstreamError::TooLarge {
+                what: repo.to_string(),
+            })
+        }
+        status => Err(UpstreamError::Status {
+            host,
+            status: status.as_u16(),
+        }),
+    }
+}
+
+fn reset_time(answer: &Answer) -> Option<u64> {
+    let number = |name| {
+        answer
+            .header(name)
+            .and_then(|v| v.trim().parse::<u64>().ok())
+    };
+    number("x-ratelimit-reset")
+        .or_else(|| number("retry-after").map(|s| crate::rate_limit::now_unix() + s))
+}
+
+/// The `message` of a GitHub error body, or "" if there is none.
+fn message(body: &[u8]) -> String {
+    #[derive(Deserialize)]
+    struct ErrorBody {
+        message: String,
+    }
+    serde_json::from_slice::<ErrorBody>(body)
+        .map(|e| e.message)
+        .unwrap_or_default()
+}
+
+/// Decodes one page: a JSON array of contributor objects.
+pub fn decode_page(body: &[u8]) -> Result<Vec<Contributor>, String> {
+    serde_json::from_slice(body).map_err(|e| {
+        if e.is_syntax() || e.is_eof() {
+            format!("not JSON ({e})")
+        } else {
+            format!("not a list of contributors ({e})")
+        }
+    })
+}
+
+/// The URL of the `rel="next"` entry of a `Link` header, if any.
+///
+/// GitHub sends `<https://...&page=2>; rel="next", <https://...&page=9>; rel="last"`.
+pub fn next_link(header: &str) -> Option<&str> {
+    header.split(',').find_map(|entry| {
+        let (target, params) = entry.split_once(';')?;
+        let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
+        params
+            .split(';')
+            .filter_map(|p| p.trim().strip_prefix("rel="))
+            .any(|rel| rel.trim_matches('"').split(' ').any(|r| r == "next"))
+            .then_some(target)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_next_link() {
+        let h = r#"<https://api.github.com/repositories/1/contributors?per_page=100&page=2>; rel="next", <https://api.github.com/repositories/1/contributors?per_page=100&page=5>; rel="last""#;
+        assert_eq!(
+            next_link(h),
+            Some("https://api.github.com/repositories/1/contributors?per_page=100&page=2")
+        );
+        let last_page = r#"<https://x/?page=1>; rel="first", <https://x/?page=4>; rel="prev""#;
+        assert_eq!(next_link(last_page), None);
+        assert_eq!(
+            next_link("<https://x/?page=2>; rel=next"),
+            Some("https://x/?page=2")
+        );
+        for junk in ["", ",,,", "<>", "https://x; rel=next", "<https://x>", ";;"] {
+            assert_eq!(next_link(junk), None, "{junk}");
+        }
+    }
+
+    #[test]
+    fn decodes_users_and_anonymous_entries() {
+        let body = br#"[
+            {"login":"octocat","id":1,"html_url":"https://github.com/octocat","type":"User","contributions":32},
+            {"email":"a@example.com","name":"Anon","type":"Anonymous","contributions":3}
+        ]"#;
+        let list = decode_page(body).unwrap();
+        assert_eq!(list.len(), 2);
+        assert_eq!(list[0].login.as_deref(), Some("octocat"));
+        assert_eq!(list[1].login, None);
+        assert_eq!(list[1].name.as_deref(), Some("Anon"));
+    }
+
+    #[test]
+    fn refuses_what_is_not_a_list() {
+        assert!(decode_page(b"<html>").unwrap_err().starts_with("not JSON"));
+        assert!(
+            decode_page(br#"{"message":"hi"}"#)
+                .unwrap_err()
+                .starts_with("not a list")
+        );
+        assert!(
+            decode_page(br#"[{"login":"x"}]"#).is_err(),
+            "no contributions"
+        );
+    }
+
+    #[test]
+    fn only_web_links_become_profile_links() {
+        let mut c =
+            decode_page(br#"[{"login":"x","html_url":"javascript:alert(1)","contributions":1}]"#)
+                .unwrap()
+                .remove(0);
+        assert_eq!(c.profile_url(), None);
+        c.html_url = Some("https://github.com/x".into());
+        assert_eq!(c.profile_url(), Some("https://github.com/x"));
+    }
+}

@@ -1,0 +1,218 @@
+//! Owner and repository names, checked against GitHub's own rules before
+//! anything is sent upstream.
+//!
+//! The path `/{owner}/{repo}` is user input that ends up inside a URL we
+//! request from GitHub with our token. Checking it here, against the narrow
+//! set of names GitHub itself allows, means that nothing a visitor types can
+//! change which URL we fetch: no `..`, no `?`, no `%2F`, no other host.
+//! Anything else gets a 400 page and no upstream request at all.
+
+use std::fmt;
+
+/// A repository named by a valid owner and a valid repository name.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct RepoName {
+    owner: String,
+    repo: String,
+}
+
+/// Why a name was refused, in words for the 400 page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NameError {
+    Owner(String),
+    Repo(String),
+}
+
+impl fmt::Display for NameError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NameError::Owner(why) => write!(f, "invalid owner name: {why}"),
+            NameError::Repo(why) => write!(f, "invalid repository name: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for NameError {}
+
+impl RepoName {
+    /// Checks both names. GitHub treats names case-insensitively; we keep
+    /// the spelling the visitor used for display, and the cache folds case.
+    pub fn new(owner: &str, repo: &str) -> Result<RepoName, NameError> {
+        check_owner(owner).map_err(NameError::Owner)?;
+        check_repo(repo).map_err(NameError::Repo)?;
+        Ok(RepoName {
+            owner: owner.to_string(),
+            repo: repo.to_string(),
+        })
+    }
+
+    pub fn owner(&self) -> &str {
+        &self.owner
+    }
+
+    pub fn repo(&self) -> &str {
+        &self.repo
+    }
+
+    /// The same repository however it was capitalised, for cache keys.
+    pub fn folded(&self) -> String {
+        format!(
+            "{}/{}",
+            self.owner.to_ascii_lowercase(),
+            self.repo.to_ascii_lowercase()
+        )
+    }
+}
+
+impl fmt::Display for RepoName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.owner, self.repo)
+    }
+}
+
+/// User and organisation names: 1 to 39 ASCII letters, digits and single
+/// hyphens, not starting or ending with a hyphen.
+fn check_owner(owner: &str) -> Result<(), String> {
+    if owner.is_empty() {
+        return Err("it is empty".into());
+    }
+    if owner.len() > 39 {
+        return Err("it is longer than 39 characters".into());
+    }
+    if !owner
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    {
+        return Err("only letters, digits and hyphens are allowed".into());
+    }
+    if owner.starts_with('-') || owner.ends_with('-') || owner.contains("--") {
+        return Err("hyphens must stand between letters or digits, one at a time".into());
+    }
+    Ok(())
+}
+
+/// Repository names: 1 to 100 ASCII letters, digits, `-`, `_` and `.`,
+/// and not `.` or `..`, which would walk up the URL path.
+fn check_repo(repo: &str) -> Result<(), String> {
+    if repo.is_empty() {
+        return Err("it is empty".into());
+    }
+    if repo.len() > 100 {
+        return Err("it is longer than 100 characters".into());
+    }
+    if !repo
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    {
+        return Err("only letters, digits, '-', '_' and '.' are allowed".into());
+    }
+    if repo == "." || repo == ".." {
+        return Err("'.' and '..' are not repository names".into());
+    }
+    Ok(())
+}
+
+/// Splits a request path into its segments if it has exactly two, as in
+/// `/{owner}/{repo}` (a trailing slash is allowed). The segments are not
+/// yet validated: pass them to [`RepoName::new`].
+pub fn split_repo_path(path: &str) -> Option<(&str, &str)> {
+    let rest = path.strip_prefix('/')?;
+    let rest = rest.strip_suffix('/').unwrap_or(rest);
+    let (owner, repo) = rest.split_once('/')?;
+    if repo.contains('/') {
+        return None;
+    }
+    Some((owner, repo))
+}
+
+/// The value of `key` in a URL query string, percent-decoded, with `+` as
+/// a space (the way HTML forms encode). `None` if absent or not UTF-8.
+pub fn query_value(query: Option<&str>, key: &str) -> Option<String> {
+    query?.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        (percent_decode(k)? == key).then(|| percent_decode(v))?
+    })
+}
+
+fn percent_decode(text: &str) -> Option<String> {
+    let mut out = Vec::with_capacity(text.len());
+    let mut bytes = text.bytes();
+    while let Some(b) = bytes.next() {
+        match b {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hi = (bytes.next()? as char).to_digit(16)?;
+                let lo = (bytes.next()? as char).to_digit(16)?;
+                out.push((hi * 16 + lo) as u8);
+            }
+            _ => out.push(b),
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn valid_names() {
+        for (owner, repo) in [
+            ("rust-lang", "rust"),
+            ("a", "b"),
+            ("kelseyhightower", "contributors"),
+            ("A-1", "x.y_z-1"),
+            ("tokio-rs", ".github"),
+            (&"o".repeat(39), &"r".repeat(100)),
+        ] {
+            assert!(RepoName::new(owner, repo).is_ok(), "{owner}/{repo}");
+        }
+    }
+
+    #[test]
+    fn invalid_names() {
+        for (owner, repo) in [
+            ("", "r"),
+            ("o", ""),
+            ("-o", "r"),
+            ("o-", "r"),
+            ("o--o", "r"),
+            ("o_o", "r"),
+            ("o.o", "r"),
+            ("o", "."),
+            ("o", ".."),
+            ("o", "r?x=1"),
+            ("o", "r%2Fx"),
+            ("o", "r/x"),
+            ("o", "<script>"),
+            ("o", "ü"),
+            (&"o".repeat(40), "r"),
+            ("o", &"r".repeat(101)),
+        ] {
+            assert!(RepoName::new(owner, repo).is_err(), "{owner}/{repo}");
+        }
+    }
+
+    #[test]
+    fn paths_with_two_segments() {
+        assert_eq!(split_repo_path("/a/b"), Some(("a", "b")));
+        assert_eq!(split_repo_path("/a/b/"), Some(("a", "b")));
+        assert_eq!(split_repo_path("/a"), None);
+        assert_eq!(split_repo_path("/a/b/c"), None);
+        assert_eq!(split_repo_path("a/b"), None);
+        assert_eq!(split_repo_path("//b"), Some(("", "b")));
+    }
+
+    #[test]
+    fn query_values_are_decoded() {
+        let q = Some("owner=rust-lang&repo=rust%2Dx&empty=&plus=a+b&bad=%zz");
+        assert_eq!(query_value(q, "owner").as_deref(), Some("rust-lang"));
+        assert_eq!(query_value(q, "repo").as_deref(), Some("rust-x"));
+        assert_eq!(query_value(q, "empty").as_deref(), Some(""));
+        assert_eq!(query_value(q, "plus").as_deref(), Some("a b"));
+        assert_eq!(query_value(q, "bad"), None);
+        assert_eq!(query_value(q, "missing"), None);
+        assert_eq!(query_value(None, "owner"), None);
+        assert_eq!(query_value(Some("%ff=1"), "x"), None);
+    }
+}

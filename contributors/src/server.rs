@@ -1,0 +1,128 @@
+//! The HTTP server: accept connections, serve them, stop cleanly.
+//!
+//! This is the plumbing around `routes::handle`, kept small and explicit:
+//!
+//! - **HTTP/1.1 and HTTP/2** on one port (hyper-util's `auto` builder).
+//! - **A header-read timeout**, so a client that opens a connection and
+//!   never finishes its request headers (slowloris) is dropped instead of
+//!   holding a slot forever.
+//! - **A connection cap.** Past `max_connections`, new connections get an
+//!   immediate `503` and are closed, instead of piling up until memory or
+//!   file descriptors run out.
+//! - **Graceful shutdown.** When the shutdown future resolves, the listener
+//!   closes, idle keep-alive connections are closed, and requests in flight
+//!   get `shutdown_grace` to finish.
+//! - **One log line per request**: method, path, status, duration.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
+
+use crate::App;
+use crate::routes::{self, Body};
+
+/// Time a client gets to send its request headers.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Serves `listener` until `shutdown` resolves, then drains.
+pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Output = ()>) {
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .keep_alive(true);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(64)
+        .keep_alive_interval(Duration::from_secs(30));
+
+    let slots = Arc::new(Semaphore::new(app.config.max_connections));
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _peer)) => stream,
+                Err(e) => {
+                    // Usually EMFILE (out of file descriptors). Back off
+                    // briefly instead of spinning on the error.
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            tokio::spawn(turn_away(stream));
+            continue;
+        };
+        let app = app.clone();
+        let service = service_fn(move |request| {
+            let app = app.clone();
+            async move { Ok::<_, Infallible>(logged(&app, request).await) }
+        });
+        let connection = builder
+            .serve_connection(TokioIo::new(stream), service)
+            .into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            // Errors here are client-side: resets, timeouts, bad requests.
+            let _ = connection.await;
+            drop(slot);
+        });
+    }
+
+    // Closing the listener first means new connections are refused at once
+    // while the ones we have are drained.
+    drop(listener);
+    let in_flight = graceful.count();
+    let grace = app.config.shutdown_grace;
+    tracing::info!("draining {in_flight} connection(s), up to {grace:?}");
+    if tokio::time::timeout(grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("some requests did not finish within {grace:?}");
+    }
+}
+
+/// Answers a connection we have no room for, without reading its request.
+async fn turn_away(mut stream: TcpStream) {
+    const FULL: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\n\
+        content-type: text/plain\r\ncontent-length: 22\r\nretry-after: 1\r\n\
+        connection: close\r\n\r\nserver busy, try again";
+    let _ = tokio::time::timeout(Duration::from_secs(1), stream.write_all(FULL)).await;
+}
+
+/// Runs the router and logs the outcome.
+async fn logged(app: &App, request: Request<Incoming>) -> Response<Body> {
+    let started = Instant::now();
+    let (parts, _body) = request.into_parts();
+    let response = routes::handle(app, &parts.method, &parts.uri, &parts.headers).await;
+    // The path only: a query could carry something a visitor typed.
+    tracing::info!(
+        method = %parts.method,
+        path = parts.uri.path(),
+        status = response.status().as_u16(),
+        micros = started.elapsed().as_micros() as u64,
+        "request"
+    );
+    response
+}

@@ -1,0 +1,79 @@
+//! The avatar proxy: fetched through the bundled-root client, narrowed,
+//! cached in memory, and cacheable by browsers.
+
+mod common;
+
+use common::TestApp;
+use fake_github::Behaviour;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn avatars_are_proxied_and_cached() {
+    let app = TestApp::start().await;
+    let first = app.get("/avatars/583231?s=80").await;
+    assert_eq!(first.status, 200, "{}", first.text());
+    assert_eq!(first.header("content-type"), Some("image/png"));
+    assert!(first.body.starts_with(b"\x89PNG\r\n\x1a\n"));
+    assert!(first.header("cache-control").unwrap().contains("max-age="));
+    assert_eq!(first.header("x-content-type-options"), Some("nosniff"));
+    let etag = first.header("etag").unwrap().to_string();
+
+    let requests = app.fake.requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].path, "/u/583231");
+    assert_eq!(requests[0].query.as_deref(), Some("s=80&v=4"));
+    assert_eq!(
+        requests[0].header("authorization"),
+        None,
+        "no token to the avatar host"
+    );
+
+    // A second request does not reach the fake.
+    let second = app.get("/avatars/583231?s=80").await;
+    assert_eq!(second.status, 200);
+    assert_eq!(second.body, first.body);
+    assert_eq!(app.fake.avatar_requests(), 1);
+
+    // A browser that has it gets a 304.
+    let revalidated = app
+        .get_with("/avatars/583231?s=80", &[("If-None-Match", &etag)])
+        .await;
+    assert_eq!(revalidated.status, 304);
+    assert!(revalidated.body.is_empty());
+    assert_eq!(app.fake.avatar_requests(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sizes_snap_to_a_small_set() {
+    let app = TestApp::start().await;
+    for (asked, fetched) in [("1", 40), ("100", 160), ("99999", 460), ("x", 80)] {
+        let reply = app.get(&format!("/avatars/7?s={asked}")).await;
+        assert_eq!(reply.status, 200);
+        let last = app.fake.requests().pop().unwrap();
+        assert_eq!(last.query, Some(format!("s={fetched}&v=4")), "s={asked}");
+    }
+    // 100 and 160 share an entry: no new request.
+    let before = app.fake.avatar_requests();
+    assert_eq!(app.get("/avatars/7?s=150").await.status, 200);
+    assert_eq!(app.fake.avatar_requests(), before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_images_are_passed_on() {
+    let app = TestApp::start().await;
+    app.fake.set_avatar_behaviour(5, Behaviour::NotAnImage);
+    let reply = app.get("/avatars/5").await;
+    assert_eq!(reply.status, 502);
+    assert!(reply.text().contains("not an image"));
+    assert_eq!(
+        reply.header("content-type"),
+        Some("text/plain; charset=utf-8")
+    );
+
+    app.fake
+        .set_avatar_behaviour(6, Behaviour::Oversize(5 << 20));
+    assert_eq!(app.get("/avatars/6").await.status, 502);
+
+    app.fake.set_avatar_behaviour(8, Behaviour::Status(404));
+    assert_eq!(app.get("/avatars/8").await.status, 404);
+    assert_eq!(app.get("/healthz").await.status, 200);
+}

@@ -1,0 +1,161 @@
+//! Test support: start the app in-process against a fake GitHub, and a
+//! deliberately dumb HTTP/1.1 client that sends paths exactly as written
+//! (a real client would normalise `/a/..` before sending it).
+
+#![allow(dead_code)] // each test file uses a different part of this module
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use contributors::Server;
+use contributors::config::{BaseUrl, Config};
+use fake_github::FakeGitHub;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::oneshot;
+
+/// The app, serving on an ephemeral loopback port.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub fake: FakeGitHub,
+    stop: Option<oneshot::Sender<()>>,
+    pub stopped: tokio::task::JoinHandle<()>,
+}
+
+impl TestApp {
+    /// Starts a fake GitHub and the app pointed at it, trusting the fake's
+    /// test CA through the extra-CA setting (the real TLS path).
+    pub async fn start() -> TestApp {
+        TestApp::start_with(|_| {}).await
+    }
+
+    pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+        let fake = FakeGitHub::start().await;
+        TestApp::start_against(fake, true, tweak).await
+    }
+
+    pub async fn start_against(
+        fake: FakeGitHub,
+        trust_fake: bool,
+        tweak: impl FnOnce(&mut Config),
+    ) -> TestApp {
+        let mut config = config_for(&fake);
+        if !trust_fake {
+            config.extra_ca_file = None;
+        }
+        tweak(&mut config);
+        let server = Server::bind(config).await.expect("the app starts");
+        let addr = server.local_addr();
+        let (stop, stopped_rx) = oneshot::channel::<()>();
+        let stopped = tokio::spawn(server.run(async {
+            let _ = stopped_rx.await;
+        }));
+        TestApp {
+            addr,
+            fake,
+            stop: Some(stop),
+            stopped,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        get(self.addr, path, &[]).await
+    }
+
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
+        get(self.addr, path, headers).await
+    }
+
+    /// Asks the server to stop, as SIGTERM would.
+    pub fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// A configuration pointing both API and avatars at `fake`, trusting its CA.
+pub fn config_for(fake: &FakeGitHub) -> Config {
+    let mut config = Config::for_loopback();
+    config.api_url = BaseUrl::parse(&fake.url()).unwrap();
+    config.avatar_url = BaseUrl::parse(&fake.url()).unwrap();
+    config.extra_ca_file = Some(write_temp("ca.pem", fake.ca_pem().as_bytes()));
+    config.upstream_timeout = Duration::from_secs(2);
+    config.connect_timeout = Duration::from_secs(1);
+    config
+}
+
+/// Writes a file under the system temp directory with a unique name.
+pub fn write_temp(name: &str, contents: &[u8]) -> PathBuf {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, Ordering::SeqCst);
+    let path = std::env::temp_dir().join(format!(
+        "contributors-test-{}-{n}-{name}",
+        std::process::id()
+    ));
+    std::fs::write(&path, contents).unwrap();
+    path
+}
+
+/// One parsed HTTP response.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// Sends `GET {path}` over a fresh connection and reads the whole answer.
+pub async fn get(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> Reply {
+    let mut stream = TcpStream::connect(addr).await.expect("connect to the app");
+    let mut request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    tokio::time::timeout(Duration::from_secs(30), stream.read_to_end(&mut raw))
+        .await
+        .expect("the app answers within 30 s")
+        .expect("read the answer");
+    parse(&raw)
+}
+
+pub fn parse(raw: &[u8]) -> Reply {
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("no header end in {:?}", String::from_utf8_lossy(raw)));
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|s| s.parse().ok())
+        .expect("a status line");
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    Reply {
+        status,
+        headers,
+        body: raw[split + 4..].to_vec(),
+    }
+}

@@ -1,0 +1,155 @@
+//! Making every upstream call count: the cache, coalescing, conditional
+//! revalidation, stale-if-error, rate-limit awareness, connection reuse.
+
+mod common;
+
+use std::time::Duration;
+
+use common::TestApp;
+use fake_github::{Behaviour, Contributor};
+
+fn users(n: u64) -> Vec<Contributor> {
+    (1..=n)
+        .map(|i| Contributor::user(&format!("user{i}"), i, 100 - i))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cached_list_is_not_fetched_again_within_the_ttl() {
+    let app = TestApp::start().await;
+    app.fake.set_contributors("o", "r", users(3));
+    for _ in 0..5 {
+        assert_eq!(app.get("/o/r").await.status, 200);
+    }
+    // Capitalisation does not make a new entry: GitHub names are case-blind.
+    assert_eq!(app.get("/O/R").await.status, 200);
+    assert_eq!(app.fake.contributors_requests(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_on_a_cold_repository_makes_one_upstream_request() {
+    let app = TestApp::start().await;
+    app.fake.set_contributors("o", "r", users(3));
+    app.fake
+        .set_repo_behaviour("o", "r", Behaviour::Delay(Duration::from_millis(500)));
+    let mut views = Vec::new();
+    for _ in 0..200 {
+        let addr = app.addr;
+        views.push(tokio::spawn(
+            async move { common::get(addr, "/o/r", &[]).await },
+        ));
+    }
+    for view in views {
+        let reply = view.await.unwrap();
+        assert_eq!(reply.status, 200);
+        assert!(reply.text().contains("user3"));
+    }
+    assert_eq!(app.fake.contributors_requests(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_the_ttl_the_list_is_revalidated_with_its_etag() {
+    let app = TestApp::start_with(|c| c.cache_ttl = Duration::ZERO).await;
+    app.fake.set_contributors("o", "r", users(3));
+    assert_eq!(app.get("/o/r").await.status, 200);
+    let quota_after_first = app.fake.requests().len();
+    let reply = app.get("/o/r").await;
+    assert_eq!(reply.status, 200);
+    assert!(reply.text().contains("user3"));
+    let requests = app.fake.requests();
+    assert_eq!(requests.len(), quota_after_first + 1);
+    let etag = requests[1].header("if-none-match");
+    assert!(etag.is_some_and(|e| !e.is_empty()), "{:?}", requests[1]);
+
+    // A change upstream is picked up on the next revalidation.
+    app.fake.set_contributors("o", "r", users(4));
+    assert!(app.get("/o/r").await.text().contains("user4"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revalidation_with_304_costs_no_quota() {
+    let app = TestApp::start_with(|c| c.cache_ttl = Duration::ZERO).await;
+    app.fake.set_contributors("o", "r", users(3));
+    app.get("/o/r").await;
+    let status: serde_json::Value = serde_json::from_slice(&app.get("/status").await.body).unwrap();
+    let remaining = status["rate_limit"]["remaining"].as_u64().unwrap();
+    for _ in 0..3 {
+        assert_eq!(app.get("/o/r").await.status, 200);
+    }
+    let status: serde_json::Value = serde_json::from_slice(&app.get("/status").await.body).unwrap();
+    assert_eq!(
+        status["rate_limit"]["remaining"].as_u64().unwrap(),
+        remaining
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stale_list_stands_in_when_github_fails() {
+    let app = TestApp::start_with(|c| c.cache_ttl = Duration::ZERO).await;
+    app.fake.set_contributors("o", "r", users(3));
+    assert_eq!(app.get("/o/r").await.status, 200);
+    app.fake
+        .set_repo_behaviour("o", "r", Behaviour::Status(502));
+    let reply = app.get("/o/r").await;
+    assert_eq!(reply.status, 200);
+    let html = reply.text();
+    assert!(html.contains("user3"));
+    assert!(html.contains("GitHub is unavailable"), "{html}");
+    assert!(html.contains("HTTP status 502"));
+    assert_eq!(reply.header("cache-control"), Some("no-store"));
+
+    // A definite "not found" is not papered over with old data.
+    app.fake
+        .set_repo_behaviour("o", "r", Behaviour::Status(404));
+    assert_eq!(app.get("/o/r").await.status, 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_exhausted_quota_stops_calls_until_the_reset() {
+    let app = TestApp::start().await;
+    let reset = contributors::rate_limit::now_unix() + 3600;
+    app.fake.set_rate_limit(0, reset);
+    app.fake.set_contributors("o", "r", users(1));
+    let reply = app.get("/o/r").await;
+    assert_eq!(reply.status, 503);
+    assert_eq!(app.fake.contributors_requests(), 1);
+    for repo in ["/o/r", "/a/b", "/c/d"] {
+        assert_eq!(app.get(repo).await.status, 503);
+    }
+    assert_eq!(
+        app.fake.contributors_requests(),
+        1,
+        "no calls until the reset"
+    );
+    let status: serde_json::Value = serde_json::from_slice(&app.get("/status").await.body).unwrap();
+    assert_eq!(status["rate_limited_until"].as_u64(), Some(reset));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_tls_handshake_serves_many_requests() {
+    let app = TestApp::start().await;
+    for i in 0..20 {
+        app.fake.set_contributors("o", &format!("r{i}"), users(2));
+    }
+    for i in 0..20 {
+        assert_eq!(app.get(&format!("/o/r{i}")).await.status, 200);
+        assert_eq!(app.get(&format!("/avatars/{}", i + 1)).await.status, 200);
+    }
+    assert_eq!(app.fake.contributors_requests(), 20);
+    assert_eq!(
+        app.fake.handshakes(),
+        1,
+        "API and avatars share a host here"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cache_stays_within_its_entry_bound() {
+    let app = TestApp::start_with(|c| c.cache_entries = 5).await;
+    for i in 0..30 {
+        app.fake.set_contributors("o", &format!("r{i}"), users(2));
+        assert_eq!(app.get(&format!("/o/r{i}")).await.status, 200);
+    }
+    let status: serde_json::Value = serde_json::from_slice(&app.get("/status").await.body).unwrap();
+    assert_eq!(status["cache"]["lists"]["entries"].as_u64(), Some(5));
+}

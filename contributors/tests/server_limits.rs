@@ -1,0 +1,123 @@
+//! The server under hostile clients: slow headers, too many connections,
+//! floods of invalid paths. Each test ends with the server still healthy.
+//! Every loop here is bounded and all traffic stays on loopback.
+
+mod common;
+
+use std::time::Duration;
+
+use common::TestApp;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Opens `n` connections that send half a request and then go quiet.
+async fn slow_clients(addr: std::net::SocketAddr, n: usize) -> Vec<TcpStream> {
+    let mut held = Vec::with_capacity(n);
+    for _ in 0..n {
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+        held.push(s);
+    }
+    held
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slowloris_connections_do_not_block_others() {
+    let app = TestApp::start().await;
+    // A thousand half-sent requests. This process holds both ends of each
+    // connection, so it needs about 2,000 file descriptors.
+    let mut held = slow_clients(app.addr, 1000).await;
+    for _ in 0..20 {
+        assert_eq!(app.get("/healthz").await.status, 200);
+    }
+    // The header-read timeout closes them: each read ends (EOF or a 408).
+    let mut closed = 0;
+    for s in held.iter_mut().take(20) {
+        let mut buf = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(15), s.read_to_end(&mut buf)).await;
+        if read.is_ok() {
+            closed += 1;
+        }
+    }
+    assert_eq!(closed, 20, "slow clients are cut off by the header timeout");
+    assert_eq!(app.get("/healthz").await.status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_over_the_cap_get_a_clear_503() {
+    let app = TestApp::start_with(|c| c.max_connections = 10).await;
+    let held = slow_clients(app.addr, 10).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let reply = app.get("/healthz").await;
+    assert_eq!(reply.status, 503);
+    assert_eq!(reply.header("retry-after"), Some("1"));
+    assert!(reply.text().contains("server busy"));
+    drop(held);
+    // Slots free up as those connections close.
+    let mut recovered = false;
+    for _ in 0..50 {
+        if app.get("/healthz").await.status == 200 {
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(recovered);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_thousand_invalid_paths_make_no_upstream_call() {
+    let app = TestApp::start().await;
+    let bad = [
+        "/a/..",
+        "/-x/y",
+        "/x/y%2Fz",
+        "/x/%3Cy%3E",
+        "/x_y/z",
+        "/x/y?max=0",
+    ];
+    let mut workers = Vec::new();
+    for w in 0..4 {
+        let addr = app.addr;
+        workers.push(tokio::spawn(async move {
+            // One keep-alive connection per worker, 2,500 requests each.
+            let mut stream = TcpStream::connect(addr).await.unwrap();
+            let mut statuses = Vec::new();
+            let mut buf = vec![0u8; 16 * 1024];
+            for i in 0..2_500 {
+                let path = bad[(w + i) % bad.len()];
+                let req = format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n");
+                stream.write_all(req.as_bytes()).await.unwrap();
+                // Read one whole response: headers, then content-length bytes.
+                let mut got = Vec::new();
+                loop {
+                    let n = stream.read(&mut buf).await.unwrap();
+                    assert!(n > 0, "connection closed early");
+                    got.extend_from_slice(&buf[..n]);
+                    if let Some(end) = got.windows(4).position(|x| x == b"\r\n\r\n") {
+                        let head = String::from_utf8_lossy(&got[..end]).to_ascii_lowercase();
+                        let len: usize = head
+                            .lines()
+                            .find_map(|l| l.strip_prefix("content-length:"))
+                            .map(|v| v.trim().parse().unwrap())
+                            .unwrap_or(0);
+                        if got.len() >= end + 4 + len {
+                            statuses.push(head[9..12].to_string());
+                            break;
+                        }
+                    }
+                }
+            }
+            statuses
+        }));
+    }
+    let mut total = 0;
+    for w in workers {
+        let statuses = w.await.unwrap();
+        assert!(statuses.iter().all(|s| s == "400"), "{statuses:?}");
+        total += statuses.len();
+    }
+    assert_eq!(total, 10_000);
+    assert_eq!(app.fake.request_count(), 0);
+    assert_eq!(app.get("/healthz").await.status, 200);
+}
