@@ -104,6 +104,47 @@ pub fn bundled() -> RootCertStore {
     anchors().iter().map(borrow).collect()
 }
 
+/// The operating system's trusted roots, read at run time: the workshop's
+/// counter-example (cargo feature `system-roots`). This is what the bundle
+/// exists to avoid; in a scratch image it finds nothing and says so.
+#[cfg(feature = "system-roots")]
+pub fn system() -> Result<RootCertStore, SystemRootsError> {
+    let found = rustls_native_certs::load_native_certs();
+    let mut store = RootCertStore::empty();
+    let (added, _ignored) = store.add_parsable_certificates(found.certs);
+    if added == 0 {
+        return Err(SystemRootsError {
+            detail: match found.errors.first() {
+                Some(e) => e.to_string(),
+                None => "no CA certificates in /etc/ssl/certs or the other usual places".into(),
+            },
+        });
+    }
+    Ok(store)
+}
+
+/// No usable roots in the operating system's store.
+#[cfg(feature = "system-roots")]
+#[derive(Debug)]
+pub struct SystemRootsError {
+    detail: String,
+}
+
+#[cfg(feature = "system-roots")]
+impl fmt::Display for SystemRootsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "failed to load system roots: {} (this build trusts the operating system's \
+             store; the default build carries its own roots)",
+            self.detail
+        )
+    }
+}
+
+#[cfg(feature = "system-roots")]
+impl std::error::Error for SystemRootsError {}
+
 /// Adds the certificates of a PEM file to `store`; returns how many were added.
 ///
 /// Every certificate must be usable, and `store` is left untouched on error:

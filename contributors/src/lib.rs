@@ -13,19 +13,23 @@
 //! - `cache`: the bounded LRU cache and request coalescing both of those use.
 //! - `rate_limit`: GitHub's quota as last reported.
 //! - `upstream`: the one HTTPS client, trusting the compiled-in roots.
+//! - `roots`: which roots those are (the bundle plus an optional PEM file).
 //! - `error`: every upstream failure as a typed error with a status and text.
 //! - `shutdown`: SIGTERM handling, which PID 1 in a container needs.
 //! - `healthcheck`: the tiny client behind Docker's `HEALTHCHECK`.
+//! - `doctor`: a report on what the process finds around itself.
 
 pub mod avatars;
 pub mod cache;
 pub mod config;
 pub mod contributor_lists;
+pub mod doctor;
 pub mod error;
 pub mod github;
 pub mod healthcheck;
 pub mod names;
 pub mod rate_limit;
+pub mod roots;
 pub mod routes;
 pub mod server;
 pub mod shutdown;
@@ -53,12 +57,14 @@ pub struct App {
     pub avatars: Avatars,
     /// How many roots the TLS client trusts, bundled plus extra.
     pub root_count: usize,
+    /// Where those roots came from, in words.
+    pub roots_description: String,
 }
 
 /// Why the server could not start.
 #[derive(Debug)]
 pub enum StartError {
-    CaFile(ca_bundle::CaFileError),
+    Roots(roots::RootsError),
     Bind {
         addr: SocketAddr,
         source: std::io::Error,
@@ -68,7 +74,7 @@ pub enum StartError {
 impl fmt::Display for StartError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            StartError::CaFile(e) => write!(f, "{e}"),
+            StartError::Roots(e) => write!(f, "{e}"),
             StartError::Bind { addr, source } if source.kind() == std::io::ErrorKind::AddrInUse => {
                 write!(
                     f,
@@ -86,12 +92,9 @@ impl App {
     /// Builds the clients: the bundled roots, plus the extra CA file if one
     /// is configured. A bad CA file stops start-up here, naming the file.
     pub fn new(config: Config) -> Result<App, StartError> {
-        let mut roots = ca_bundle::bundled();
-        if let Some(path) = &config.extra_ca_file {
-            ca_bundle::add_pem_file(&mut roots, path).map_err(StartError::CaFile)?;
-        }
-        let root_count = roots.len();
-        let upstream = Upstream::new(roots, config.connect_timeout, config.upstream_timeout);
+        let roots = roots::load(config.extra_ca_file.as_deref()).map_err(StartError::Roots)?;
+        let root_count = roots.store.len();
+        let upstream = Upstream::new(roots.store, config.connect_timeout, config.upstream_timeout);
         let github = GitHub::new(
             upstream.clone(),
             config.api_url.clone(),
@@ -114,6 +117,7 @@ impl App {
             lists,
             avatars,
             root_count,
+            roots_description: roots.description,
         })
     }
 }
@@ -154,14 +158,9 @@ impl Server {
         let app = &self.app;
         tracing::info!("listening on http://{}", self.local_addr());
         tracing::info!(
-            "trusting {} root certificates: {} from {}{}",
+            "trusting {} root certificates: {}",
             app.root_count,
-            ca_bundle::bundled_count(),
-            ca_bundle::source(),
-            match &app.config.extra_ca_file {
-                Some(path) => format!(", plus {}", path.display()),
-                None => String::new(),
-            }
+            app.roots_description
         );
         tracing::info!(
             "GitHub API at {}, avatars from {}, {}",

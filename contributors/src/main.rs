@@ -9,6 +9,12 @@ use std::collections::HashMap;
 use std::process::ExitCode;
 
 use contributors::Server;
+
+// With `--features mimalloc`, mimalloc replaces the C library's allocator
+// (musl's is compact but serialises threads under load; see BENCHMARKS.md).
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use contributors::config::{Config, SETTINGS};
 
 const USAGE: &str = "\
@@ -18,6 +24,9 @@ Usage:
   contributors [serve] [OPTIONS]     serve the web page (the default)
   contributors healthcheck [--port N]
                                      GET http://127.0.0.1:PORT/healthz; exit 0 if 200
+  contributors doctor [--offline] [OPTIONS]
+                                     report what the process finds around itself
+                                     (users, /tmp, PID 1, roots, DNS, TLS, limits)
   contributors --help | --version
 
 Options (each also read from the environment variable shown):";
@@ -25,6 +34,10 @@ Options (each also read from the environment variable shown):";
 enum Command {
     Serve(HashMap<String, String>),
     Healthcheck(HashMap<String, String>),
+    Doctor {
+        flags: HashMap<String, String>,
+        offline: bool,
+    },
     Help,
     Version,
 }
@@ -43,10 +56,15 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Version => {
-            println!("contributors {}", env!("CARGO_PKG_VERSION"));
+            println!(
+                "contributors {} ({})",
+                env!("CARGO_PKG_VERSION"),
+                env!("BUILD_TARGET")
+            );
             ExitCode::SUCCESS
         }
         Command::Healthcheck(flags) => healthcheck(&flags),
+        Command::Doctor { flags, offline } => doctor(&flags, offline),
         Command::Serve(flags) => serve(&flags),
     }
 }
@@ -57,10 +75,12 @@ fn parse_args() -> Result<Command, String> {
     let mut parser = lexopt::Parser::from_env();
     let mut subcommand: Option<String> = None;
     let mut flags = HashMap::new();
+    let mut offline = false;
     while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
         match arg {
             Short('h') | Long("help") => return Ok(Command::Help),
             Short('V') | Long("version") => return Ok(Command::Version),
+            Long("offline") if subcommand.as_deref() == Some("doctor") => offline = true,
             Long(name) if SETTINGS.iter().any(|s| s.flag == name) => {
                 let name = name.to_string();
                 let value = parser.value().map_err(|e| e.to_string())?;
@@ -78,6 +98,7 @@ fn parse_args() -> Result<Command, String> {
     match subcommand.as_deref() {
         None | Some("serve") => Ok(Command::Serve(flags)),
         Some("healthcheck") => Ok(Command::Healthcheck(flags)),
+        Some("doctor") => Ok(Command::Doctor { flags, offline }),
         Some(other) => Err(format!("unknown command {other:?}")),
     }
 }
@@ -112,6 +133,34 @@ fn healthcheck(flags: &HashMap<String, String>) -> ExitCode {
             eprintln!("contributors: unhealthy: {why}");
             ExitCode::FAILURE
         }
+    }
+}
+
+fn doctor(flags: &HashMap<String, String>, offline: bool) -> ExitCode {
+    let config = match config(flags) {
+        Ok(config) => config,
+        Err(code) => return code,
+    };
+    // A current-thread runtime is enough for a handful of checks.
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("contributors: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let checks = runtime.block_on(contributors::doctor::run(&config, offline));
+    print!("{}", contributors::doctor::report(&checks));
+    if checks
+        .iter()
+        .any(|c| c.mark == contributors::doctor::Mark::Fail)
+    {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
     }
 }
 

@@ -261,7 +261,7 @@ fn status(app: &App) -> Response<Body> {
             "lists": { "entries": list_entries, "bytes": list_bytes },
             "avatars": { "entries": avatar_entries, "bytes": avatar_bytes },
         },
-        "trusted_roots": { "source": ca_bundle::source().to_string(), "count": app.root_count },
+        "trusted_roots": { "count": app.root_count, "source": app.roots_description },
     });
     let mut response = Response::new(Body::new(Bytes::from(body.to_string())));
     let h = response.headers_mut();

@@ -1,0 +1,204 @@
+//! `fake-github`: the fake as a process, for containers and the offline demo.
+//!
+//! Scripts start it, read the one line it prints on stdout to learn the URL,
+//! and point the app (in a container or not) at that URL, trusting the CA
+//! written by `--ca-out`. It ends on SIGINT or SIGTERM, or by itself after
+//! `--exit-after` seconds so a forgotten process does not linger.
+//! Arguments are parsed by hand: four options do not need a CLI crate.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use fake_github::{FakeGitHub, Fixtures};
+
+const USAGE: &str = "\
+usage: fake-github [--listen ADDR] [--ca-out PATH] [--demo] [--exit-after SECS]
+                   [--avatar-base URL|self]
+
+A fake GitHub API (contributors and avatars) over HTTPS with a throwaway CA.
+
+  --listen ADDR      address to listen on (default 127.0.0.1:0, a free port)
+  --ca-out PATH      write the CA certificate (PEM) that clients must trust
+  --demo             serve the demo repositories (the default anyway)
+  --exit-after SECS  stop after SECS seconds (default 3600)
+  --avatar-base URL  where avatar_url points (default
+                     https://avatars.githubusercontent.com, as on GitHub);
+                     `self` points it at this server, which serves avatars too
+  -h, --help         show this help
+
+Prints one line, `fake-github listening on https://127.0.0.1:PORT`, then
+serves until SIGINT/SIGTERM or --exit-after.
+Demo repositories: kelseyhightower/contributors, rust-lang/rust (250 users,
+3 pages of 100), tokio-rs/tokio, octo/empty (204) and octo/anon (use anon=1).";
+
+/// The parsed command line.
+struct Options {
+    listen: SocketAddr,
+    ca_out: Option<PathBuf>,
+    exit_after: Duration,
+    /// `Some("self")` means this server's own URL.
+    avatar_base: Option<String>,
+}
+
+fn main() -> ExitCode {
+    let options = match parse(std::env::args().skip(1)) {
+        Ok(Some(options)) => options,
+        Ok(None) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("fake-github: {message}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("fake-github: cannot start the runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(options)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("fake-github: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Serves until a signal or the deadline.
+async fn run(options: Options) -> std::io::Result<()> {
+    let github = FakeGitHub::start_with(options.listen, Fixtures::demo()).await?;
+    match options.avatar_base.as_deref() {
+        Some("self") => github.set_avatar_base(&github.url()),
+        Some(base) => github.set_avatar_base(base),
+        None => {}
+    }
+    if let Some(path) = &options.ca_out {
+        github.write_ca_pem(path)?;
+        eprintln!("fake-github: CA certificate written to {}", path.display());
+    }
+    // Exactly one line on stdout, flushed: scripts wait for it.
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "fake-github listening on {}", github.url())?;
+    stdout.flush()?;
+    drop(stdout);
+
+    tokio::select! {
+        () = tokio::time::sleep(options.exit_after) => {
+            eprintln!("fake-github: --exit-after reached, stopping");
+        }
+        () = signal() => eprintln!("fake-github: signal received, stopping"),
+    }
+    drop(github);
+    Ok(())
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM (`docker stop`, `kill`).
+async fn signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Parses the arguments; `Ok(None)` means help was asked for. Accepts both
+/// `--flag VALUE` and `--flag=VALUE`.
+fn parse(args: impl Iterator<Item = String>) -> Result<Option<Options>, String> {
+    let mut options = Options {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        ca_out: None,
+        exit_after: Duration::from_secs(3_600),
+        avatar_base: None,
+    };
+    let mut args = args.peekable();
+    // Each turn consumes at least one argument: the loop ends with them.
+    while let Some(arg) = args.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((flag, value)) if flag.starts_with("--") => {
+                (flag.to_owned(), Some(value.to_owned()))
+            }
+            _ => (arg.clone(), None),
+        };
+        let mut value = || {
+            inline
+                .clone()
+                .or_else(|| args.next())
+                .ok_or_else(|| format!("{flag} needs a value"))
+        };
+        match flag.as_str() {
+            "-h" | "--help" => return Ok(None),
+            "--demo" => {} // demo fixtures are the default
+            "--listen" => {
+                let text = value()?;
+                options.listen = text
+                    .parse()
+                    .map_err(|_| format!("--listen: not an address like 127.0.0.1:8443: {text}"))?;
+            }
+            "--ca-out" => options.ca_out = Some(PathBuf::from(value()?)),
+            "--avatar-base" => options.avatar_base = Some(value()?),
+            "--exit-after" => {
+                let text = value()?;
+                let secs: u64 = text
+                    .parse()
+                    .map_err(|_| format!("--exit-after: not a number of seconds: {text}"))?;
+                options.exit_after = Duration::from_secs(secs);
+            }
+            other => return Err(format!("unknown argument: {other}")),
+        }
+    }
+    Ok(Some(options))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> impl Iterator<Item = String> {
+        list.iter()
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>()
+            .into_iter()
+    }
+
+    #[test]
+    fn parses_both_flag_forms_and_rejects_the_unknown() {
+        let options = parse(args(&[
+            "--listen",
+            "127.0.0.1:8443",
+            "--exit-after=5",
+            "--demo",
+        ]))
+        .unwrap()
+        .unwrap();
+        assert_eq!(options.listen.port(), 8443);
+        assert_eq!(options.exit_after, Duration::from_secs(5));
+        assert!(parse(args(&["--help"])).unwrap().is_none());
+        assert!(parse(args(&["--listen"])).is_err());
+        assert!(parse(args(&["--exit-after", "soon"])).is_err());
+        assert!(parse(args(&["--bogus"])).is_err());
+    }
+}

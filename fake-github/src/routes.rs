@@ -1,0 +1,127 @@
+//! Routing: records each request, then hands it to the API or avatar side.
+//!
+//! Recording comes first, before any fault is applied, so a test sees every
+//! request that reached the fake — including ones it then stalled or refused —
+//! with all its headers (`Authorization`, `User-Agent`, `Accept`,
+//! `X-GitHub-Api-Version`, …) for checking what the app sends.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+
+use hyper::body::Incoming;
+use hyper::{Method, Request, Response};
+
+use crate::body::Body;
+use crate::state::{MAX_RECORDED, Recorded, Shared};
+use crate::{api, avatars};
+
+/// What the handlers need to know about a request, taken out of it once.
+pub(crate) struct RequestInfo {
+    pub path: String,
+    pub query: Option<String>,
+    pub if_none_match: Option<String>,
+    /// Whether an `Authorization` header came along (GitHub then names the
+    /// user in rate-limit messages and marks answers private).
+    pub authenticated: bool,
+    pub client_ip: String,
+    /// The request's position in this fake's life, for request ids.
+    pub number: usize,
+}
+
+/// Where a path leads.
+enum Route<'a> {
+    Contributors {
+        owner: &'a str,
+        repo: &'a str,
+    },
+    Avatar {
+        id: &'a str,
+    },
+    /// Any other API path (or method): GitHub's 404.
+    Other,
+}
+
+impl<'a> Route<'a> {
+    fn parse(method: &Method, path: &'a str) -> Self {
+        if method != Method::GET && method != Method::HEAD {
+            return Route::Other;
+        }
+        let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        match segments.as_slice() {
+            ["repos", owner, repo, "contributors"] if !owner.is_empty() && !repo.is_empty() => {
+                Route::Contributors { owner, repo }
+            }
+            ["u", id] => Route::Avatar { id },
+            _ => Route::Other,
+        }
+    }
+}
+
+/// hyper's entry point for every request on every connection.
+pub(crate) async fn handle(
+    shared: &Shared,
+    peer: SocketAddr,
+    request: Request<Incoming>,
+) -> Result<Response<Body>, Infallible> {
+    let recorded = record(&request);
+    let path = recorded.path.clone();
+    let number = {
+        let mut state = shared.lock();
+        state.request_count += 1;
+        if path.starts_with("/repos/") {
+            state.contributors_requests += 1;
+        } else if path.starts_with("/u/") {
+            state.avatar_requests += 1;
+        }
+        if state.recorded.len() >= MAX_RECORDED {
+            state.recorded.pop_front();
+        }
+        let info_number = state.request_count;
+        state.recorded.push_back(recorded);
+        info_number
+    };
+    let info = RequestInfo {
+        query: request.uri().query().map(str::to_owned),
+        if_none_match: header(&request, "if-none-match"),
+        authenticated: request.headers().contains_key("authorization"),
+        client_ip: peer.ip().to_string(),
+        number,
+        path,
+    };
+    let method = request.method().clone();
+    // The request body is never needed: every route is a GET.
+    drop(request);
+
+    let response = match Route::parse(&method, &info.path) {
+        Route::Contributors { owner, repo } => api::contributors(shared, &info, owner, repo).await,
+        Route::Avatar { id } => avatars::avatar(shared, &info, id).await,
+        Route::Other => api::not_found(shared, &info),
+    };
+    Ok(response)
+}
+
+/// A header's value as text (invalid UTF-8 shown lossily).
+fn header(request: &Request<Incoming>, name: &str) -> Option<String> {
+    request
+        .headers()
+        .get(name)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+}
+
+/// The log entry for a request.
+fn record(request: &Request<Incoming>) -> Recorded {
+    Recorded {
+        method: request.method().to_string(),
+        path: request.uri().path().to_owned(),
+        query: request.uri().query().map(str::to_owned),
+        headers: request
+            .headers()
+            .iter()
+            .map(|(name, value)| {
+                let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+                (name.as_str().to_owned(), value)
+            })
+            .collect(),
+        version: format!("{:?}", request.version()),
+    }
+}
