@@ -439,6 +439,25 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_documents_every_setting() {
+        let readme = include_str!("../../README.md");
+        for s in SETTINGS {
+            let row = format!("| `{}` | `--{}` | ", s.env, s.flag);
+            assert!(readme.contains(&row), "README lacks the row for {}", s.env);
+            let default = if s.default.is_empty() {
+                "(none)".to_string()
+            } else {
+                format!("`{}`", s.default)
+            };
+            assert!(
+                readme.contains(&format!("{row}{default} |")),
+                "README shows the wrong default for {}",
+                s.env
+            );
+        }
+    }
+
+    #[test]
     fn the_token_never_shows_in_debug_output() {
         let c = config(&[], &[("GITHUB_TOKEN", "ghp_secret123")]).unwrap();
         let debug = format!("{c:?}");

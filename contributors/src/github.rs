@@ -263,6 +263,10 @@ pub fn next_link(header: &str) -> Option<&str> {
     header.split(',').find_map(|entry| {
         let (target, params) = entry.split_once(';')?;
         let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
+        // A URL never contains angle brackets; `<>>` is not a link.
+        if target.contains(['<', '>']) {
+            return None;
+        }
         params
             .split(';')
             .filter_map(|p| p.trim().strip_prefix("rel="))
@@ -288,7 +292,17 @@ mod tests {
             next_link("<https://x/?page=2>; rel=next"),
             Some("https://x/?page=2")
         );
-        for junk in ["", ",,,", "<>", "https://x; rel=next", "<https://x>", ";;"] {
+        // "<>>;rel=next" and "<<>;rel=next" were found by the link_header fuzz target.
+        for junk in [
+            "",
+            ",,,",
+            "<>",
+            "https://x; rel=next",
+            "<https://x>",
+            ";;",
+            "<>>;rel=next",
+            "<<>;rel=next",
+        ] {
             assert_eq!(next_link(junk), None, "{junk}");
         }
     }

@@ -1,0 +1,1240 @@
+#!/usr/bin/env python3
+"""ci/bench/bench.py: the measuring half of `make bench` (ci/bench.sh builds).
+
+Runs the two static builds of `contributors` (musl's allocator, mimalloc)
+against a local fake GitHub on 127.0.0.1 and writes BENCHMARKS.md:
+
+  1. wrk throughput and latency (/, a cached contributors page, a cached
+     avatar), 256 connections for 30 s with the error count, RSS idle and
+     under load, binary sizes, and which allocator wins (rule stated);
+  2. time from exec to the first 200 on /healthz (raw sockets, median);
+  3. upstream requests and TLS handshakes per 1,000 page views (the fake's
+     /_fake/stats);
+  4. image sizes and `docker stop` time, if an engine and the images exist;
+  5. the targets, PASS/MISS, and for each MISS the evidence gathered.
+
+Standard library only. Every loop is bounded by a count or a deadline; every
+process started here is ended here (by its pid), every container removed.
+All traffic goes to 127.0.0.1 (and the project's own containers).
+"""
+
+import argparse
+import http.client
+import json
+import os
+import re
+import resource
+import signal
+import socket
+import ssl
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime, timezone
+
+# ---------------------------------------------------------------- parameters
+
+WRK_THREADS = 2
+WRK_CONNS = 64
+WRK_SECS = 10
+WRK_LONG_CONNS = 256
+WRK_LONG_SECS = 30
+PAGE_ROUNDS = 3  # cached-page runs per build, interleaved; the median counts
+WRK_TIMEOUT = "2s"  # wrk's default, written out so the report shows it
+PAGE = "/kelseyhightower/contributors"
+AVATAR = "/avatars/583231?s=80"  # octocat, on the page above
+FIRST200_RUNS = 21
+FIRST200_DEADLINE = 2.0  # seconds; a run that takes longer is a failure
+FIRST200_POLL = 0.0001  # 100 µs between connection attempts
+VIEWS = 1000
+VIEWS_CONCURRENCY = 8
+VIEW_REPOS = [
+    "/kelseyhightower/contributors",
+    "/rust-lang/rust",
+    "/tokio-rs/tokio",
+    "/octo/anon",
+]
+DOCKER_VARIANTS = ["scratch", "busybox", "debian"]
+DOCKER_RUNS = 3
+RSS_SAMPLE_EVERY = 0.05  # seconds
+FAKE_EXIT_AFTER = 900  # the fake stops by itself even if we are killed
+
+# BENCH_QUICK=1: a smoke test of the script itself (short runs; the numbers
+# are not comparable, and the report says so).
+QUICK = os.environ.get("BENCH_QUICK") == "1"
+if QUICK:
+    WRK_SECS, WRK_LONG_SECS, FIRST200_RUNS, DOCKER_RUNS = 2, 4, 5, 1
+
+TARGETS = {
+    "rps": 20_000,
+    "idle_rss_kb": 5 * 1024,
+    "load_rss_kb": 32 * 1024,
+    "first200_ms": 20.0,
+    "errors": 0,
+}
+
+children = []  # Popen objects started here, ended in cleanup()
+containers = []  # container names started here, removed in cleanup()
+
+
+def log(msg):
+    print(f"bench: {msg}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- processes
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def stop(proc, timeout=10):
+    """SIGTERM one child we started, then SIGKILL if it lingers."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+    if proc in children:
+        children.remove(proc)
+
+
+def cleanup():
+    for proc in list(children):
+        try:
+            stop(proc, 5)
+        except Exception:  # noqa: BLE001 - best effort on the way out
+            pass
+    for name in list(containers):
+        subprocess.run(["docker", "rm", "-f", name], capture_output=True, check=False)
+        containers.remove(name)
+
+
+class Fake:
+    """A fake-github process with its own CA, on a free loopback port."""
+
+    def __init__(self, binary, workdir, name):
+        self.ca = os.path.join(workdir, f"{name}-ca.pem")
+        args = [binary, "--listen", "127.0.0.1:0", "--ca-out", self.ca,
+                "--exit-after", str(FAKE_EXIT_AFTER), "--avatar-base", "self"]
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, text=True)
+        children.append(self.proc)
+        line = self.proc.stdout.readline()  # the fake prints exactly one line
+        m = re.search(r"listening on (https://127\.0\.0\.1:(\d+))", line)
+        if not m:
+            raise SystemExit(f"bench: fake-github did not start: {line!r}")
+        self.url, self.port = m.group(1), int(m.group(2))
+        self.ssl = ssl.create_default_context(cafile=self.ca)
+
+    def stats(self):
+        conn = http.client.HTTPSConnection("127.0.0.1", self.port, timeout=10,
+                                           context=self.ssl)
+        try:
+            conn.request("GET", "/_fake/stats")
+            resp = conn.getresponse()
+            body = resp.read()
+            if resp.status != 200:
+                raise SystemExit(f"bench: /_fake/stats answered {resp.status}: "
+                                 "is fake-github built with the stats endpoint?")
+            return json.loads(body)
+        finally:
+            conn.close()
+
+    def close(self):
+        stop(self.proc)
+
+
+def app_env(fake, port, extra=None):
+    # A clean environment: no GITHUB_TOKEN or proxy settings leak in, and
+    # every upstream URL is the local fake, so nothing leaves the machine.
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PORT": str(port),
+        "CONTRIBUTORS_BIND": "127.0.0.1",
+        "GITHUB_API_URL": fake.url,
+        "CONTRIBUTORS_AVATAR_URL": fake.url,
+        "CONTRIBUTORS_EXTRA_CA_FILE": fake.ca,
+        "CONTRIBUTORS_CACHE_TTL": "600",
+    }
+    env.update(extra or {})
+    return env
+
+
+def get(port, path, timeout=10):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        resp.read()
+        return resp.status
+    finally:
+        conn.close()
+
+
+def wait_200(port, path="/healthz", deadline=10.0):
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        try:
+            if get(port, path, timeout=1) == 200:
+                return True
+        except OSError:
+            pass
+        time.sleep(0.01)
+    return False
+
+
+class App:
+    """One contributors process, stdout to /dev/null (default log level)."""
+
+    def __init__(self, binary, fake, extra_env=None):
+        self.port = free_port()
+        self.proc = subprocess.Popen([binary], env=app_env(fake, self.port, extra_env),
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        children.append(self.proc)
+        if not wait_200(self.port):
+            raise SystemExit(f"bench: {binary} did not answer /healthz")
+        self.pid = self.proc.pid
+
+    def status(self):
+        """VmRSS, VmHWM (kB) and the thread count."""
+        out = {}
+        with open(f"/proc/{self.pid}/status") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key in ("VmRSS", "VmHWM", "Threads"):
+                    out[key] = int(value.split()[0])
+        return out
+
+    def cpu_ticks(self):
+        with open(f"/proc/{self.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return int(fields[11]), int(fields[12])  # utime, stime
+
+    def warm_up(self):
+        for path in ("/", PAGE, AVATAR):
+            status = get(self.port, path)
+            if status != 200:
+                raise SystemExit(f"bench: warm-up GET {path} answered {status}")
+
+    def close(self):
+        stop(self.proc)
+
+
+# ---------------------------------------------------------------- wrk
+
+UNIT = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def wrk_cmd(conns, secs, url):
+    return ["wrk", f"-t{WRK_THREADS}", f"-c{conns}", f"-d{secs}s",
+            "--timeout", WRK_TIMEOUT, "--latency", url]
+
+
+def parse_wrk(text):
+    def num(pattern, default=0.0):
+        m = re.search(pattern, text, re.M)
+        return float(m.group(1)) if m else default
+
+    lat = {}
+    for pct in ("50", "99"):
+        m = re.search(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s)\s*$", text, re.M)
+        lat[pct] = float(m.group(1)) * UNIT[m.group(2)] if m else float("nan")
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    socket_errors = sum(int(x) for x in sock.groups()) if sock else 0
+    non2xx = int(num(r"Non-2xx or 3xx responses: (\d+)"))
+    return {
+        "rps": num(r"^Requests/sec:\s+([\d.]+)"),
+        "requests": int(num(r"^\s+(\d+) requests in")),
+        "p50": lat["50"],
+        "p99": lat["99"],
+        "non2xx": non2xx,
+        "socket_errors": socket_errors,
+        "socket_detail": sock.group(0) if sock else "Socket errors: none",
+        "errors": non2xx + socket_errors,
+    }
+
+
+def read_proc_stat():
+    """The machine's CPU time in ticks: busy (all but idle and iowait), and steal."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    user, nice, system, idle, iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
+    return {"busy": user + nice + system + irq + softirq + steal, "steal": steal}
+
+
+def run_wrk(app, conns, secs, path):
+    """wrk against the app, sampling its RSS and both sides' CPU time."""
+    url = f"http://127.0.0.1:{app.port}{path}"
+    samples = {"max_rss": 0}
+    done = threading.Event()
+
+    def sampler():
+        while not done.is_set():
+            try:
+                samples["max_rss"] = max(samples["max_rss"], app.status()["VmRSS"])
+            except (OSError, KeyError):
+                return
+            done.wait(RSS_SAMPLE_EVERY)
+
+    thread = threading.Thread(target=sampler, daemon=True)
+    m0 = read_proc_stat()
+    u0, s0 = app.cpu_ticks()
+    children0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.monotonic()
+    thread.start()
+    proc = subprocess.run(wrk_cmd(conns, secs, url), capture_output=True, text=True,
+                          timeout=secs + 60, check=False)
+    done.set()
+    thread.join()
+    elapsed = time.monotonic() - t0
+    u1, s1 = app.cpu_ticks()
+    m1 = read_proc_stat()
+    children1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        raise SystemExit(f"bench: wrk failed: {proc.stderr}")
+    result = parse_wrk(proc.stdout)
+    hz = os.sysconf("SC_CLK_TCK")
+    result.update({
+        "raw": proc.stdout,
+        "max_rss": samples["max_rss"],
+        "hwm": app.status()["VmHWM"],
+        "app_user": (u1 - u0) / hz / elapsed,
+        "app_sys": (s1 - s0) / hz / elapsed,
+        "wrk_cpu": ((children1.ru_utime - children0.ru_utime)
+                    + (children1.ru_stime - children0.ru_stime)) / elapsed,
+        "machine_busy": (m1["busy"] - m0["busy"]) / hz / elapsed,
+        "steal": (m1["steal"] - m0["steal"]) / hz / elapsed,
+    })
+    app_cores = result["app_user"] + result["app_sys"]
+    # Without CONFIG_IRQ_TIME_ACCOUNTING (not set on the kernel this was
+    # written on) softirq work is charged to whichever task was running, so
+    # the loopback TCP work is inside the app's and wrk's figures.
+    result["rest"] = max(0.0, result["machine_busy"] - app_cores - result["wrk_cpu"])
+    result["app_us_per_req"] = app_cores * 1e6 / result["rps"] if result["rps"] else float("nan")
+    log(f"  {path} c{conns} {secs}s: {result['rps']:.0f} req/s, p50 {result['p50']:.2f} ms, "
+        f"p99 {result['p99']:.2f} ms, errors {result['errors']}")
+    return result
+
+
+# ---------------------------------------------------------------- 1. throughput, RSS
+
+
+def peak(run):
+    """Peak RSS of a run: VmHWM, or a sampled VmRSS above it (VmHWM can lag)."""
+    return max(run["hwm"], run["max_rss"])
+
+
+def smaps(pid):
+    with open(f"/proc/{pid}/smaps_rollup") as f:
+        return f.read()
+
+
+def anon_huge_kb(smaps_text):
+    m = re.search(r"^AnonHugePages:\s+(\d+) kB", smaps_text, re.M)
+    return int(m.group(1)) if m else 0
+
+
+def bench_throughput(variants, fake):
+    """Both builds, interleaved where it matters, so that background load on
+    the machine hits both alike."""
+    results = {name: {"name": name, "binary": binary, "size": os.path.getsize(binary),
+                      "page_runs": []} for name, binary in variants}
+    before = fake.stats()
+    warm_ups = 0
+    apps = {}
+    try:
+        for name, binary in variants:
+            apps[name] = App(binary, fake)
+            apps[name].warm_up()
+            warm_ups += 1
+        time.sleep(1.0)  # let the warm-up's connections close
+        for name, app in apps.items():
+            st = app.status()
+            r = results[name]
+            r["idle_rss"], r["idle_hwm"], r["idle_threads"] = st["VmRSS"], st["VmHWM"], st["Threads"]
+            r["idle_smaps"] = smaps(app.pid)
+            log(f"{name}: idle VmRSS {st['VmRSS']} kB")
+        for round_ in range(PAGE_ROUNDS):
+            for name, app in apps.items():
+                log(f"{name}: cached page, round {round_ + 1}/{PAGE_ROUNDS}")
+                results[name]["page_runs"].append(run_wrk(app, WRK_CONNS, WRK_SECS, PAGE))
+        for name, app in apps.items():
+            log(f"{name}: / and the cached avatar")
+            results[name]["root"] = run_wrk(app, WRK_CONNS, WRK_SECS, "/")
+            results[name]["avatar"] = run_wrk(app, WRK_CONNS, WRK_SECS, AVATAR)
+    finally:
+        for app in apps.values():
+            app.close()
+    for r in results.values():
+        runs = sorted(r["page_runs"], key=lambda x: x["rps"])
+        r["page"] = runs[len(runs) // 2]  # the median run
+    # 256 connections: a fresh process each, so VmHWM is this run's peak.
+    for name, binary in variants:
+        log(f"{name}: {WRK_LONG_CONNS} connections for {WRK_LONG_SECS} s")
+        app = App(binary, fake)
+        try:
+            app.warm_up()
+            warm_ups += 1
+            results[name]["long"] = run_wrk(app, WRK_LONG_CONNS, WRK_LONG_SECS, PAGE)
+            results[name]["long"]["threads"] = app.status()["Threads"]
+        finally:
+            app.close()
+    # The cached page again with CONTRIBUTORS_LOG=warn: no line per request.
+    for name, binary in variants:
+        log(f"{name}: cached page with CONTRIBUTORS_LOG=warn")
+        app = App(binary, fake, {"CONTRIBUTORS_LOG": "warn"})
+        try:
+            app.warm_up()
+            warm_ups += 1
+            results[name]["page_warn"] = run_wrk(app, WRK_CONNS, WRK_SECS, PAGE)
+        finally:
+            app.close()
+    # Each warm-up fetches the list and the avatar once (2 upstream requests);
+    # the load itself must add nothing.
+    after = fake.stats()
+    extra = after["requests"] - before["requests"] - 2 * warm_ups
+    for r in results.values():
+        r["upstream_during_load"] = extra
+    return [results[name] for name, _ in variants]
+
+
+def machine_busy(secs=2.0):
+    """Cores busy on the whole machine over `secs`, before we load it."""
+    a = read_proc_stat()
+    time.sleep(secs)
+    b = read_proc_stat()
+    hz = os.sysconf("SC_CLK_TCK")
+    return (b["busy"] - a["busy"]) / hz / secs, (b["steal"] - a["steal"]) / hz / secs
+
+
+# ---------------------------------------------------------------- 2. exec to first 200
+
+
+def first200_once(binary, fake):
+    port = free_port()
+    env = app_env(fake, port)
+    request = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        t0 = time.perf_counter_ns()
+        pid = os.posix_spawn(binary, [binary], env, file_actions=[
+            (os.POSIX_SPAWN_DUP2, devnull, 1), (os.POSIX_SPAWN_DUP2, devnull, 2)])
+    finally:
+        os.close(devnull)
+    elapsed = None
+    attempts = 0
+    try:
+        deadline = t0 + int(FIRST200_DEADLINE * 1e9)
+        while time.perf_counter_ns() < deadline:
+            attempts += 1
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            s.settimeout(1.0)
+            try:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    s.sendall(request)
+                    data = b""
+                    while b"\r\n" not in data and len(data) < 4096:
+                        chunk = s.recv(4096)
+                        if not chunk:
+                            break
+                        data += chunk
+                    if data.startswith(b"HTTP/1.1 200"):
+                        elapsed = (time.perf_counter_ns() - t0) / 1e6
+                        break
+            except OSError:
+                pass
+            finally:
+                s.close()
+            time.sleep(FIRST200_POLL)
+    finally:
+        os.kill(pid, signal.SIGTERM)
+        os.waitpid(pid, 0)
+    return elapsed, attempts
+
+
+def bench_first200(name, binary, fake):
+    log(f"{name}: exec to first 200 on /healthz, {FIRST200_RUNS} runs")
+    times, failures = [], 0
+    for _ in range(FIRST200_RUNS):
+        elapsed, _ = first200_once(binary, fake)
+        if elapsed is None:
+            failures += 1
+        else:
+            times.append(elapsed)
+    if not times:
+        return {"median": float("nan"), "min": float("nan"), "max": float("nan"),
+                "failures": failures}
+    return {"median": statistics.median(times), "min": min(times), "max": max(times),
+            "failures": failures}
+
+
+# ---------------------------------------------------------------- 3. upstream per views
+
+
+def views_pass(binary, fake, concurrency):
+    """A fresh app (empty caches, TTL 600), VIEWS page views round-robin over
+    VIEW_REPOS from `concurrency` keep-alive clients; the fake's counts."""
+    before = fake.stats()
+    app = App(binary, fake)
+    counter = {"next": 0, "bad": 0}
+    lock = threading.Lock()
+
+    def worker():
+        conn = http.client.HTTPConnection("127.0.0.1", app.port, timeout=10)
+        try:
+            while True:
+                with lock:
+                    i = counter["next"]
+                    if i >= VIEWS:
+                        return
+                    counter["next"] += 1
+                conn.request("GET", VIEW_REPOS[i % len(VIEW_REPOS)])
+                resp = conn.getresponse()
+                resp.read()
+                if resp.status != 200:
+                    with lock:
+                        counter["bad"] += 1
+        except OSError:
+            with lock:
+                counter["bad"] += 1
+        finally:
+            conn.close()
+
+    try:
+        threads = [threading.Thread(target=worker, daemon=True) for _ in range(concurrency)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+    finally:
+        app.close()
+    after = fake.stats()
+    delta = {k: after[k] - before.get(k, 0) for k in after}
+    delta.update(views=counter["next"], non200=counter["bad"], concurrency=concurrency)
+    return delta
+
+
+def bench_views(binary, fake):
+    log(f"upstream requests for {VIEWS} page views over {len(VIEW_REPOS)} repositories")
+    return [views_pass(binary, fake, c) for c in (1, VIEWS_CONCURRENCY)]
+
+
+# ---------------------------------------------------------------- 4. docker
+
+
+def docker(*args, timeout=60):
+    return subprocess.run(["docker", *args], capture_output=True, text=True,
+                          timeout=timeout, check=False)
+
+
+def bench_docker(image_repo):
+    try:
+        if docker("version", "--format", "{{.Server.Version}}", timeout=15).returncode != 0:
+            return {"skipped": "skipped: no engine/images (the Docker engine does not answer)"}
+    except (FileNotFoundError, subprocess.TimeoutExpired):
+        return {"skipped": "skipped: no engine/images (no docker command or engine)"}
+    rows, missing = [], []
+    for v in DOCKER_VARIANTS:
+        image = f"{image_repo}:{v}"
+        inspect = docker("image", "inspect", "-f", "{{.Size}}", image)
+        if inspect.returncode != 0:
+            missing.append(image)
+            continue
+        log(f"docker: {image}, {DOCKER_RUNS} runs")
+        size = int(inspect.stdout.strip())
+        ready, stops, codes = [], [], []
+        for i in range(DOCKER_RUNS):
+            name = f"contributors-bench-{v}-{os.getpid()}-{i}"
+            containers.append(name)
+            t0 = time.monotonic()
+            # Upstream URLs point at a closed loopback port: nothing can
+            # leave the container even by mistake (no page is asked for).
+            run = docker("run", "-d", "-P", "--name", name, "--label", "io.contributors.bench=1",
+                         "-e", "GITHUB_API_URL=https://127.0.0.1:9",
+                         "-e", "CONTRIBUTORS_AVATAR_URL=https://127.0.0.1:9", image)
+            if run.returncode != 0:
+                raise SystemExit(f"bench: docker run {image} failed: {run.stderr}")
+            port = None
+            for _ in range(100):  # the published port appears at once; bounded anyway
+                out = docker("port", name, "8080/tcp").stdout.strip().splitlines()
+                if out:
+                    port = int(out[0].rsplit(":", 1)[1])
+                    break
+                time.sleep(0.05)
+            if port is None or not wait_200(port, deadline=20):
+                raise SystemExit(f"bench: {image} never answered /healthz 200 on its published port")
+            ready.append((time.monotonic() - t0) * 1000)
+            t1 = time.monotonic()
+            stopped = docker("stop", name, timeout=30)
+            stops.append((time.monotonic() - t1) * 1000)
+            if stopped.returncode != 0:
+                raise SystemExit(f"bench: docker stop {name} failed: {stopped.stderr}")
+            codes.append(docker("inspect", "-f", "{{.State.ExitCode}}", name).stdout.strip())
+            docker("rm", "-f", name)
+            containers.remove(name)
+        rows.append({"image": image, "size": size, "ready_ms": statistics.median(ready),
+                     "stop_ms": statistics.median(stops), "stop_all": stops,
+                     "exit_codes": codes})
+    if not rows:
+        return {"skipped": "skipped: no engine/images (none of "
+                + ", ".join(f"{image_repo}:{v}" for v in DOCKER_VARIANTS) + " exists)"}
+    return {"rows": rows, "missing": missing}
+
+
+# ---------------------------------------------------------------- evidence for a MISS
+
+
+def have(cmd):
+    return subprocess.run(["sh", "-c", f"command -v {cmd}"], capture_output=True,
+                          check=False).returncode == 0
+
+
+def perf_top(binary, fake, workdir, label):
+    """A flat `perf record` of the app alone during a c64 cached-page run."""
+    out = {"label": label}
+    app = App(binary, fake)
+    data = os.path.join(workdir, "perf.data")
+    try:
+        app.warm_up()
+        url = f"http://127.0.0.1:{app.port}{PAGE}"
+        wrk = subprocess.Popen(wrk_cmd(WRK_CONNS, 8, url), stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, text=True)
+        children.append(wrk)
+        time.sleep(1)
+        rec = subprocess.run(["perf", "record", "-q", "-F", "999", "-p", str(app.pid),
+                              "-o", data, "--", "sleep", "5"],
+                             capture_output=True, text=True, timeout=60, check=False)
+        wrk_out, _ = wrk.communicate(timeout=30)
+        children.remove(wrk)
+        out["rps"] = parse_wrk(wrk_out)["rps"]
+        if rec.returncode != 0:
+            out["error"] = rec.stderr.strip()[-400:]
+            return out
+        for key, sort, limit in (("dso", "dso", "0.5"), ("sym", "sym", "1")):
+            rep = subprocess.run(["perf", "report", "-i", data, "--stdio", "--sort", sort,
+                                  "--percent-limit", limit],
+                                 capture_output=True, text=True, timeout=120, check=False)
+            lines = [l.rstrip() for l in rep.stdout.splitlines()
+                     if l.strip() and not l.startswith("#")]
+            out[key] = "\n".join(lines[:20])
+    finally:
+        app.close()
+        if os.path.exists(data):
+            os.unlink(data)
+    return out
+
+
+SYSCALLS = ["mmap", "munmap", "madvise", "futex", "writev", "recvfrom"]
+
+
+def syscall_rates(binary, fake):
+    """`perf stat` of a few syscalls on the app during a c64 cached-page run,
+    per request: allocator traffic to the kernel and lock waits."""
+    app = App(binary, fake)
+    try:
+        app.warm_up()
+        url = f"http://127.0.0.1:{app.port}{PAGE}"
+        wrk = subprocess.Popen(wrk_cmd(WRK_CONNS, 7, url), stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, text=True)
+        children.append(wrk)
+        time.sleep(1)
+        events = ",".join(f"syscalls:sys_enter_{c}" for c in SYSCALLS)
+        st = subprocess.run(["perf", "stat", "-x", ",", "-e", events, "-p", str(app.pid),
+                             "--", "sleep", "5"],
+                            capture_output=True, text=True, timeout=60, check=False)
+        wrk_out, _ = wrk.communicate(timeout=30)
+        children.remove(wrk)
+    finally:
+        app.close()
+    rps = parse_wrk(wrk_out)["rps"]
+    counts = {}
+    for line in st.stderr.splitlines():
+        parts = line.split(",")
+        if len(parts) > 2 and parts[2].startswith("syscalls:sys_enter_"):
+            try:
+                counts[parts[2].rsplit("_", 1)[1]] = int(parts[0])
+            except ValueError:
+                pass
+    if not counts or not rps:
+        return {"error": st.stderr.strip()[-300:]}
+    return {"rps": rps, "per_request": {k: v / (rps * 5) for k, v in counts.items()}}
+
+
+def mimalloc_thp_check(binary, fake):
+    """The mimalloc build again with MIMALLOC_ALLOW_THP=0: a diagnosis of its
+    idle RSS, not a figure for the targets."""
+    app = App(binary, fake, {"MIMALLOC_ALLOW_THP": "0"})
+    try:
+        app.warm_up()
+        time.sleep(1.0)
+        st = app.status()
+        result = {"idle_rss": st["VmRSS"], "anon_huge": anon_huge_kb(smaps(app.pid))}
+        result["page"] = run_wrk(app, WRK_CONNS, WRK_SECS, PAGE)
+    finally:
+        app.close()
+    return result
+
+
+def gather_evidence(args, results, fake, rows):
+    ev = {}
+    missed = {k for _, _, st, k in rows if st == "MISS"}
+    base = results[0]
+    if "rps" in missed and have("perf"):
+        for r in results:
+            log(f"{r['name']}: syscalls per request under the cached-page load (perf stat)")
+            ev.setdefault("syscalls", {})[r["name"]] = syscall_rates(r["binary"], fake)
+    if "rps" in missed and base["page"]["rps"] < TARGETS["rps"] and have("perf"):
+        binary = args.symbols_binary
+        if args.symbols_cmd and not os.path.exists(binary or ""):
+            log(f"building {base['name']} with symbols for the profile: {args.symbols_cmd}")
+            t0 = time.monotonic()
+            subprocess.run(["bash", "-c", args.symbols_cmd], check=True)
+            log(f"  built in {time.monotonic() - t0:.0f} s")
+        elif args.symbols_cmd:
+            subprocess.run(["bash", "-c", args.symbols_cmd], check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if binary and os.path.exists(binary):
+            log(f"profiling {base['name']} (symbols build) under the cached-page load")
+            ev["perf"] = perf_top(binary, fake, args.workdir,
+                                  f"{base['name']}, built as above but with symbols")
+    for r in results:
+        if (r["idle_rss"] > TARGETS["idle_rss_kb"] or peak(r["long"]) > TARGETS["load_rss_kb"]) \
+                and anon_huge_kb(r["idle_smaps"]) > 0 and "mimalloc" in r["name"]:
+            log(f"{r['name']}: RSS check with MIMALLOC_ALLOW_THP=0 (diagnosis only)")
+            ev["thp"] = mimalloc_thp_check(r["binary"], fake)
+            ev["thp"]["name"] = r["name"]
+    return ev
+
+
+# ---------------------------------------------------------------- report
+
+
+def ms(x):
+    return "n/a" if x != x else f"{x:.2f} ms"
+
+
+def mib(kb):
+    return f"{kb / 1024:.1f} MiB"
+
+
+def cores(x):
+    return f"{x:.2f}"
+
+
+def recommend(a, b):
+    """RSS targets are a gate, throughput decides, a small difference is a tie."""
+    rule = ("Rule: a build that misses an RSS target (idle ≤ 5 MB, 256 connections ≤ 32 MB) "
+            "that the other meets is out. Otherwise the build with the higher cached-page "
+            "throughput (median of the c64 runs) wins if it is more than 5 % higher, unless its "
+            "peak RSS under 256 connections grows by a larger percentage than its throughput "
+            "does; within 5 % it is a tie and the default build (musl's allocator: smaller "
+            "binary, one dependency fewer) stays.")
+
+    def fits(r):
+        return r["idle_rss"] <= TARGETS["idle_rss_kb"] and peak(r["long"]) <= TARGETS["load_rss_kb"]
+
+    ta, tb = a["page"]["rps"], b["page"]["rps"]
+    ra, rb = peak(a["long"]), peak(b["long"])
+    dt = (tb - ta) / ta * 100
+    dr = (rb - ra) / ra * 100
+    idle = (b["idle_rss"] - a["idle_rss"]) / a["idle_rss"] * 100
+    facts = (f"{b['name']} vs {a['name']}: cached-page throughput {dt:+.0f} %, idle RSS "
+             f"{idle:+.0f} %, peak RSS under 256 connections {dr:+.0f} %")
+    fa, fb = fits(a), fits(b)
+    if fa != fb:
+        w = a if fa else b
+        return w["name"], rule, facts + f"; only {w['name']} meets both RSS targets"
+    if abs(dt) <= 5:
+        return a["name"], rule, facts + "; a tie on throughput, so the default stays"
+    faster, slower = (b, a) if dt > 0 else (a, b)
+    cost = (peak(faster["long"]) - peak(slower["long"])) / peak(slower["long"]) * 100
+    if cost > abs(dt):
+        return slower["name"], rule, facts + f"; {faster['name']} costs more memory than it gains"
+    return faster["name"], rule, facts + f"; {faster['name']} is faster for its memory"
+
+
+def targets(results, first200, views):
+    rows = []
+
+    def status(ok):
+        return "PASS" if ok else "MISS"
+
+    for r in results:
+        runs = ", ".join(f"{x['rps']:,.0f}" for x in r["page_runs"])
+        rows.append((f"cached page ≥ 20k req/s ({r['name']})",
+                     f"{r['page']['rps']:,.0f} req/s (median of {runs})",
+                     status(r["page"]["rps"] >= TARGETS["rps"]), "rps"))
+    for r in results:
+        rows.append((f"idle RSS ≤ 5 MB ({r['name']})", mib(r["idle_rss"]),
+                     status(r["idle_rss"] <= TARGETS["idle_rss_kb"]), "idle"))
+    for r in results:
+        rows.append((f"RSS under 256 connections ≤ 32 MB ({r['name']})", f"{mib(peak(r['long']))} peak",
+                     status(peak(r["long"]) <= TARGETS["load_rss_kb"]), "load"))
+    for r in results:
+        f = first200[r["name"]]
+        rows.append((f"exec to first 200 ≤ 20 ms ({r['name']})", f"{ms(f['median'])} median",
+                     status(f["median"] <= TARGETS["first200_ms"] and f["failures"] == 0),
+                     "first200"))
+    for r in results:
+        x = r["long"]
+        rows.append((f"0 errors at 256 connections for 30 s ({r['name']})",
+                     f"{x['errors']} ({x['non2xx']} non-2xx/3xx, {x['socket_errors']} socket)",
+                     status(x["errors"] == 0), "errors"))
+    repos = len(VIEW_REPOS)
+    ok = all(v["contributors_lists"] == repos and v["non200"] == 0 for v in views)
+    rows.append(("1 upstream request per repository per TTL",
+                 " / ".join(f"{v['contributors_lists']} lists for {repos} repositories "
+                            f"({v['concurrency']} client{'s' if v['concurrency'] > 1 else ''})"
+                            for v in views),
+                 status(ok), "upstream"))
+    return rows
+
+
+def sh(*cmd):
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, check=False,
+                              timeout=30).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+
+
+def machine():
+    cpu = "unknown"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    revision = sh("git", "rev-parse", "--short=12", "HEAD") or "unknown"
+    if subprocess.run(["git", "diff", "--quiet", "HEAD", "--"], capture_output=True,
+                      check=False).returncode != 0:
+        revision += "-dirty (uncommitted changes in the working tree)"
+    return {
+        "nproc": sh("nproc"),
+        "cpu": cpu,
+        "kernel": sh("uname", "-r"),
+        "rustc": sh("rustc", "-V"),
+        "revision": revision,
+        "wrk": (sh("sh", "-c", "wrk -v 2>&1").splitlines() or ["unknown"])[0],
+    }
+
+
+def write_report(args, results, first200, views, dock, evidence, rows, background, started):
+    meta = machine()
+    base, mim = results
+    lines = []
+    w = lines.append
+    w("# Benchmarks")
+    w("")
+    w("Generated by `make bench` (`ci/bench.sh`, which builds, then `ci/bench/bench.py`, which "
+      "measures); do not edit by hand, run it again. One run on the machine below: compare "
+      "the numbers with each other, not with another machine's.")
+    w("")
+    if QUICK:
+        w("**BENCH_QUICK=1: short smoke-test runs; these numbers are not the benchmark.**")
+        w("")
+    w("| | |")
+    w("| --- | --- |")
+    w(f"| date | {started.strftime('%Y-%m-%d %H:%M:%S UTC')} |")
+    w(f"| nproc | {meta['nproc']} |")
+    w(f"| CPU | {meta['cpu']} |")
+    w(f"| kernel | {meta['kernel']} |")
+    w(f"| rustc | {meta['rustc']} |")
+    w(f"| git revision | {meta['revision']} |")
+    w(f"| wrk | {meta['wrk']} |")
+    w(f"| machine load before the run | {cores(background[0])} cores busy (steal {cores(background[1])}), "
+      "measured over 2 s from /proc/stat |")
+    w(f"| duration | {args.elapsed:.0f} s measuring, {args.build_secs:.0f} s building |")
+    w("")
+    w(f"wrk, the fake GitHub and the app share these {meta['nproc']} cores: the load "
+      "generator takes CPU from the server, and a dedicated client machine would show more "
+      "requests per second. The CPU columns in section 1 show the split.")
+    w("")
+
+    w("## Targets")
+    w("")
+    w("| target | measured | result |")
+    w("| --- | --- | --- |")
+    for name, value, st, _ in rows:
+        w(f"| {name} | {value} | **{st}** |")
+    w("")
+    winner, rule, facts = recommend(base, mim)
+    w(f"**Recommendation: {winner}** ({facts}).")
+    w("")
+    w(rule)
+    w("")
+
+    # ---- 1.
+    w("## 1. Throughput, latency and memory (static musl builds)")
+    w("")
+    w(f"`wrk -t{WRK_THREADS} -c{WRK_CONNS} -d{WRK_SECS}s --timeout {WRK_TIMEOUT} --latency URL`. "
+      "Each URL was answered once before (warm-up), so the page and the avatar come from the "
+      "app's in-memory caches. Default log level (info: a line per request, to /dev/null "
+      f"here). The cached page ran {PAGE_ROUNDS} times per build, the builds taking turns; the "
+      "table shows the median run. CPU columns are cores used on average: the app from "
+      "/proc/PID/stat (user+sys, including the kernel's loopback TCP work done on its "
+      "threads), wrk from getrusage, the rest (the fake GitHub, this script, other "
+      "processes) = busy time in /proc/stat minus those two.")
+    w("")
+    w("| build | URL | req/s | p50 | p99 | errors | app CPU | app CPU per request | wrk CPU | rest of the machine |")
+    w("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+
+    def row(r, label, x):
+        w(f"| {r['name']} | {label} | {x['rps']:,.0f} | {ms(x['p50'])} | {ms(x['p99'])} | "
+          f"{x['errors']} | {cores(x['app_user'] + x['app_sys'])} ({cores(x['app_sys'])} sys) | "
+          f"{x['app_us_per_req']:.0f} µs | {cores(x['wrk_cpu'])} | {cores(x['rest'])} |")
+
+    for r in results:
+        row(r, "`/`", r["root"])
+        row(r, f"`{PAGE}`", r["page"])
+        row(r, f"`{AVATAR}`", r["avatar"])
+        row(r, f"`{PAGE}`, `CONTRIBUTORS_LOG=warn`", r["page_warn"])
+    w("")
+    w(f"256 connections: `wrk -t{WRK_THREADS} -c{WRK_LONG_CONNS} -d{WRK_LONG_SECS}s --timeout "
+      f"{WRK_TIMEOUT} --latency` on the cached page, each build in a fresh process (started, "
+      "warmed up, loaded), so its VmHWM is this run's peak; VmRSS also sampled every "
+      f"{int(RSS_SAMPLE_EVERY * 1000)} ms. Peak = the larger of the two.")
+    w("")
+    w("| build | req/s | p50 | p99 | non-2xx/3xx | socket errors | VmHWM | max sampled VmRSS | threads |")
+    w("| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |")
+    for r in results:
+        x = r["long"]
+        w(f"| {r['name']} | {x['rps']:,.0f} | {ms(x['p50'])} | {ms(x['p99'])} | {x['non2xx']} | "
+          f"{x['socket_detail'].replace('Socket errors: ', '')} | {mib(x['hwm'])} | "
+          f"{mib(x['max_rss'])} | {x['threads']} |")
+    w("")
+    w("| build | binary size | idle VmRSS | of which transparent huge pages | threads |")
+    w("| --- | ---: | ---: | ---: | ---: |")
+    for r in results:
+        w(f"| {r['name']} | {r['size']:,} bytes ({r['size'] / 1048576:.2f} MiB) | {mib(r['idle_rss'])} | "
+          f"{mib(anon_huge_kb(r['idle_smaps']))} | {r['idle_threads']} |")
+    w("")
+    w("Idle = started, one GET each of `/`, the page and the avatar, then 1 s of quiet. "
+      f"Upstream requests during all the load above, beyond each process's warm-up: "
+      f"{base['upstream_during_load']} (the caches held).")
+    w("")
+
+    # ---- 2.
+    w("## 2. Exec to the first 200 on /healthz")
+    w("")
+    w("`ci/bench/bench.py` takes a timestamp, `posix_spawn`s the binary (output to /dev/null), "
+      "then loops: connect a raw TCP socket to 127.0.0.1:PORT; if that works, send "
+      "`GET /healthz` and read the status line; otherwise wait "
+      f"{FIRST200_POLL * 1e6:.0f} µs and try again, until `HTTP/1.1 200` (deadline "
+      f"{FIRST200_DEADLINE:.0f} s). {FIRST200_RUNS} runs per build, each on a new port, "
+      "SIGTERM after. Same environment as in section 1 (the extra CA file is read at start).")
+    w("")
+    w("| build | median | min | max | runs without a 200 |")
+    w("| --- | ---: | ---: | ---: | ---: |")
+    for r in results:
+        f = first200[r["name"]]
+        w(f"| {r['name']} | {ms(f['median'])} | {ms(f['min'])} | {ms(f['max'])} | {f['failures']} |")
+    w("")
+
+    # ---- 3.
+    repos = len(VIEW_REPOS)
+    w("## 3. Upstream requests and TLS handshakes per 1,000 page views")
+    w("")
+    w(f"Per pass: a fresh app ({base['name']} build, `CONTRIBUTORS_CACHE_TTL=600`, empty caches), "
+      f"{VIEWS} page views round-robin over " + ", ".join(f"`{p}`" for p in VIEW_REPOS) +
+      " from N keep-alive clients. With several clients the first views of each repository "
+      "arrive at once: that tests that concurrent misses share one fetch. Counted by the "
+      "fake GitHub (`GET /_fake/stats`, which leaves its own request and connection out).")
+    w("")
+    w("| clients | views answered 200 | lists fetched | API requests | avatar requests | TLS handshakes | expected |")
+    w("| ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    for v in views:
+        w(f"| {v['concurrency']} | {v['views'] - v['non200']} / {v['views']} | {v['contributors_lists']} | "
+          f"{v['contributors_requests']} | {v['avatar_requests']} | {v['handshakes']} | "
+          f"{repos} lists, {repos} requests (≤ 100 contributors shown: one page each), 0 avatars, 1 handshake |")
+    w("")
+    conc = views[-1]
+    if conc["handshakes"] > 1:
+        w(f"With {conc['concurrency']} clients the app opened {conc['handshakes']} upstream connections, "
+          "not 1: the first views of the repositories missed the cache at the same moment, and "
+          "with no idle pooled connection yet, each fetch opened its own. The lists were still "
+          "fetched once each, and later views reuse the pool. Per 1,000 views that is "
+          f"{conc['requests']} upstream requests and {conc['handshakes']} handshakes.")
+        w("")
+
+    # ---- 4.
+    w("## 4. Images: size and `docker stop`")
+    w("")
+    if "skipped" in dock:
+        w(dock["skipped"])
+    else:
+        w("`docker run -d -P IMAGE` (upstream URLs pointed at a closed loopback port; no page is "
+          "asked for), wait for 200 on `/healthz` through the published port, then time "
+          f"`docker stop` (10 s grace). Median of {DOCKER_RUNS}.")
+        w("")
+        w("| image | size | run → /healthz 200 | docker stop | each stop | exit codes |")
+        w("| --- | ---: | ---: | ---: | --- | --- |")
+        for d in dock["rows"]:
+            w(f"| {d['image']} | {d['size'] / 1048576:.2f} MiB ({d['size']:,} bytes) | "
+              f"{d['ready_ms']:.0f} ms | {d['stop_ms']:.0f} ms | "
+              + ", ".join(f"{x:.0f}" for x in d["stop_all"]) + " ms | "
+              + ", ".join(d["exit_codes"]) + " |")
+        if dock["missing"]:
+            w("")
+            w("Not present, skipped: " + ", ".join(dock["missing"]) + " (`make images` builds them).")
+    w("")
+
+    # ---- 5.
+    misses = [(n, k) for n, _, st, k in rows if st == "MISS"]
+    w("## 5. Why the misses")
+    w("")
+    if not misses:
+        w("No target missed.")
+        w("")
+    for kind in dict.fromkeys(k for _, k in misses):
+        w("### " + "; ".join(n for n, k in misses if k == kind))
+        w("")
+        for para in why(kind, results, first200, views, evidence):
+            w(para)
+            w("")
+
+    # ---- commands
+    w("## How it was measured")
+    w("")
+    w("```sh")
+    w("# builds (nothing to do when up to date):")
+    for c in args.commands:
+        w(c)
+    w("# the fake GitHub (workspace test tool: HTTPS on loopback, throwaway CA):")
+    w(f"target/release/fake-github --listen 127.0.0.1:0 --ca-out CA.pem --exit-after {FAKE_EXIT_AFTER} --avatar-base self")
+    w("# the app, a fresh process per run:")
+    w("env -i PORT=P CONTRIBUTORS_BIND=127.0.0.1 GITHUB_API_URL=https://127.0.0.1:F \\")
+    w("  CONTRIBUTORS_AVATAR_URL=https://127.0.0.1:F CONTRIBUTORS_EXTRA_CA_FILE=CA.pem \\")
+    w("  CONTRIBUTORS_CACHE_TTL=600 BINARY >/dev/null 2>&1")
+    w(f"wrk -t{WRK_THREADS} -c{WRK_CONNS} -d{WRK_SECS}s --timeout {WRK_TIMEOUT} --latency "
+      f"'http://127.0.0.1:P{{/,{PAGE},{AVATAR}}}'")
+    w(f"wrk -t{WRK_THREADS} -c{WRK_LONG_CONNS} -d{WRK_LONG_SECS}s --timeout {WRK_TIMEOUT} --latency "
+      f"http://127.0.0.1:P{PAGE}")
+    w("```")
+    w("")
+    for r in results:
+        for key, label in (("page", "cached page, median run"), ("long", f"{WRK_LONG_CONNS} connections")):
+            w(f"<details><summary>wrk output: {r['name']}, {label}</summary>")
+            w("")
+            w("```")
+            w(r[key]["raw"].rstrip())
+            w("```")
+            w("")
+            w("</details>")
+            w("")
+    with open(args.out, "w") as f:
+        f.write("\n".join(lines).rstrip() + "\n")
+    return winner, facts
+
+
+def why(kind, results, first200, views, ev):
+    out = []
+    nproc = os.cpu_count() or 1
+    if kind == "rps":
+        for r in results:
+            x = r["page"]
+            out.append(
+                f"- {r['name']}: {x['rps']:,.0f} req/s (runs: "
+                + ", ".join(f"{y['rps']:,.0f}" for y in r["page_runs"]) + "). During the median "
+                f"run {cores(x['machine_busy'])} of {nproc} cores were busy: the app "
+                f"{cores(x['app_user'] + x['app_sys'])} ({cores(x['app_sys'])} in the kernel), "
+                f"wrk {cores(x['wrk_cpu'])}, the rest {cores(x['rest'])} (steal "
+                f"{cores(x['steal'])}). The app spent {x['app_us_per_req']:.0f} µs of CPU per "
+                f"request. With `CONTRIBUTORS_LOG=warn`: {r['page_warn']['rps']:,.0f} req/s.")
+        for r in results:
+            if r["page"]["rps"] >= TARGETS["rps"]:
+                continue
+            x = r["page"]
+            if x["machine_busy"] >= 0.85 * nproc:
+                out.append(f"For {r['name']} the machine was close to saturated, so the "
+                           "throughput is set by CPU per request: the cheaper each request, "
+                           "the more fit in the cores wrk leaves over.")
+            else:
+                out.append(f"For {r['name']} the machine still had idle CPU, so something "
+                           "other than CPU (waiting on locks, for instance) limits it.")
+        sc = ev.get("syscalls", {})
+        if sc and all("per_request" in v for v in sc.values()):
+            out.append("System calls per request (`perf stat -e syscalls:sys_enter_*` on the app "
+                       f"for 5 s of a c{WRK_CONNS} cached-page run):")
+            t = ["| build | req/s during the count | " + " | ".join(SYSCALLS) + " |",
+                 "| --- | ---: | " + " | ".join("---:" for _ in SYSCALLS) + " |"]
+            for name, v in sc.items():
+                t.append(f"| {name} | {v['rps']:,.0f} | "
+                         + " | ".join(f"{v['per_request'].get(c, 0):.2f}" for c in SYSCALLS) + " |")
+            out.append("\n".join(t))
+            out.append(syscall_reading(sc))
+        p = ev.get("perf")
+        if p and "error" not in p:
+            out.append(f"Where the app's time goes: `perf record -F 999 -p PID` for 5 s of a "
+                       f"c{WRK_CONNS} cached-page run ({p['label']}; {p['rps']:,.0f} req/s "
+                       "during the profile, perf included). By binary:")
+            out.append("```\n" + p["dso"] + "\n```")
+            out.append("Top symbols (`[k]` kernel, `[.]` the app):")
+            out.append("```\n" + p["sym"] + "\n```")
+            out.append(perf_reading(p["sym"]))
+        elif p:
+            out.append(f"perf record failed: `{p['error']}`")
+        elif not have("perf"):
+            out.append("(No profile: perf is not available here.)")
+    elif kind in ("idle", "load"):
+        for r in results:
+            x = r["long"]
+            out.append(f"- {r['name']}: idle VmRSS {mib(r['idle_rss'])} "
+                       f"({mib(anon_huge_kb(r['idle_smaps']))} of it transparent huge pages), "
+                       f"peak under {WRK_LONG_CONNS} connections {mib(peak(x))}.")
+        for r in results:
+            if kind == "idle" and r["idle_rss"] > TARGETS["idle_rss_kb"]:
+                out.append(f"{r['name']} at idle, `/proc/PID/smaps_rollup`:")
+                out.append("```\n" + r["idle_smaps"].strip() + "\n```")
+        t = ev.get("thp")
+        if t:
+            out.append(
+                f"`AnonHugePages` is the cause: mimalloc commits its arena eagerly and asks the "
+                f"kernel for transparent huge pages (`madvise(MADV_HUGEPAGE)`; this kernel's THP "
+                f"mode is `{thp_mode()}`), so touching a few bytes makes 2 MiB resident. "
+                f"Diagnosis, not a target figure: the same {t['name']} binary with "
+                f"`MIMALLOC_ALLOW_THP=0` idles at {mib(t['idle_rss'])} "
+                f"({mib(t['anon_huge'])} huge pages) and serves the cached page at "
+                f"{t['page']['rps']:,.0f} req/s (peak {mib(peak(t['page']))} at c{WRK_CONNS}). "
+                "The fix belongs in the app (e.g. `mi_option_set(mi_option_allow_thp, 0)` at "
+                "start, or `ENV MIMALLOC_ALLOW_THP=0` in the images).")
+    elif kind == "first200":
+        for r in results:
+            f = first200[r["name"]]
+            out.append(f"- {r['name']}: median {ms(f['median'])}, min {ms(f['min'])}, max "
+                       f"{ms(f['max'])}, {f['failures']} runs without a 200 within "
+                       f"{FIRST200_DEADLINE:.0f} s.")
+    elif kind == "errors":
+        for r in results:
+            x = r["long"]
+            out.append(f"- {r['name']}: {x['non2xx']} non-2xx/3xx responses; {x['socket_detail']}.")
+    elif kind == "upstream":
+        for v in views:
+            out.append(f"- {v['concurrency']} clients: {v['contributors_lists']} list fetches "
+                       f"({v['contributors_requests']} API requests) for {len(VIEW_REPOS)} "
+                       f"repositories over {v['views']} views; {v['non200']} views not answered "
+                       f"200; {v['handshakes']} handshakes.")
+    return out
+
+
+def thp_mode():
+    try:
+        with open("/sys/kernel/mm/transparent_hugepage/enabled") as f:
+            m = re.search(r"\[(\w+)\]", f.read())
+            return m.group(1) if m else "unknown"
+    except OSError:
+        return "unknown"
+
+
+def syscall_reading(sc):
+    """Plain words for the syscall table, from its numbers."""
+    parts = []
+    for name, v in sc.items():
+        pr = v["per_request"]
+        maps = pr.get("mmap", 0) + pr.get("munmap", 0)
+        parts.append(f"{name}: {maps:.2f} mmap+munmap and {pr.get('futex', 0):.2f} futex calls "
+                     "per request")
+    text = "; ".join(parts) + ". "
+    text += ("mmap/munmap on the hot path means the allocator gives memory back to the "
+             "kernel and asks for it again, request after request (and each munmap makes the "
+             "kernel flush the TLB of the other core: `smp_call_function_many_cond` in a "
+             "profile). futex calls are threads waiting for each other; the build that makes "
+             "many more of them than the other is waiting on its allocator's lock (musl's "
+             "malloc takes one global lock, `__lock` in a profile, around every call). Both "
+             "cost CPU on every request.")
+    return text
+
+
+def perf_reading(sym):
+    """A plain-words summary of the flat profile, from its numbers."""
+    share = {}
+    for line in sym.splitlines():
+        m = re.match(r"\s*([\d.]+)%\s+\[([.k])\]\s+(.*)$", line)
+        if m:
+            share[m.group(3).strip()] = (float(m.group(1)), m.group(2))
+    def total(names):
+        return sum(v[0] for k, v in share.items() if k in names)
+    memcpy = total({"memcpy", "__memcpy_fwd", "memmove"})
+    alloc = total({"__libc_malloc_impl", "__libc_free", "__libc_realloc", "alloc_slot",
+                   "__lock", "__unlock", "enframe", "get_meta", "malloc", "free", "realloc",
+                   "__malloc_alloc_meta", "nontrivial_free", "__libc_malloc"})
+    kernel = sum(v[0] for v in share.values() if v[1] == "k")
+    fmt = total({"core::fmt::write", "<alloc::string::String as core::fmt::Write>::write_str",
+                 "askama::html::write_escaped_str", "alloc::fmt::format::format_inner"})
+    parts = []
+    if memcpy:
+        parts.append(f"`memcpy` {memcpy:.0f} % (musl's x86-64 memcpy is a bare `rep movsq` "
+                     "with no vector path: small, but slow to start, and the app makes many "
+                     "short copies when it formats, escapes and buffers)")
+    if alloc:
+        parts.append(f"musl's allocator and its lock {alloc:.0f} %")
+    if fmt:
+        parts.append(f"formatting and HTML escaping {fmt:.0f} % (the page is rendered per "
+                     "request from the cached list, plus the log line)")
+    if kernel:
+        parts.append(f"kernel symbols above the cut {kernel:.0f} % (scheduling and the loopback "
+                     "TCP stack)")
+    if not parts:
+        return ""
+    return "Reading it (symbols above the cut only): " + "; ".join(parts) + "."
+
+
+# ---------------------------------------------------------------- main
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--variant", action="append", required=True, metavar="NAME=BINARY",
+                   help="twice: the default build first, then the candidate")
+    p.add_argument("--fake", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--workdir", required=True)
+    p.add_argument("--image", default="contributors")
+    p.add_argument("--command", action="append", default=[], dest="commands",
+                   help="a build command, shown in the report as run")
+    p.add_argument("--build-secs", type=float, default=0.0)
+    p.add_argument("--symbols-cmd", default="",
+                   help="builds the default variant with symbols, for a profile on a MISS")
+    p.add_argument("--symbols-binary", default="")
+    args = p.parse_args()
+    variants = [tuple(v.split("=", 1)) for v in args.variant]
+    if len(variants) != 2:
+        raise SystemExit("bench: give exactly two --variant NAME=BINARY")
+
+    started = datetime.now(timezone.utc)
+    t0 = time.monotonic()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        background = machine_busy()
+        log(f"machine load before the run: {background[0]:.2f} cores busy")
+        fake = Fake(args.fake, args.workdir, "main")
+        results = bench_throughput(variants, fake)
+        first200 = {name: bench_first200(name, binary, fake) for name, binary in variants}
+        views = bench_views(variants[0][1], fake)
+        dock = bench_docker(args.image)
+        rows = targets(results, first200, views)
+        evidence = gather_evidence(args, results, fake, rows)
+        fake.close()
+        args.elapsed = time.monotonic() - t0
+        winner, facts = write_report(args, results, first200, views, dock, evidence, rows,
+                                     background, started)
+    finally:
+        cleanup()
+    width = max(len(r[0]) for r in rows)
+    print()
+    for name, value, st, _ in rows:
+        print(f"{name:<{width}}  {st}  {value}")
+    print(f"\nrecommendation: {winner} ({facts})")
+    print(f"wrote {args.out} ({time.monotonic() - t0:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# ci/ensure-packages.sh CMD:PACKAGE ... — install the Debian packages whose
+# command is missing, in one apt-get call. Fast when all are present (only
+# `command -v` runs). Needs root to install; otherwise prints the exact command.
+#   e.g. ci/ensure-packages.sh musl-gcc:musl-tools file:file curl:curl
+set -euo pipefail
+missing=()
+for pair in "$@"; do
+  cmd=${pair%%:*} pkg=${pair#*:}
+  command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+# de-duplicate, keep order
+mapfile -t missing < <(printf '%s\n' "${missing[@]}" | awk '!seen[$0]++')
+if [ "$(id -u)" != 0 ]; then
+  echo "missing packages: ${missing[*]}" >&2
+  echo "run: sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "missing packages: ${missing[*]} (no apt-get here; install them with your package manager)" >&2
+  exit 1
+fi
+echo "installing: ${missing[*]}"
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
