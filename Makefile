@@ -44,7 +44,8 @@ CREATED  = $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 RUST_SOURCES := Cargo.toml Cargo.lock $(shell find contributors ca-bundle fake-github -type f 2>/dev/null)
 
 .PHONY: help build image images image-scratch image-busybox image-debian base-images \
-        run demo sizes readme-sizes test test-rust test-containers clean
+        run demo sizes readme-sizes test test-rust test-containers clean \
+        image-scratch-system-roots doctor test-browser fuzz bench
 
 help: ## Show the targets (this list)
 	@echo "Usage: make <goal> [IMAGE=$(IMAGE)] [TAG=$(TAG)] [TARGET=$(TARGET)]"
@@ -151,6 +152,45 @@ image-scratch image-busybox image-debian: image-%: $(DIST)/contributors
 	docker image prune -f --filter label=org.opencontainers.image.title=contributors >/dev/null
 	echo "image: $(IMAGE):$$variant $$(docker image inspect -f '{{.Size}}' $(IMAGE):$$variant) bytes"
 
+# The CA-bundle lesson: the same scratch image, but with a binary built to
+# trust the operating system's certificate store (cargo feature system-roots)
+# instead of its compiled-in roots. scratch has no store, so it fails at start,
+# like Go's "x509: failed to load system roots". Never ship this variant.
+$(DIST)/contributors-system-roots: $(DIST)/contributors
+	@target=$$(cat $(DIST)/contributors.target)
+	case "$$target" in *-linux-musl) export "CC_$${target//-/_}=musl-gcc" ;; *) export RUSTFLAGS="-C target-feature=+crt-static" ;; esac
+	# Same target dir as `make build`: cargo keeps both feature sets' binaries
+	# side by side, so switching between them relinks nothing.
+	$(CARGO) build $(CARGO_LOCKED) --release -p contributors --features system-roots --target "$$target"
+	install -m 0755 "$${CARGO_TARGET_DIR:-target}/$$target/release/contributors" $@
+
+image-scratch-system-roots: $(DIST)/contributors-system-roots ## The CA lesson: $(IMAGE):scratch-system-roots trusts the OS store (and fails in scratch)
+	@ctx=$$(mktemp -d)
+	trap 'rm -rf "$$ctx"' EXIT
+	install -m 0555 $(DIST)/contributors-system-roots "$$ctx/contributors"
+	if ! docker build -q -f docker/scratch/Dockerfile --build-arg VERSION='$(VERSION)' \
+	    --build-arg REVISION='$(REVISION)' --build-arg CREATED='$(CREATED)' \
+	    -t $(IMAGE):scratch-system-roots "$$ctx" >"$$ctx/.out" 2>&1; then
+	  cat "$$ctx/.out" >&2; exit 1
+	fi
+	echo "image: $(IMAGE):scratch-system-roots (trusts the OS store: expect it to fail in scratch)"
+
+DOCTOR_ARGS ?= --offline
+doctor: images ## Run `contributors doctor` in each image, side by side (DOCTOR_ARGS=--offline)
+	@tmp=$$(mktemp -d)
+	trap 'rm -rf "$$tmp"' EXIT
+	for v in $(VARIANTS); do
+	  docker run --rm $(IMAGE):$$v doctor $(DOCTOR_ARGS) >"$$tmp/$$v" 2>&1 || true
+	done
+	# A compact matrix first: one row per check, one column per image.
+	printf '%-9s' check; for v in $(VARIANTS); do printf ' %-8s' "$$v"; done; echo
+	awk 'NF >= 2 && $$1 ~ /^(ok|note|FAIL)$$/ { print $$2 }' "$$tmp/scratch" | while read -r name; do
+	  printf '%-9s' "$$name"
+	  for v in $(VARIANTS); do printf ' %-8s' "$$(awk -v n="$$name" '$$2 == n { print $$1; exit }' "$$tmp/$$v")"; done
+	  echo
+	done
+	for v in $(VARIANTS); do echo; echo "== $(IMAGE):$$v"; cat "$$tmp/$$v"; done
+
 run: image ## Build the image and run it detached with -P; prints the URL to open
 	@docker rm -f $(RUN_NAME) >/dev/null 2>&1 || true
 	docker run -d --rm -P --name $(RUN_NAME) -e GITHUB_TOKEN $(IMAGE):$(TAG) >/dev/null
@@ -191,9 +231,10 @@ readme-sizes: sizes ## Put the measured table into README.md between its sizes:b
 
 # ---------------------------------------------------------------- tests
 
-test: ## Run everything: fmt, clippy, cargo test, then the container tests
+test: ## Run everything: fmt, clippy, cargo test, the container tests, the browser test
 	@$(MAKE) test-rust
 	$(MAKE) test-containers
+	$(MAKE) test-browser
 
 test-rust: ## fmt --check, clippy -D warnings, cargo test (no network, no Docker)
 	@if command -v rustup >/dev/null 2>&1; then
@@ -212,12 +253,21 @@ test-rust: ## fmt --check, clippy -D warnings, cargo test (no network, no Docker
 test-containers: ## Container tests on the three images (reuses dist/; SKIP_CONTAINER_TESTS=1 skips)
 	@if [ "$${SKIP_CONTAINER_TESTS:-}" != 1 ] && docker version >/dev/null 2>&1; then
 	  $(ENSURE) curl:curl
-	  $(MAKE) $(DIST)/contributors $(DIST)/fake-github images
+	  $(MAKE) $(DIST)/contributors $(DIST)/fake-github images image-scratch-system-roots
 	fi
 	IMAGE=$(IMAGE) DIST=$(DIST) bash ci/container-tests.sh
+
+test-browser: $(DIST)/contributors $(DIST)/fake-github ## The page in headless Chromium: avatars decode, phone layout holds (screenshots in target/screenshots/)
+	@$(ENSURE) chromium:chromium chromedriver:chromium-driver python3:python3
+	python3 -c 'import selenium' 2>/dev/null || python3 -m pip install -q --disable-pip-version-check selenium
+	python3 ci/browser_test.py $(DIST)/contributors $(DIST)/fake-github
+
+FUZZ_SECONDS ?= 60
+fuzz: ## Run each cargo-fuzz target for FUZZ_SECONDS (needs nightly; not part of make test)
+	@bash ci/fuzz.sh $(FUZZ_SECONDS)
 
 clean: ## Remove dist/, target/sizes.md and this project's images (cargo clean empties target/)
 	@rm -rf $(DIST) target/sizes.md
 	docker rm -f $(RUN_NAME) >/dev/null 2>&1 || true
-	for t in $(VARIANTS) $(TAG); do docker rmi $(IMAGE):$$t >/dev/null 2>&1 || true; done
+	for t in $(VARIANTS) $(TAG) scratch-system-roots; do docker rmi $(IMAGE):$$t >/dev/null 2>&1 || true; done
 	echo "clean: removed $(DIST)/ and the images $(IMAGE):TAG for TAG in $(VARIANTS) $(TAG) (where present)"

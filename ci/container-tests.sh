@@ -13,7 +13,8 @@
 #   - Docker's HEALTHCHECK (the binary's own `healthcheck`) reports healthy;
 #   - `docker stop` takes < 5 s and the exit code is 0 (SIGTERM handled as PID 1);
 #   - scratch: the container's file system is the binary plus what Docker adds;
-#   - size ceilings: scratch <= 3 MiB, busybox <= 8 MiB.
+#   - size ceilings: scratch <= 3 MiB, busybox <= 8 MiB;
+#   - the system-roots build (the CA lesson) fails clearly in scratch.
 # Ends with the line `N passed, M failed`; exits 1 if any failed.
 # Traffic goes only to 127.0.0.1 and the containers started here; everything
 # started here is removed on exit, however the script ends.
@@ -272,6 +273,20 @@ for v in $VARIANTS; do
     say "$v: image size $size bytes (no ceiling)"
   fi
 done
+
+# ---- the CA-bundle lesson: the same scratch image with a binary that trusts
+# the operating system's store instead of its compiled-in roots. scratch has
+# no store, so it must refuse to start, clearly (Go's "x509: failed to load
+# system roots"); the bundled build above talked TLS from the same base.
+if docker image inspect "$IMAGE:scratch-system-roots" >/dev/null 2>&1; then
+  say "---- $IMAGE:scratch-system-roots"
+  out=$(timeout 30 docker run --rm "$IMAGE:scratch-system-roots" 2>&1) && rc=0 || rc=$?
+  check "scratch-system-roots: exits non-zero at start (got $rc)" test "$rc" -ne 0 -a "$rc" -ne 124
+  check "scratch-system-roots: says 'failed to load system roots' ($(head -c 160 <<<"$out"))" \
+    grep -q "failed to load system roots" <<<"$out"
+else
+  not_ok "image $IMAGE:scratch-system-roots exists (run: make image-scratch-system-roots)"
+fi
 
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" = 0 ]

@@ -77,3 +77,23 @@ async fn only_images_are_passed_on() {
     assert_eq!(app.get("/avatars/8").await.status, 404);
     assert_eq!(app.get("/healthz").await.status, 200);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_for_one_avatar_makes_one_upstream_request() {
+    let app = TestApp::start().await;
+    app.fake
+        .set_avatar_behaviour(42, Behaviour::Delay(std::time::Duration::from_millis(300)));
+    let mut views = Vec::new();
+    for _ in 0..100 {
+        let addr = app.addr;
+        views.push(tokio::spawn(async move {
+            common::get(addr, "/avatars/42?s=80", &[]).await
+        }));
+    }
+    for view in views {
+        let reply = view.await.unwrap();
+        assert_eq!(reply.status, 200);
+        assert!(reply.body.starts_with(b"\x89PNG"));
+    }
+    assert_eq!(app.fake.avatar_requests(), 1);
+}
