@@ -142,15 +142,9 @@ fn doctor(flags: &HashMap<String, String>, offline: bool) -> ExitCode {
         Err(code) => return code,
     };
     // A current-thread runtime is enough for a handful of checks.
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match runtime(&mut tokio::runtime::Builder::new_current_thread()) {
         Ok(runtime) => runtime,
-        Err(e) => {
-            eprintln!("contributors: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     let checks = runtime.block_on(contributors::doctor::run(&config, offline));
     print!("{}", contributors::doctor::report(&checks));
@@ -171,15 +165,9 @@ fn serve(flags: &HashMap<String, String>) -> ExitCode {
     };
     init_logging();
 
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match runtime(&mut tokio::runtime::Builder::new_multi_thread()) {
         Ok(runtime) => runtime,
-        Err(e) => {
-            eprintln!("contributors: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     runtime.block_on(async {
         let server = match Server::bind(config).await {
@@ -197,6 +185,13 @@ fn serve(flags: &HashMap<String, String>) -> ExitCode {
             .await;
         tracing::info!("stopped");
         ExitCode::SUCCESS
+    })
+}
+
+fn runtime(builder: &mut tokio::runtime::Builder) -> Result<tokio::runtime::Runtime, ExitCode> {
+    builder.enable_all().build().map_err(|e| {
+        eprintln!("contributors: cannot start the async runtime: {e}");
+        ExitCode::FAILURE
     })
 }
 

@@ -263,28 +263,21 @@ fn status(app: &App) -> Response<Body> {
         },
         "trusted_roots": { "count": app.root_count, "source": app.roots_description },
     });
-    let mut response = Response::new(Body::new(Bytes::from(body.to_string())));
-    let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
+    respond(
+        StatusCode::OK,
+        "application/json",
+        "no-store",
+        body.to_string(),
+    )
 }
 
 fn stylesheet() -> Response<Body> {
-    let mut response = Response::new(Body::new(Bytes::from_static(STYLESHEET.as_bytes())));
-    let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/css; charset=utf-8"),
-    );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=3600"),
-    );
-    response
+    respond(
+        StatusCode::OK,
+        "text/css; charset=utf-8",
+        "public, max-age=3600",
+        STYLESHEET,
+    )
 }
 
 #[derive(Template)]
@@ -353,21 +346,11 @@ fn html(status: StatusCode, page: &impl Template, cache: &'static str) -> Respon
             );
         }
     };
-    let mut response = Response::new(Body::new(Bytes::from(body)));
-    *response.status_mut() = status;
+    let mut response = respond(status, "text/html; charset=utf-8", cache, body);
     let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
     );
     h.insert(
         header::REFERRER_POLICY,
@@ -377,14 +360,28 @@ fn html(status: StatusCode, page: &impl Template, cache: &'static str) -> Respon
 }
 
 fn text(status: StatusCode, body: &str) -> Response<Body> {
-    let mut response = Response::new(Body::new(Bytes::from(body.to_string())));
+    respond(
+        status,
+        "text/plain; charset=utf-8",
+        "no-store",
+        body.to_string(),
+    )
+}
+
+/// A response with the headers every answer carries. `nosniff` stops a
+/// browser from second-guessing the content type (and, say, running an
+/// upstream's text as script).
+fn respond(
+    status: StatusCode,
+    content_type: &'static str,
+    cache: &'static str,
+    body: impl Into<Bytes>,
+) -> Response<Body> {
+    let mut response = Response::new(Body::new(body.into()));
     *response.status_mut() = status;
     let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

@@ -8,6 +8,29 @@ use std::time::{Duration, Instant};
 
 use fake_github::{Behaviour, Contributor, FakeGitHub};
 
+/// Polls (bounded) until something accepts connections on `addr`.
+async fn wait_until_listening(addr: std::net::SocketAddr) -> bool {
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(addr).await.is_ok() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
+
+/// Polls (bounded: `tries` × 50 ms) for the child's exit; kills it if late.
+async fn wait_for_exit(child: &mut std::process::Child, tries: u32) -> std::process::ExitStatus {
+    for _ in 0..tries {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let _ = child.kill();
+    panic!("the process did not exit within {} ms", tries * 50)
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -34,16 +57,7 @@ async fn an_in_flight_request_finishes_across_sigterm() {
         .expect("start the binary");
     let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
 
-    // Wait (bounded) until it serves.
-    let mut ready = false;
-    for _ in 0..100 {
-        if tokio::net::TcpStream::connect(addr).await.is_ok() {
-            ready = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(ready, "the server did not start");
+    assert!(wait_until_listening(addr).await, "the server did not start");
 
     let in_flight = tokio::spawn(async move { common::get(addr, "/o/r", &[]).await });
     tokio::time::sleep(Duration::from_millis(400)).await;
@@ -59,18 +73,7 @@ async fn an_in_flight_request_finishes_across_sigterm() {
     assert!(reply.text().contains("survivor"));
 
     // Exits by itself, with 0, soon after the request completed.
-    let mut exit = None;
-    for _ in 0..100 {
-        if let Some(status) = child.try_wait().unwrap() {
-            exit = Some(status);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let exit = exit.unwrap_or_else(|| {
-        let _ = child.kill();
-        panic!("the process did not exit within 5 s of the request finishing")
-    });
+    let exit = wait_for_exit(&mut child, 100).await;
     assert!(exit.success(), "{exit:?}");
     assert!(signalled.elapsed() < Duration::from_secs(6));
     assert!(
@@ -89,12 +92,7 @@ async fn an_idle_server_stops_at_once() {
         .spawn()
         .unwrap();
     let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
-    for _ in 0..100 {
-        if tokio::net::TcpStream::connect(addr).await.is_ok() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    assert!(wait_until_listening(addr).await, "the server did not start");
     // An idle keep-alive connection must not hold the shutdown up.
     let _idle = tokio::net::TcpStream::connect(addr).await.unwrap();
     let started = Instant::now();
@@ -102,18 +100,7 @@ async fn an_idle_server_stops_at_once() {
         .args(["-INT", &child.id().to_string()])
         .status()
         .unwrap();
-    let mut exited = None;
-    for _ in 0..60 {
-        if let Some(status) = child.try_wait().unwrap() {
-            exited = Some(status);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let exited = exited.unwrap_or_else(|| {
-        let _ = child.kill();
-        panic!("no exit within 3 s")
-    });
+    let exited = wait_for_exit(&mut child, 60).await;
     assert!(exited.success());
     assert!(started.elapsed() < Duration::from_secs(3));
 }
