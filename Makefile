@@ -50,8 +50,8 @@ RUST_SOURCES := Cargo.toml Cargo.lock $(shell find contributors ca-bundle fake-g
 help: ## Show the targets (this list)
 	@echo "Usage: make <goal> [IMAGE=$(IMAGE)] [TAG=$(TAG)] [TARGET=$(TARGET)]"
 	awk -v image='$(IMAGE)' -v tag='$(TAG)' 'BEGIN {FS = ":.*## "}
-	  /^[a-z][a-zA-Z_-]*:.*## / { d = $$2; gsub(/\$$\(IMAGE\)/, image, d); gsub(/\$$\(TAG\)/, tag, d)
-	                              printf "  %-16s %s\n", $$1, d }' $(MAKEFILE_LIST)
+	  /^[a-zA-Z0-9][a-zA-Z0-9_-]*:.*## / { d = $$2; gsub(/\$$\(IMAGE\)/, image, d); gsub(/\$$\(TAG\)/, tag, d)
+	                              printf "  %-27s %s\n", $$1, d }' $(MAKEFILE_LIST)
 
 # ---------------------------------------------------------------- build
 
@@ -231,10 +231,12 @@ readme-sizes: sizes ## Put the measured table into README.md between its sizes:b
 
 # ---------------------------------------------------------------- tests
 
-test: ## Run everything: fmt, clippy, cargo test, the container tests, the browser test
+test: ## Run everything: fmt, clippy, cargo test, container, browser, workshop and rename tests
 	@$(MAKE) test-rust
 	$(MAKE) test-containers
 	$(MAKE) test-browser
+	$(MAKE) workshop-test
+	$(MAKE) rename-test
 
 test-rust: ## fmt --check, clippy -D warnings, cargo test (no network, no Docker)
 	@if command -v rustup >/dev/null 2>&1; then
@@ -262,12 +264,17 @@ test-browser: $(DIST)/contributors $(DIST)/fake-github ## The page in headless C
 	python3 -c 'import selenium' 2>/dev/null || python3 -m pip install -q --disable-pip-version-check selenium
 	python3 ci/browser_test.py $(DIST)/contributors $(DIST)/fake-github
 
+bench: ## Measure the musl build with both allocators against the fake GitHub; writes BENCHMARKS.md (~4 min)
+	@IMAGE=$(IMAGE) DIST=$(DIST) bash ci/bench.sh
+
 FUZZ_SECONDS ?= 60
 fuzz: ## Run each cargo-fuzz target for FUZZ_SECONDS (needs nightly; not part of make test)
 	@bash ci/fuzz.sh $(FUZZ_SECONDS)
 
-clean: ## Remove dist/, target/sizes.md and this project's images (cargo clean empties target/)
+clean: workshop-clean ## Remove dist/, target/sizes.md and this project's images (cargo clean empties target/)
 	@rm -rf $(DIST) target/sizes.md
 	docker rm -f $(RUN_NAME) >/dev/null 2>&1 || true
 	for t in $(VARIANTS) $(TAG) scratch-system-roots; do docker rmi $(IMAGE):$$t >/dev/null 2>&1 || true; done
 	echo "clean: removed $(DIST)/ and the images $(IMAGE):TAG for TAG in $(VARIANTS) $(TAG) (where present)"
+
+include mk/workshop.mk

@@ -59,6 +59,8 @@ VIEW_REPOS = [
 DOCKER_VARIANTS = ["scratch", "busybox", "debian"]
 DOCKER_RUNS = 3
 RSS_SAMPLE_EVERY = 0.05  # seconds
+BUSY_REST = 0.25  # cores used by others during a run before the report flags it
+QUIET_WAIT = 90  # seconds to wait at most for a quiet machine before starting
 FAKE_EXIT_AFTER = 900  # the fake stops by itself even if we are killed
 
 # BENCH_QUICK=1: a smoke test of the script itself (short runs; the numbers
@@ -210,6 +212,8 @@ class App:
                 key, _, value = line.partition(":")
                 if key in ("VmRSS", "VmHWM", "Threads"):
                     out[key] = int(value.split()[0])
+        if "VmHWM" not in out:  # a zombie: the process has exited
+            raise SystemExit(f"bench: the app (pid {self.pid}) exited during the run")
         return out
 
     def cpu_ticks(self):
@@ -279,7 +283,7 @@ def run_wrk(app, conns, secs, path):
         while not done.is_set():
             try:
                 samples["max_rss"] = max(samples["max_rss"], app.status()["VmRSS"])
-            except (OSError, KeyError):
+            except (OSError, KeyError, SystemExit):
                 return
             done.wait(RSS_SAMPLE_EVERY)
 
@@ -535,25 +539,17 @@ def docker(*args, timeout=60):
                           timeout=timeout, check=False)
 
 
-def bench_docker(image_repo):
-    try:
-        if docker("version", "--format", "{{.Server.Version}}", timeout=15).returncode != 0:
-            return {"skipped": "skipped: no engine/images (the Docker engine does not answer)"}
-    except (FileNotFoundError, subprocess.TimeoutExpired):
-        return {"skipped": "skipped: no engine/images (no docker command or engine)"}
-    rows, missing = [], []
-    for v in DOCKER_VARIANTS:
-        image = f"{image_repo}:{v}"
-        inspect = docker("image", "inspect", "-f", "{{.Size}}", image)
-        if inspect.returncode != 0:
-            missing.append(image)
-            continue
-        log(f"docker: {image}, {DOCKER_RUNS} runs")
-        size = int(inspect.stdout.strip())
-        ready, stops, codes = [], [], []
-        for i in range(DOCKER_RUNS):
-            name = f"contributors-bench-{v}-{os.getpid()}-{i}"
-            containers.append(name)
+class DockerFailure(Exception):
+    pass
+
+
+def docker_image(image, v):
+    """DOCKER_RUNS runs of one image: run → /healthz 200, then `docker stop`."""
+    ready, stops, codes = [], [], []
+    for i in range(DOCKER_RUNS):
+        name = f"contributors-bench-{v}-{os.getpid()}-{i}"
+        containers.append(name)
+        try:
             t0 = time.monotonic()
             # Upstream URLs point at a closed loopback port: nothing can
             # leave the container even by mistake (no page is asked for).
@@ -561,7 +557,7 @@ def bench_docker(image_repo):
                          "-e", "GITHUB_API_URL=https://127.0.0.1:9",
                          "-e", "CONTRIBUTORS_AVATAR_URL=https://127.0.0.1:9", image)
             if run.returncode != 0:
-                raise SystemExit(f"bench: docker run {image} failed: {run.stderr}")
+                raise DockerFailure(f"docker run failed: {run.stderr.strip()[-200:]}")
             port = None
             for _ in range(100):  # the published port appears at once; bounded anyway
                 out = docker("port", name, "8080/tcp").stdout.strip().splitlines()
@@ -570,23 +566,47 @@ def bench_docker(image_repo):
                     break
                 time.sleep(0.05)
             if port is None or not wait_200(port, deadline=20):
-                raise SystemExit(f"bench: {image} never answered /healthz 200 on its published port")
+                raise DockerFailure("no 200 on /healthz through the published port within 20 s")
             ready.append((time.monotonic() - t0) * 1000)
             t1 = time.monotonic()
             stopped = docker("stop", name, timeout=30)
             stops.append((time.monotonic() - t1) * 1000)
             if stopped.returncode != 0:
-                raise SystemExit(f"bench: docker stop {name} failed: {stopped.stderr}")
+                raise DockerFailure(f"docker stop failed: {stopped.stderr.strip()[-200:]}")
             codes.append(docker("inspect", "-f", "{{.State.ExitCode}}", name).stdout.strip())
+        finally:
             docker("rm", "-f", name)
             containers.remove(name)
-        rows.append({"image": image, "size": size, "ready_ms": statistics.median(ready),
-                     "stop_ms": statistics.median(stops), "stop_all": stops,
-                     "exit_codes": codes})
-    if not rows:
+    return {"image": image, "ready_ms": statistics.median(ready),
+            "stop_ms": statistics.median(stops), "stop_all": stops, "exit_codes": codes}
+
+
+def bench_docker(image_repo):
+    try:
+        if docker("version", "--format", "{{.Server.Version}}", timeout=15).returncode != 0:
+            return {"skipped": "skipped: no engine/images (the Docker engine does not answer)"}
+    except (FileNotFoundError, subprocess.TimeoutExpired):
+        return {"skipped": "skipped: no engine/images (no docker command or engine)"}
+    rows, missing, failed = [], [], []
+    for v in DOCKER_VARIANTS:
+        image = f"{image_repo}:{v}"
+        inspect = docker("image", "inspect", "-f", "{{.Size}}", image)
+        if inspect.returncode != 0:
+            missing.append(image)
+            continue
+        log(f"docker: {image}, {DOCKER_RUNS} runs")
+        try:
+            row = docker_image(image, v)
+        except (DockerFailure, subprocess.TimeoutExpired) as e:
+            log(f"  {image}: {e}")
+            failed.append(f"{image}: {e}")
+            continue
+        row["size"] = int(inspect.stdout.strip())
+        rows.append(row)
+    if not rows and not failed:
         return {"skipped": "skipped: no engine/images (none of "
                 + ", ".join(f"{image_repo}:{v}" for v in DOCKER_VARIANTS) + " exists)"}
-    return {"rows": rows, "missing": missing}
+    return {"rows": rows, "missing": missing, "failed": failed}
 
 
 # ---------------------------------------------------------------- evidence for a MISS
@@ -687,20 +707,23 @@ def gather_evidence(args, results, fake, rows):
     ev = {}
     missed = {k for _, _, st, k in rows if st == "MISS"}
     base = results[0]
-    if "rps" in missed and have("perf"):
+    if have("perf"):
         for r in results:
             log(f"{r['name']}: syscalls per request under the cached-page load (perf stat)")
             ev.setdefault("syscalls", {})[r["name"]] = syscall_rates(r["binary"], fake)
+    if "rps" in missed and base["page"]["rps"] < TARGETS["rps"]:
+        # Diagnosis: the same binary with one tokio worker, nobody to contend with.
+        log(f"{base['name']}: cached page with TOKIO_WORKER_THREADS=1 (diagnosis only)")
+        app = App(base["binary"], fake, {"TOKIO_WORKER_THREADS": "1"})
+        try:
+            app.warm_up()
+            threads = app.status()["Threads"]
+            ev["one_worker"] = {"run": run_wrk(app, WRK_CONNS, WRK_SECS, PAGE),
+                                "threads": threads, "name": base["name"]}
+        finally:
+            app.close()
     if "rps" in missed and base["page"]["rps"] < TARGETS["rps"] and have("perf"):
         binary = args.symbols_binary
-        if args.symbols_cmd and not os.path.exists(binary or ""):
-            log(f"building {base['name']} with symbols for the profile: {args.symbols_cmd}")
-            t0 = time.monotonic()
-            subprocess.run(["bash", "-c", args.symbols_cmd], check=True)
-            log(f"  built in {time.monotonic() - t0:.0f} s")
-        elif args.symbols_cmd:
-            subprocess.run(["bash", "-c", args.symbols_cmd], check=True,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if binary and os.path.exists(binary):
             log(f"profiling {base['name']} (symbols build) under the cached-page load")
             ev["perf"] = perf_top(binary, fake, args.workdir,
@@ -733,10 +756,11 @@ def recommend(a, b):
     """RSS targets are a gate, throughput decides, a small difference is a tie."""
     rule = ("Rule: a build that misses an RSS target (idle ≤ 5 MB, 256 connections ≤ 32 MB) "
             "that the other meets is out. Otherwise the build with the higher cached-page "
-            "throughput (median of the c64 runs) wins if it is more than 5 % higher, unless its "
+            "throughput (median of the c64 runs) wins if it is higher by more than the noise "
+            "(5 %, or the spread between one build's own runs if that is larger), unless its "
             "peak RSS under 256 connections grows by a larger percentage than its throughput "
-            "does; within 5 % it is a tie and the default build (musl's allocator: smaller "
-            "binary, one dependency fewer) stays.")
+            "does; within the noise it is a tie and the default build (musl's allocator: "
+            "smaller binary, one dependency fewer) stays.")
 
     def fits(r):
         return r["idle_rss"] <= TARGETS["idle_rss_kb"] and peak(r["long"]) <= TARGETS["load_rss_kb"]
@@ -752,8 +776,14 @@ def recommend(a, b):
     if fa != fb:
         w = a if fa else b
         return w["name"], rule, facts + f"; only {w['name']} meets both RSS targets"
-    if abs(dt) <= 5:
-        return a["name"], rule, facts + "; a tie on throughput, so the default stays"
+    def spread(r):
+        xs = [x["rps"] for x in r["page_runs"]]
+        return (max(xs) - min(xs)) / r["page"]["rps"] * 100
+
+    noise = max(5.0, spread(a), spread(b))
+    if abs(dt) <= noise:
+        return a["name"], rule, facts + (f"; within the noise ({noise:.0f} %), a tie on "
+                                         "throughput, so the default stays")
     faster, slower = (b, a) if dt > 0 else (a, b)
     cost = (peak(faster["long"]) - peak(slower["long"])) / peak(slower["long"]) * 100
     if cost > abs(dt):
@@ -849,11 +879,20 @@ def write_report(args, results, first200, views, dock, evidence, rows, backgroun
     w(f"| kernel | {meta['kernel']} |")
     w(f"| rustc | {meta['rustc']} |")
     w(f"| git revision | {meta['revision']} |")
+    w(f"| sources built | `{args.sources}` (sha256 over Cargo.toml, Cargo.lock, contributors/, "
+      "ca-bundle/; every binary here is from this one snapshot) |")
     w(f"| wrk | {meta['wrk']} |")
     w(f"| machine load before the run | {cores(background[0])} cores busy (steal {cores(background[1])}), "
       "measured over 2 s from /proc/stat |")
     w(f"| duration | {args.elapsed:.0f} s measuring, {args.build_secs:.0f} s building |")
     w("")
+    runs = [r[k] for r in results for k in ("root", "page", "avatar", "page_warn", "long")]
+    noisy = sum(1 for x in runs if x["rest"] > BUSY_REST)
+    if noisy:
+        w(f"**Warning: other processes used more than {BUSY_REST} of a core during {noisy} of "
+          f"the {len(runs)} load runs (marked † in section 1). Those figures are not clean; run "
+          "`make bench` again on a quiet machine before comparing.**")
+        w("")
     w(f"wrk, the fake GitHub and the app share these {meta['nproc']} cores: the load "
       "generator takes CPU from the server, and a dedicated client machine would show more "
       "requests per second. The CPU columns in section 1 show the split.")
@@ -869,6 +908,13 @@ def write_report(args, results, first200, views, dock, evidence, rows, backgroun
     winner, rule, facts = recommend(base, mim)
     w(f"**Recommendation: {winner}** ({facts}).")
     w("")
+    t = evidence.get("thp")
+    if t and t["idle_rss"] <= TARGETS["idle_rss_kb"]:
+        w(f"Note: in a diagnosis run with `MIMALLOC_ALLOW_THP=0` (section 5) the {t['name']} "
+          f"build idled at {mib(t['idle_rss'])}, within the target. If the app turns "
+          "transparent huge pages off for mimalloc, run `make bench` again and let the rule "
+          "decide on the new figures.")
+        w("")
     w(rule)
     w("")
 
@@ -887,8 +933,14 @@ def write_report(args, results, first200, views, dock, evidence, rows, backgroun
     w("| build | URL | req/s | p50 | p99 | errors | app CPU | app CPU per request | wrk CPU | rest of the machine |")
     w("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 
+    disturbed = []
+
     def row(r, label, x):
-        w(f"| {r['name']} | {label} | {x['rps']:,.0f} | {ms(x['p50'])} | {ms(x['p99'])} | "
+        mark = ""
+        if x["rest"] > BUSY_REST:
+            mark = " †"
+            disturbed.append(x)
+        w(f"| {r['name']} | {label} | {x['rps']:,.0f}{mark} | {ms(x['p50'])} | {ms(x['p99'])} | "
           f"{x['errors']} | {cores(x['app_user'] + x['app_sys'])} ({cores(x['app_sys'])} sys) | "
           f"{x['app_us_per_req']:.0f} µs | {cores(x['wrk_cpu'])} | {cores(x['rest'])} |")
 
@@ -898,6 +950,19 @@ def write_report(args, results, first200, views, dock, evidence, rows, backgroun
         row(r, f"`{AVATAR}`", r["avatar"])
         row(r, f"`{PAGE}`, `CONTRIBUTORS_LOG=warn`", r["page_warn"])
     w("")
+    if disturbed:
+        w(f"† Something else on the machine used more than {BUSY_REST} of a core during this run "
+          "(see the last column): its figures are not comparable with the undisturbed runs.")
+        w("")
+    sc = evidence.get("syscalls", {})
+    if sc and all("per_request" in v for v in sc.values()):
+        w(f"System calls per request on the cached page (`perf stat -e syscalls:sys_enter_*` "
+          f"on the app for 5 s of a c{WRK_CONNS} run):")
+        w("")
+        w(syscall_table(sc))
+        w("")
+        w(syscall_reading(sc))
+        w("")
     w(f"256 connections: `wrk -t{WRK_THREADS} -c{WRK_LONG_CONNS} -d{WRK_LONG_SECS}s --timeout "
       f"{WRK_TIMEOUT} --latency` on the cached page, each build in a fresh process (started, "
       "warmed up, loaded), so its VmHWM is this run's peak; VmRSS also sampled every "
@@ -907,7 +972,8 @@ def write_report(args, results, first200, views, dock, evidence, rows, backgroun
     w("| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |")
     for r in results:
         x = r["long"]
-        w(f"| {r['name']} | {x['rps']:,.0f} | {ms(x['p50'])} | {ms(x['p99'])} | {x['non2xx']} | "
+        mark = " †" if x["rest"] > BUSY_REST else ""
+        w(f"| {r['name']} | {x['rps']:,.0f}{mark} | {ms(x['p50'])} | {ms(x['p99'])} | {x['non2xx']} | "
           f"{x['socket_detail'].replace('Socket errors: ', '')} | {mib(x['hwm'])} | "
           f"{mib(x['max_rss'])} | {x['threads']} |")
     w("")
@@ -958,10 +1024,12 @@ def write_report(args, results, first200, views, dock, evidence, rows, backgroun
     w("")
     conc = views[-1]
     if conc["handshakes"] > 1:
+        once = ("The lists were still fetched once each. "
+                if conc["contributors_lists"] == repos else "")
         w(f"With {conc['concurrency']} clients the app opened {conc['handshakes']} upstream connections, "
-          "not 1: the first views of the repositories missed the cache at the same moment, and "
-          "with no idle pooled connection yet, each fetch opened its own. The lists were still "
-          "fetched once each, and later views reuse the pool. Per 1,000 views that is "
+          "not 1: the first views of different repositories missed the cache at the same "
+          "moment, and with no pooled connection yet, each of those fetches opened its own "
+          f"(the sequential pass needed {views[0]['handshakes']}). {once}Per 1,000 views that is "
           f"{conc['requests']} upstream requests and {conc['handshakes']} handshakes.")
         w("")
 
@@ -985,6 +1053,9 @@ def write_report(args, results, first200, views, dock, evidence, rows, backgroun
         if dock["missing"]:
             w("")
             w("Not present, skipped: " + ", ".join(dock["missing"]) + " (`make images` builds them).")
+        for f in dock["failed"]:
+            w("")
+            w(f"Failed: {f}")
     w("")
 
     # ---- 5.
@@ -1009,7 +1080,9 @@ def write_report(args, results, first200, views, dock, evidence, rows, backgroun
     for c in args.commands:
         w(c)
     w("# the fake GitHub (workspace test tool: HTTPS on loopback, throwaway CA):")
-    w(f"target/release/fake-github --listen 127.0.0.1:0 --ca-out CA.pem --exit-after {FAKE_EXIT_AFTER} --avatar-base self")
+    w(f"target/bench/fake-github --listen 127.0.0.1:0 --ca-out CA.pem --exit-after {FAKE_EXIT_AFTER} --avatar-base self")
+    w("# the binaries measured are copies under target/bench/ (contributors-musl,")
+    w("# contributors-mimalloc, contributors-musl-symbols, fake-github), taken right after the builds")
     w("# the app, a fresh process per run:")
     w("env -i PORT=P CONTRIBUTORS_BIND=127.0.0.1 GITHUB_API_URL=https://127.0.0.1:F \\")
     w("  CONTRIBUTORS_AVATAR_URL=https://127.0.0.1:F CONTRIBUTORS_EXTRA_CA_FILE=CA.pem \\")
@@ -1053,24 +1126,35 @@ def why(kind, results, first200, views, ev):
             if r["page"]["rps"] >= TARGETS["rps"]:
                 continue
             x = r["page"]
-            if x["machine_busy"] >= 0.85 * nproc:
-                out.append(f"For {r['name']} the machine was close to saturated, so the "
-                           "throughput is set by CPU per request: the cheaper each request, "
-                           "the more fit in the cores wrk leaves over.")
-            else:
-                out.append(f"For {r['name']} the machine still had idle CPU, so something "
-                           "other than CPU (waiting on locks, for instance) limits it.")
+            others = [o for o in results if o is not r]
+            text = (f"{r['name']} needs {x['app_us_per_req']:.0f} µs of CPU per request")
+            if others:
+                o = others[0]
+                text += (f" where {o['name']} needs {o['page']['app_us_per_req']:.0f} µs for the "
+                         "same page")
+            idle = nproc - x["machine_busy"]
+            text += (f"; with {nproc} cores shared with wrk, that cost sets the throughput. "
+                     f"{cores(idle)} cores also stayed idle during the run: its threads spend "
+                     "part of the time waiting rather than working (the futex calls below).")
+            out.append(text)
+        one = ev.get("one_worker")
+        if one:
+            r = next(x for x in results if x["name"] == one["name"])
+            a, b = r["page"], one["run"]
+            verdict = ("more requests for less CPU with one thread than with two: the two "
+                       "workers mostly get in each other's way"
+                       if b["rps"] > a["rps"] and b["app_us_per_req"] < a["app_us_per_req"]
+                       else "no gain from running on one thread")
+            out.append(f"Diagnosis, not a target figure: the same {one['name']} binary with one "
+                       f"tokio worker (`TOKIO_WORKER_THREADS=1`, {one['threads']} threads in "
+                       f"all) served {b['rps']:,.0f} req/s at {b['app_us_per_req']:.0f} µs of CPU "
+                       f"per request (rest of the machine {cores(b['rest'])} cores), against "
+                       f"{a['rps']:,.0f} req/s at {a['app_us_per_req']:.0f} µs with the default "
+                       f"two workers: {verdict}.")
         sc = ev.get("syscalls", {})
         if sc and all("per_request" in v for v in sc.values()):
-            out.append("System calls per request (`perf stat -e syscalls:sys_enter_*` on the app "
-                       f"for 5 s of a c{WRK_CONNS} cached-page run):")
-            t = ["| build | req/s during the count | " + " | ".join(SYSCALLS) + " |",
-                 "| --- | ---: | " + " | ".join("---:" for _ in SYSCALLS) + " |"]
-            for name, v in sc.items():
-                t.append(f"| {name} | {v['rps']:,.0f} | "
-                         + " | ".join(f"{v['per_request'].get(c, 0):.2f}" for c in SYSCALLS) + " |")
-            out.append("\n".join(t))
-            out.append(syscall_reading(sc))
+            out.append("System calls per request (from section 1):")
+            out.append(syscall_table(sc))
         p = ev.get("perf")
         if p and "error" not in p:
             out.append(f"Where the app's time goes: `perf record -F 999 -p PID` for 5 s of a "
@@ -1103,7 +1187,8 @@ def why(kind, results, first200, views, ev):
                 f"Diagnosis, not a target figure: the same {t['name']} binary with "
                 f"`MIMALLOC_ALLOW_THP=0` idles at {mib(t['idle_rss'])} "
                 f"({mib(t['anon_huge'])} huge pages) and serves the cached page at "
-                f"{t['page']['rps']:,.0f} req/s (peak {mib(peak(t['page']))} at c{WRK_CONNS}). "
+                f"{t['page']['rps']:,.0f} req/s in one {WRK_SECS} s c{WRK_CONNS} run (rest of "
+                f"the machine {cores(t['page']['rest'])} cores; peak {mib(peak(t['page']))}). "
                 "The fix belongs in the app (e.g. `mi_option_set(mi_option_allow_thp, 0)` at "
                 "start, or `ENV MIMALLOC_ALLOW_THP=0` in the images).")
     elif kind == "first200":
@@ -1134,22 +1219,41 @@ def thp_mode():
         return "unknown"
 
 
+def syscall_table(sc):
+    t = ["| build | req/s during the count | " + " | ".join(SYSCALLS) + " |",
+         "| --- | ---: | " + " | ".join("---:" for _ in SYSCALLS) + " |"]
+    for name, v in sc.items():
+        t.append(f"| {name} | {v['rps']:,.0f} | "
+                 + " | ".join(f"{v['per_request'].get(c, 0):.2f}" for c in SYSCALLS) + " |")
+    return "\n".join(t)
+
+
 def syscall_reading(sc):
     """Plain words for the syscall table, from its numbers."""
     parts = []
+    maps, futex = {}, {}
     for name, v in sc.items():
         pr = v["per_request"]
-        maps = pr.get("mmap", 0) + pr.get("munmap", 0)
-        parts.append(f"{name}: {maps:.2f} mmap+munmap and {pr.get('futex', 0):.2f} futex calls "
+        maps[name] = pr.get("mmap", 0) + pr.get("munmap", 0)
+        futex[name] = pr.get("futex", 0)
+        parts.append(f"{name}: {maps[name]:.2f} mmap+munmap and {futex[name]:.2f} futex calls "
                      "per request")
-    text = "; ".join(parts) + ". "
-    text += ("mmap/munmap on the hot path means the allocator gives memory back to the "
-             "kernel and asks for it again, request after request (and each munmap makes the "
-             "kernel flush the TLB of the other core: `smp_call_function_many_cond` in a "
-             "profile). futex calls are threads waiting for each other; the build that makes "
-             "many more of them than the other is waiting on its allocator's lock (musl's "
-             "malloc takes one global lock, `__lock` in a profile, around every call). Both "
-             "cost CPU on every request.")
+    text = "; ".join(parts) + "."
+    if max(maps.values()) >= 0.05:
+        text += (" mmap/munmap on the hot path means an allocator gives memory back to the "
+                 "kernel and asks for it again, request after request (and each munmap makes "
+                 "the kernel flush the TLB of the other core: `smp_call_function_many_cond` in "
+                 "a profile).")
+    hi, lo = max(futex.values()), min(futex.values())
+    if hi >= 0.5 and hi >= 3 * max(lo, 0.01):
+        who = max(futex, key=futex.get)
+        text += (f" futex calls are threads waiting for each other; {who} makes "
+                 f"{hi / max(lo, 0.01):.0f}× as many as the other build of the same code, so the "
+                 "difference is its allocator's lock" + (" (musl's malloc takes one global "
+                 "lock, `__lock` in a profile, around every call)" if "musl" in who else "")
+                 + ".")
+    else:
+        text += " Neither build spends much in the kernel on memory or lock waits here."
     return text
 
 
@@ -1180,8 +1284,18 @@ def perf_reading(sym):
         parts.append(f"formatting and HTML escaping {fmt:.0f} % (the page is rendered per "
                      "request from the cached list, plus the log line)")
     if kernel:
-        parts.append(f"kernel symbols above the cut {kernel:.0f} % (scheduling and the loopback "
-                     "TCP stack)")
+        known = [
+            ("finish_task_switch", "context switches: threads going to sleep on a futex and "
+                                   "being woken"),
+            ("smp_call_function_many_cond", "cross-core calls, which munmap's TLB shootdowns "
+                                            "cause"),
+            ("_raw_spin_unlock_irqrestore", "wake-ups of sockets and threads (time lands here "
+                                            "when interrupts are re-enabled)"),
+        ]
+        seen = [f"`{sym}` {share[k][0]:.0f} %: {what}" for sym, what in known
+                for k in share if k.startswith(sym) and share[k][1] == "k"]
+        parts.append(f"kernel symbols above the cut {kernel:.0f} %"
+                     + (" (" + "; ".join(seen) + ")" if seen else ""))
     if not parts:
         return ""
     return "Reading it (symbols above the cut only): " + "; ".join(parts) + "."
@@ -1201,9 +1315,9 @@ def main():
     p.add_argument("--command", action="append", default=[], dest="commands",
                    help="a build command, shown in the report as run")
     p.add_argument("--build-secs", type=float, default=0.0)
-    p.add_argument("--symbols-cmd", default="",
-                   help="builds the default variant with symbols, for a profile on a MISS")
-    p.add_argument("--symbols-binary", default="")
+    p.add_argument("--symbols-binary", default="",
+                   help="the default variant built with symbols, for a profile on a MISS")
+    p.add_argument("--sources", default="unknown", help="hash of the sources built")
     args = p.parse_args()
     variants = [tuple(v.split("=", 1)) for v in args.variant]
     if len(variants) != 2:
@@ -1213,8 +1327,16 @@ def main():
     t0 = time.monotonic()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
-        background = machine_busy()
-        log(f"machine load before the run: {background[0]:.2f} cores busy")
+        # Wait (bounded) for the machine to be quiet: other people's builds
+        # would take CPU from the runs and make the figures incomparable.
+        deadline = time.monotonic() + QUIET_WAIT
+        while True:
+            background = machine_busy()
+            log(f"machine load before the run: {background[0]:.2f} cores busy")
+            if background[0] <= BUSY_REST or time.monotonic() >= deadline:
+                break
+            log(f"  waiting for it to fall below {BUSY_REST} (at most {QUIET_WAIT} s in all)")
+            time.sleep(3)
         fake = Fake(args.fake, args.workdir, "main")
         results = bench_throughput(variants, fake)
         first200 = {name: bench_first200(name, binary, fake) for name, binary in variants}

@@ -24,7 +24,7 @@ use serde_json::json;
 
 use crate::App;
 use crate::avatars::{parse_id, snap_size};
-use crate::contributor_lists::{DEFAULT_MAX, LIMIT_MAX, Shown};
+use crate::contributor_lists::{DEFAULT_MAX, LIMIT_MAX, RenderedPage, Shown};
 use crate::error::{UpstreamError, clock_time};
 use crate::github::Contributor;
 use crate::names::{RepoName, query_value, split_repo_path};
@@ -174,6 +174,21 @@ async fn contributors(app: &App, owner: &str, repo: &str, query: Option<&str>) -
         Ok(shown) => shown,
         Err(e) => return upstream_error_page(&e, (owner, repo)),
     };
+    // Short: a browser may reuse the page briefly, the server's cache does
+    // the rest. A stale page is not cached at all.
+    const FRESH: &str = "public, max-age=60";
+
+    // A cached list renders to the same HTML every time, so the first
+    // rendering is kept with the list and served again, for visitors who
+    // spell the names the same way (the form echoes their spelling).
+    if stale_because.is_none()
+        && let Some(page) = list
+            .rendered
+            .get()
+            .filter(|p| p.owner == owner && p.repo == repo)
+    {
+        return html_response(StatusCode::OK, page.html.clone(), FRESH);
+    }
 
     let people = people(&list.contributors);
     let count = people.len();
@@ -201,14 +216,18 @@ async fn contributors(app: &App, owner: &str, repo: &str, query: Option<&str>) -
         more_link,
         more_max,
     };
-    // Short: a browser may reuse the page briefly, the server's cache does
-    // the rest. A stale page is not cached at all.
-    let cache = if page.stale_note.is_some() {
-        "no-store"
-    } else {
-        "public, max-age=60"
+    let Ok(html) = page.render().map(Bytes::from) else {
+        return render_failed();
     };
-    html(StatusCode::OK, &page, cache)
+    if page.stale_note.is_some() {
+        return html_response(StatusCode::OK, html, "no-store");
+    }
+    let _ = list.rendered.set(RenderedPage {
+        owner: owner.to_string(),
+        repo: repo.to_string(),
+        html: html.clone(),
+    });
+    html_response(StatusCode::OK, html, FRESH)
 }
 
 async fn avatar(app: &App, id: &str, query: Option<&str>, headers: &HeaderMap) -> Response<Body> {
@@ -336,16 +355,21 @@ fn error_page(
 }
 
 fn html(status: StatusCode, page: &impl Template, cache: &'static str) -> Response<Body> {
-    let body = match page.render() {
-        Ok(body) => body,
-        // Rendering only fails if a value's Display fails; ours don't.
-        Err(_) => {
-            return text(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "could not render the page\n",
-            );
-        }
-    };
+    match page.render() {
+        Ok(body) => html_response(status, Bytes::from(body), cache),
+        Err(_) => render_failed(),
+    }
+}
+
+/// Rendering only fails if a value's `Display` fails; ours don't.
+fn render_failed() -> Response<Body> {
+    text(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "could not render the page\n",
+    )
+}
+
+fn html_response(status: StatusCode, body: Bytes, cache: &'static str) -> Response<Body> {
     let mut response = respond(status, "text/html; charset=utf-8", cache, body);
     let h = response.headers_mut();
     h.insert(

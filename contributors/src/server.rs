@@ -25,7 +25,7 @@ use hyper::{Request, Response};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 
@@ -103,12 +103,24 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
     }
 }
 
-/// Answers a connection we have no room for, without reading its request.
+/// Answers a connection we have no room for, without parsing its request.
 async fn turn_away(mut stream: TcpStream) {
     const FULL: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\n\
         content-type: text/plain\r\ncontent-length: 22\r\nretry-after: 1\r\n\
         connection: close\r\n\r\nserver busy, try again";
-    let _ = tokio::time::timeout(Duration::from_secs(1), stream.write_all(FULL)).await;
+    let answered = async {
+        stream.write_all(FULL).await?;
+        // A "lingering close": say we are done writing (FIN), then read and
+        // discard what the client sent. Closing a socket that still holds
+        // unread request bytes makes the kernel send a reset, and a reset can
+        // destroy the 503 before the client has read it.
+        stream.shutdown().await?;
+        let mut sink = [0u8; 4096];
+        while stream.read(&mut sink).await? > 0 {}
+        Ok::<_, std::io::Error>(())
+    };
+    // Bounded: a client that neither reads nor closes costs us 1 s at most.
+    let _ = tokio::time::timeout(Duration::from_secs(1), answered).await;
 }
 
 /// Runs the router and logs the outcome.

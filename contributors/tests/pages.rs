@@ -222,3 +222,20 @@ async fn health_and_status_do_not_touch_github() {
     assert!(css.header("content-type").unwrap().starts_with("text/css"));
     assert_eq!(app.fake.request_count(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cached_page_echoes_each_visitors_spelling() {
+    let app = TestApp::start().await;
+    app.fake.set_contributors("octo", "hello", users(2));
+    let first = app.get("/octo/hello").await.text();
+    let again = app.get("/octo/hello").await.text();
+    assert_eq!(first, again, "the same list renders the same page");
+    let other = app.get("/Octo/Hello").await.text();
+    assert!(other.contains("name=\"owner\" value=\"Octo\""), "{other}");
+    assert!(other.contains("<h1><a href=\"https://github.com/Octo/Hello\">Octo/Hello</a></h1>"));
+    assert_eq!(
+        app.fake.contributors_requests(),
+        1,
+        "one list serves every spelling"
+    );
+}

@@ -8,6 +8,8 @@
 //! - `GET /repos/{owner}/{repo}/contributors` like the REST API (pages,
 //!   `Link`, entity tags, rate limits, 204 for empty repositories), and
 //! - `GET /u/{id}` like avatars.githubusercontent.com (real PNG images),
+//! - and, for scripts that run it as a process, `GET /_fake/stats`: its
+//!   counters as JSON (not counted themselves),
 //!
 //! and able to misbehave on request ([`Behaviour`]) so the app's handling of
 //! each failure can be tested. It records every request for assertions.
@@ -36,6 +38,7 @@ mod responses;
 mod routes;
 mod server;
 mod state;
+mod stats;
 mod tls;
 mod util;
 
@@ -221,14 +224,21 @@ impl FakeGitHub {
         self.shared.lock().contributors_requests
     }
 
+    /// How many of those asked for a list's first page: lists fetched,
+    /// however many pages each has.
+    pub fn contributors_lists(&self) -> usize {
+        self.shared.lock().contributors_lists
+    }
+
     /// How many requests were for `/u/…`.
     pub fn avatar_requests(&self) -> usize {
         self.shared.lock().avatar_requests
     }
 
-    /// Completed TLS handshakes, i.e. connections clients made.
+    /// Completed TLS handshakes, i.e. connections clients made (a
+    /// connection used only for `/_fake/stats` does not count).
     pub fn handshakes(&self) -> usize {
-        self.shared.lock().handshakes
+        self.shared.lock().client_handshakes()
     }
 
     /// Connections whose TLS handshake failed (e.g. the client did not trust
@@ -243,9 +253,11 @@ impl FakeGitHub {
         state.recorded.clear();
         state.request_count = 0;
         state.contributors_requests = 0;
+        state.contributors_lists = 0;
         state.avatar_requests = 0;
         state.handshakes = 0;
         state.failed_handshakes = 0;
+        state.stats_only_connections = 0;
     }
 }
 

@@ -13,6 +13,7 @@ use hyper::{Method, Request, Response};
 
 use crate::body::Body;
 use crate::state::{MAX_RECORDED, Recorded, Shared};
+use crate::stats::{self, ConnectionUse};
 use crate::{api, avatars};
 
 /// What the handlers need to know about a request, taken out of it once.
@@ -58,18 +59,28 @@ impl<'a> Route<'a> {
 }
 
 /// hyper's entry point for every request on every connection.
+/// `connection` is what the request's connection has carried so far.
 pub(crate) async fn handle(
     shared: &Shared,
     peer: SocketAddr,
+    connection: &ConnectionUse,
     request: Request<Incoming>,
 ) -> Result<Response<Body>, Infallible> {
+    // The fake's own stats: neither recorded nor counted.
+    if request.uri().path() == stats::PATH {
+        return Ok(stats::answer(shared, connection));
+    }
     let recorded = record(&request);
     let path = recorded.path.clone();
     let number = {
         let mut state = shared.lock();
+        connection.note_other(&mut state);
         state.request_count += 1;
         if path.starts_with("/repos/") {
             state.contributors_requests += 1;
+            if stats::is_first_page(recorded.query.as_deref()) {
+                state.contributors_lists += 1;
+            }
         } else if path.starts_with("/u/") {
             state.avatar_requests += 1;
         }

@@ -21,6 +21,7 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::routes;
 use crate::state::Shared;
+use crate::stats::ConnectionUse;
 
 /// How long a client may take over the TLS handshake before it is dropped:
 /// a connection that never says hello must not be held for ever.
@@ -64,9 +65,11 @@ async fn serve(tcp: TcpStream, peer: SocketAddr, acceptor: TlsAcceptor, shared: 
     shared.lock().handshakes += 1;
 
     let service_shared = Arc::clone(&shared);
+    let connection_use = Arc::new(ConnectionUse::default());
     let service = service_fn(move |request| {
         let shared = Arc::clone(&service_shared);
-        async move { routes::handle(&shared, peer, request).await }
+        let connection_use = Arc::clone(&connection_use);
+        async move { routes::handle(&shared, peer, &connection_use, request).await }
     });
     // The auto builder reads the first bytes and picks HTTP/1.1 or HTTP/2,
     // which agrees with what ALPN settled on.

@@ -80,9 +80,21 @@ pub(crate) struct State {
     pub recorded: VecDeque<Recorded>,
     pub request_count: usize,
     pub contributors_requests: usize,
+    /// Contributors requests for a list's first page: lists fetched.
+    pub contributors_lists: usize,
     pub avatar_requests: usize,
     pub handshakes: usize,
     pub failed_handshakes: usize,
+    /// Connections that have carried only `/_fake/stats` requests so far:
+    /// left out of the handshakes reported (see `stats.rs`).
+    pub stats_only_connections: usize,
+}
+
+impl State {
+    /// Completed handshakes, less the connections used only to read stats.
+    pub fn client_handshakes(&self) -> usize {
+        self.handshakes.saturating_sub(self.stats_only_connections)
+    }
 }
 
 /// Everything a fake's tasks share: fixed facts plus the guarded state.
@@ -131,9 +143,11 @@ impl Shared {
             recorded: VecDeque::new(),
             request_count: 0,
             contributors_requests: 0,
+            contributors_lists: 0,
             avatar_requests: 0,
             handshakes: 0,
             failed_handshakes: 0,
+            stats_only_connections: 0,
         };
         Shared {
             base_url,

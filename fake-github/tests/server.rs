@@ -722,3 +722,56 @@ async fn dropping_the_fake_stops_it_even_mid_request() {
     }
     assert!(refused);
 }
+
+/// GET `/_fake/stats` and parse it.
+async fn stats(client: &HttpsClient, github: &FakeGitHub) -> serde_json::Value {
+    let answer = get(client, &format!("{}/_fake/stats", github.url()), &[]).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(
+        answer.headers["content-type"],
+        "application/json; charset=utf-8"
+    );
+    serde_json::from_slice(&answer.body).expect("the stats are JSON")
+}
+
+#[tokio::test]
+async fn stats_endpoint_reports_counters_without_counting_itself() {
+    let github = FakeGitHub::start().await;
+    github.set_contributors("o", "r", generated(150, 1_000_000));
+    github.set_avatar_base(&github.url());
+    let app = client(&github);
+    let first = format!("{}/repos/o/r/contributors?per_page=100", github.url());
+    let answer = get(&app, &first, &[]).await;
+    let next = link(answer.headers["link"].to_str().unwrap(), "next").expect("a next page");
+    assert_eq!(get(&app, &next, &[]).await.status, StatusCode::OK);
+    let avatar = format!("{}/u/1000000?s=80", github.url());
+    assert_eq!(get(&app, &avatar, &[]).await.status, StatusCode::OK);
+
+    // A script's own connection: neither its requests nor its handshake count.
+    let script = client_trusting(&github.ca_pem(), Versions::Http1Only);
+    let expected = serde_json::json!({
+        "requests": 3,
+        "contributors_requests": 2,
+        "contributors_lists": 1,
+        "avatar_requests": 1,
+        "handshakes": 1,
+        "failed_handshakes": 0,
+    });
+    assert_eq!(stats(&script, &github).await, expected);
+    assert_eq!(stats(&script, &github).await, expected);
+    assert_eq!(github.request_count(), 3);
+    assert_eq!(github.requests().len(), 3);
+    assert_eq!(github.handshakes(), 1);
+    assert_eq!(github.contributors_lists(), 1);
+
+    // Read over the app's own connection, it changes nothing either.
+    assert_eq!(stats(&app, &github).await, expected);
+
+    // Once the script's connection carries a real request, it counts.
+    assert_eq!(get(&script, &first, &[]).await.status, StatusCode::OK);
+    let after = stats(&script, &github).await;
+    assert_eq!(after["requests"], 4);
+    assert_eq!(after["contributors_lists"], 2);
+    assert_eq!(after["handshakes"], 2);
+    assert_eq!(github.handshakes(), 2);
+}
