@@ -88,27 +88,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   exit 1
 fi
 
-TMP=$(mktemp -d)
+CONTAINER_LABEL=io.contributors.test=1
+. "$(dirname "${BASH_SOURCE[0]}")/containers.sh"
 chmod 755 "$TMP"
-CONTAINERS=()
-FAKE_PID=""
-cleanup() {
-  local c
-  for c in "${CONTAINERS[@]}"; do docker rm -f "$c" >/dev/null 2>&1 || true; done
-  if [ -n "$FAKE_PID" ]; then kill "$FAKE_PID" 2>/dev/null || true; wait "$FAKE_PID" 2>/dev/null || true; fi
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# ---- helpers
-# start NAME ARGS...: docker run -d, remember the container for cleanup.
-start() {
-  local name=$1; shift
-  docker rm -f "$name" >/dev/null 2>&1 || true
-  CONTAINERS+=("$name")
-  docker run -d --name "$name" --label io.contributors.test=1 "$@" >/dev/null
-}
 # http_code URL: the status code (000 when no answer), 5 s max.
 http_code() { curl -s --noproxy '*' -o /dev/null -w '%{http_code}' --max-time 5 "$1" || true; }
 # wait_200 URL: poll until 200, at most ~10 s.

@@ -34,25 +34,8 @@ size_of() { docker image inspect -f '{{.Size}}' "$1"; }
 need_image() { docker image inspect "$1" >/dev/null 2>&1 || die "image $1 is missing (run: make $2)"; }
 du_bytes() { du -sb "$@" 2>/dev/null | awk '{s += $1} END {print s + 0}'; }
 
-TMP=$(mktemp -d)
-CONTAINERS=()
-FAKE_PID=""
-cleanup() {
-  local c
-  for c in "${CONTAINERS[@]}"; do docker rm -f "$c" >/dev/null 2>&1 || true; done
-  if [ -n "$FAKE_PID" ]; then kill "$FAKE_PID" 2>/dev/null || true; wait "$FAKE_PID" 2>/dev/null || true; fi
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# start NAME ARGS...: docker run -d, removed on exit.
-start() {
-  local name=$1; shift
-  docker rm -f "$name" >/dev/null 2>&1 || true
-  CONTAINERS+=("$name")
-  docker run -d --name "$name" --label io.contributors.workshop=1 "$@" >/dev/null
-}
+CONTAINER_LABEL=io.contributors.workshop=1
+. "$(dirname "${BASH_SOURCE[0]}")/containers.sh"
 
 # files_in IMAGE: how many files (and links) the image's layers hold,
 # directories not counted: the image's own content, not what Docker adds to

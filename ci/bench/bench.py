@@ -617,18 +617,26 @@ def have(cmd):
                           check=False).returncode == 0
 
 
+def background_page_load(app, seconds):
+    """Warms the app up, then starts a c64 cached-page wrk run of `seconds`
+    in the background and gives it a second to reach full load. The caller
+    measures, then collects the output with `wrk.communicate()`."""
+    app.warm_up()
+    url = f"http://127.0.0.1:{app.port}{PAGE}"
+    wrk = subprocess.Popen(wrk_cmd(WRK_CONNS, seconds, url), stdout=subprocess.PIPE,
+                           stderr=subprocess.DEVNULL, text=True)
+    children.append(wrk)
+    time.sleep(1)
+    return wrk
+
+
 def perf_top(binary, fake, workdir, label):
     """A flat `perf record` of the app alone during a c64 cached-page run."""
     out = {"label": label}
     app = App(binary, fake)
     data = os.path.join(workdir, "perf.data")
     try:
-        app.warm_up()
-        url = f"http://127.0.0.1:{app.port}{PAGE}"
-        wrk = subprocess.Popen(wrk_cmd(WRK_CONNS, 8, url), stdout=subprocess.PIPE,
-                               stderr=subprocess.DEVNULL, text=True)
-        children.append(wrk)
-        time.sleep(1)
+        wrk = background_page_load(app, 8)
         rec = subprocess.run(["perf", "record", "-q", "-F", "999", "-p", str(app.pid),
                               "-o", data, "--", "sleep", "5"],
                              capture_output=True, text=True, timeout=60, check=False)
@@ -660,12 +668,7 @@ def syscall_rates(binary, fake):
     per request: allocator traffic to the kernel and lock waits."""
     app = App(binary, fake)
     try:
-        app.warm_up()
-        url = f"http://127.0.0.1:{app.port}{PAGE}"
-        wrk = subprocess.Popen(wrk_cmd(WRK_CONNS, 7, url), stdout=subprocess.PIPE,
-                               stderr=subprocess.DEVNULL, text=True)
-        children.append(wrk)
-        time.sleep(1)
+        wrk = background_page_load(app, 7)
         events = ",".join(f"syscalls:sys_enter_{c}" for c in SYSCALLS)
         st = subprocess.run(["perf", "stat", "-x", ",", "-e", events, "-p", str(app.pid),
                              "--", "sleep", "5"],
