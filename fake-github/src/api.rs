@@ -164,6 +164,12 @@ fn listing(shared: &Shared, info: &RequestInfo, owner: &str, repo: &str) -> Resp
     response
 }
 
+/// Whether a contributors request asks for a list's first page, read the
+/// way the endpoint reads it (no `page`, or a `page` it takes as 1).
+pub(crate) fn is_first_page(query: Option<&str>) -> bool {
+    Query::parse(query).page == 1
+}
+
 /// The query parameters the endpoint understands.
 struct Query<'a> {
     per_page: usize,
@@ -340,6 +346,18 @@ fn email_for(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn first_pages_are_those_without_a_later_page_number() {
+        assert!(is_first_page(None));
+        assert!(is_first_page(Some("per_page=100")));
+        assert!(is_first_page(Some("per_page=100&page=1")));
+        assert!(!is_first_page(Some("per_page=100&page=2")));
+        assert!(!is_first_page(Some("page=3&per_page=100")));
+        // A page number the endpoint ignores is its first page, counted so.
+        assert!(is_first_page(Some("page=0")));
+        assert!(is_first_page(Some("page=x")));
+    }
 
     #[test]
     fn links_follow_githubs_format_and_keep_other_parameters() {

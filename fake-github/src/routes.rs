@@ -78,7 +78,7 @@ pub(crate) async fn handle(
         state.request_count += 1;
         if path.starts_with("/repos/") {
             state.contributors_requests += 1;
-            if stats::is_first_page(recorded.query.as_deref()) {
+            if api::is_first_page(recorded.query.as_deref()) {
                 state.contributors_lists += 1;
             }
         } else if path.starts_with("/u/") {

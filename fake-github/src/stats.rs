@@ -80,29 +80,3 @@ pub(crate) fn answer(shared: &Shared, connection: &ConnectionUse) -> Response<Bo
     responses::set_header(&mut response, "cache-control", "no-store");
     response
 }
-
-/// Whether a contributors request asks for a list's first page (no `page`,
-/// or `page=1`).
-pub(crate) fn is_first_page(query: Option<&str>) -> bool {
-    query
-        .unwrap_or("")
-        .split('&')
-        .all(|pair| match pair.split_once('=') {
-            Some(("page", value)) => value == "1",
-            _ => true,
-        })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_first_page;
-
-    #[test]
-    fn first_pages_are_those_without_a_later_page_number() {
-        assert!(is_first_page(None));
-        assert!(is_first_page(Some("per_page=100")));
-        assert!(is_first_page(Some("per_page=100&page=1")));
-        assert!(!is_first_page(Some("per_page=100&page=2")));
-        assert!(!is_first_page(Some("page=3&per_page=100")));
-    }
-}
