@@ -265,7 +265,7 @@ test-browser: $(DIST)/contributors $(DIST)/fake-github ## The page in headless C
 	python3 ci/browser_test.py $(DIST)/contributors $(DIST)/fake-github
 
 bench: ## Measure the musl build with both allocators against the fake GitHub; writes BENCHMARKS.md (~4 min)
-	@IMAGE=$(IMAGE) DIST=$(DIST) bash ci/bench.sh
+	@IMAGE=$(IMAGE) bash ci/bench.sh
 
 FUZZ_SECONDS ?= 60
 fuzz: ## Run each cargo-fuzz target for FUZZ_SECONDS (needs nightly; not part of make test)

@@ -116,18 +116,8 @@ show_logs() { docker logs --tail 15 "$1" 2>&1 | sed 's/^/#   /' || true; }
 expect_200() { [ "$(http_code "$1")" = 200 ]; }
 
 # ---- fake GitHub: real TLS on loopback, its own CA, demo fixtures
-"$DIST/fake-github" --listen 127.0.0.1:0 --ca-out "$TMP/ca.pem" --exit-after 600 >"$TMP/fake.out" 2>"$TMP/fake.err" &
-FAKE_PID=$!
-FAKE_URL=""
-for _ in $(seq 1 100); do   # up to ~10 s
-  FAKE_URL=$(sed -n 's/^fake-github listening on \(https:\/\/127\.0\.0\.1:[0-9]*\).*/\1/p' "$TMP/fake.out" | head -n1)
-  [ -n "$FAKE_URL" ] && [ -s "$TMP/ca.pem" ] && break
-  kill -0 "$FAKE_PID" 2>/dev/null || break
-  sleep 0.1
-done
-if [ -n "$FAKE_URL" ] && [ -s "$TMP/ca.pem" ]; then
+if start_fake 600; then
   ok "fake-github listening on $FAKE_URL"
-  chmod 644 "$TMP/ca.pem"   # the app reads it as uid 65534
   # A login to look for: straight from the fixture the app will be served.
   LOGIN=$(curl -s --noproxy '*' --max-time 5 --cacert "$TMP/ca.pem" "$FAKE_URL/repos/$REPO_PATH/contributors" |
     grep -o '"login" *: *"[^"]*"' | sed 's/.*"\([^"]*\)"$/\1/' | grep -vx "${REPO_PATH%%/*}" | head -n1 || true)

@@ -5,7 +5,7 @@
 #   CONTAINER_LABEL=io.contributors.test=1   # before sourcing: tags each container
 #   . ci/containers.sh
 #   start NAME ARGS...                        # docker run -d, removed on exit
-#   FAKE_PID=$!                               # a background fake-github, killed on exit
+#   start_fake 600                            # $DIST/fake-github on loopback, killed on exit
 #   "$TMP"                                    # a scratch directory, removed on exit
 
 TMP=$(mktemp -d)
@@ -27,4 +27,26 @@ start() {
   docker rm -f "$name" >/dev/null 2>&1 || true
   CONTAINERS+=("$name")
   docker run -d --name "$name" --label "${CONTAINER_LABEL:-io.contributors.test=1}" "$@" >/dev/null
+}
+
+# start_fake SECONDS: runs $DIST/fake-github on 127.0.0.1 with its throwaway
+# CA in $TMP/ca.pem; it exits by itself after SECONDS. Sets FAKE_PID and
+# FAKE_URL. Returns 1 if it has not printed its URL within ~10 s (its output
+# is then in $TMP/fake.out and $TMP/fake.err).
+start_fake() {
+  "$DIST/fake-github" --listen 127.0.0.1:0 --ca-out "$TMP/ca.pem" --exit-after "$1" \
+    >"$TMP/fake.out" 2>"$TMP/fake.err" &
+  FAKE_PID=$!
+  FAKE_URL=""
+  local _
+  for _ in $(seq 1 100); do
+    FAKE_URL=$(sed -n 's/^fake-github listening on \(https:\/\/127\.0\.0\.1:[0-9]*\).*/\1/p' "$TMP/fake.out" | head -n1)
+    [ -n "$FAKE_URL" ] && [ -s "$TMP/ca.pem" ] && break
+    kill -0 "$FAKE_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  [ -n "$FAKE_URL" ] && [ -s "$TMP/ca.pem" ] || return 1
+  # Containers run as uid 65534 and read the CA through a bind mount.
+  chmod 755 "$TMP"
+  chmod 644 "$TMP/ca.pem"
 }

@@ -296,23 +296,14 @@ step_lessons() {
   # Name resolution and TLS for real, all on this machine: a fake GitHub on
   # 127.0.0.1, reached as "localhost" (Docker's /etc/hosts), trusted through
   # CONTRIBUTORS_EXTRA_CA_FILE (its throwaway CA).
-  "$DIST/fake-github" --listen 127.0.0.1:0 --ca-out "$TMP/ca.pem" --exit-after 120 >"$TMP/fake.out" 2>&1 &
-  FAKE_PID=$!
-  local url="" _
-  for _ in $(seq 1 100); do
-    url=$(grep -o 'https://127\.0\.0\.1:[0-9]*' "$TMP/fake.out" 2>/dev/null | head -n1 || true)
-    [ -n "$url" ] && [ -s "$TMP/ca.pem" ] && break
-    sleep 0.1
-  done
-  if [ -n "$url" ]; then
-    chmod 755 "$TMP"; chmod 644 "$TMP/ca.pem"
+  if start_fake 120; then
     out=$(timeout 60 docker run --rm --network host -v "$TMP/ca.pem:/ca.pem:ro" \
-      -e CONTRIBUTORS_EXTRA_CA_FILE=/ca.pem -e "GITHUB_API_URL=https://localhost:${url##*:}" \
+      -e CONTRIBUTORS_EXTRA_CA_FILE=/ca.pem -e "GITHUB_API_URL=https://localhost:${FAKE_URL##*:}" \
       "$img" doctor 2>&1 || true)
     say "dns: doctor in scratch: $(awk '$2 == "resolve" { $1 = $1; print; exit }' <<<"$out")"
     say "tls: doctor in scratch: $(awk '$2 == "tls" { $1 = $1; print; exit }' <<<"$out")"
   else
-    say "dns: the fake GitHub did not start: $(cat "$TMP/fake.out")"
+    say "dns: the fake GitHub did not start: $(cat "$TMP/fake.out" "$TMP/fake.err")"
   fi
 
   # -- PID 1 and signals
