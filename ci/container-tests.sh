@@ -71,11 +71,7 @@ if ! timeout 20 docker version --format '{{.Server.Version}}' >/dev/null 2>&1; t
   exit 1
 fi
 
-PASS=0 FAIL=0
-ok() { PASS=$((PASS + 1)); printf 'ok - %s\n' "$*"; }
-not_ok() { FAIL=$((FAIL + 1)); printf 'not ok - %s\n' "$*"; }
-# check DESCRIPTION COMMAND...: one line for one check.
-check() { local d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
+. "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
 
 # ---- prerequisites: made by the Makefile, never rebuilt here
 missing=()
@@ -84,8 +80,7 @@ for v in $VARIANTS; do docker image inspect "$IMAGE:$v" >/dev/null 2>&1 || missi
 command -v curl >/dev/null 2>&1 || missing+=("curl (apt-get install -y curl)")
 if [ ${#missing[@]} -gt 0 ]; then
   not_ok "prerequisites present: missing ${missing[*]} (run: make build images)"
-  echo "$PASS passed, $FAIL failed"
-  exit 1
+  finish; exit 1
 fi
 
 CONTAINER_LABEL=io.contributors.test=1
@@ -260,5 +255,4 @@ else
   not_ok "image $IMAGE:scratch-system-roots exists (run: make image-scratch-system-roots)"
 fi
 
-echo "$PASS passed, $FAIL failed"
-[ "$FAIL" = 0 ]
+finish

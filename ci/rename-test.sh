@@ -31,12 +31,8 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target/rename-test}
 export CARGO_TERM_COLOR=never
 CARGO_TIMEOUT=${CARGO_TIMEOUT:-1800}   # seconds, per cargo command
 
-PASS=0 FAIL=0
-ok() { PASS=$((PASS + 1)); printf 'ok - %s\n' "$*"; }
-not_ok() { FAIL=$((FAIL + 1)); printf 'not ok - %s\n' "$*"; }
-check() { local d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
+. ci/checks.sh
 say() { printf '# %s\n' "$*"; }
-finish() { echo "$PASS passed, $FAIL failed"; [ "$FAIL" = 0 ]; }
 # show FILE: the last lines of a log, as comments.
 show() { tail -n "${2:-25}" "$1" | sed 's/^/#   /'; }
 

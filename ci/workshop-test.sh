@@ -27,15 +27,10 @@ elif [ "${WORKSHOP_FULL:-}" = 1 ]; then
 else
   STEPS="2 3 4 5"
 fi
-# Until the Makefile includes mk/workshop.mk, name both files.
-if grep -Eq '^-?include +mk/workshop\.mk' Makefile; then MAKE_ARGS=(); else MAKE_ARGS=(-f Makefile -f mk/workshop.mk); fi
 STEP_TIMEOUT=${STEP_TIMEOUT:-600}       # seconds for steps 2-5
 STEP1_TIMEOUT=${STEP1_TIMEOUT:-3600}    # step 1 builds Rust in Docker
 
-PASS=0 FAIL=0
-ok() { PASS=$((PASS + 1)); printf 'ok - %s\n' "$*"; }
-not_ok() { FAIL=$((FAIL + 1)); printf 'not ok - %s\n' "$*"; }
-finish() { echo "$PASS passed, $FAIL failed"; [ "$FAIL" = 0 ]; }
+. ci/checks.sh
 
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
@@ -78,7 +73,7 @@ for n in $STEPS; do
   out=$TMP/step$n.out
   t0=$SECONDS
   rc=0
-  timeout "$limit" make --no-print-directory "${MAKE_ARGS[@]}" "workshop-$n" >"$out" 2>&1 || rc=$?
+  timeout "$limit" make --no-print-directory "workshop-$n" >"$out" 2>&1 || rc=$?
   secs=$((SECONDS - t0))
   if [ "$rc" = 0 ]; then ok "make workshop-$n exits 0 ($secs s)"
   else not_ok "make workshop-$n exits 0 (exit $rc after $secs s)"; tail -n 15 "$out" | sed 's/^/#   /'; fi

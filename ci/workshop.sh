@@ -35,7 +35,7 @@ need_image() { docker image inspect "$1" >/dev/null 2>&1 || die "image $1 is mis
 du_bytes() { du -sb "$@" 2>/dev/null | awk '{s += $1} END {print s + 0}'; }
 
 CONTAINER_LABEL=io.contributors.workshop=1
-. "$(dirname "${BASH_SOURCE[0]}")/containers.sh"
+. ci/containers.sh
 
 # files_in IMAGE: how many files (and links) the image's layers hold,
 # directories not counted: the image's own content, not what Docker adds to
