@@ -7,6 +7,7 @@
 //! - `app`: the shared state built from them: clients and caches.
 //! - `server`: accepts connections, caps them, times them out, drains on stop.
 //! - `routes`: the URL table and the HTML pages.
+//! - `query`: the query string's values, percent-decoded.
 //! - `names`: owner/repository validation, before anything goes upstream.
 //! - `contributor_lists`: the cached, coalesced, revalidated lists.
 //! - `github`: the GitHub API's side of the conversation.
@@ -16,6 +17,7 @@
 //! - `upstream`: the one HTTPS client, trusting the compiled-in roots.
 //! - `roots`: which roots those are (the bundle plus an optional PEM file).
 //! - `error`: every upstream failure as a typed error with a status and text.
+//! - `clock`: Unix seconds and `HH:MM` UTC, for the notes on the pages.
 //! - `shutdown`: SIGTERM handling, which PID 1 in a container needs.
 //! - `healthcheck`: the tiny client behind Docker's `HEALTHCHECK`.
 //! - `doctor`: a report on what the process finds around itself.
@@ -23,6 +25,7 @@
 pub mod app;
 pub mod avatars;
 pub mod cache;
+pub mod clock;
 pub mod config;
 pub mod contributor_lists;
 pub mod doctor;
@@ -30,6 +33,7 @@ pub mod error;
 pub mod github;
 pub mod healthcheck;
 pub mod names;
+pub mod query;
 pub mod rate_limit;
 pub mod roots;
 pub mod routes;
