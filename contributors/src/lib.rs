@@ -55,4 +55,4 @@ pub mod shutdown;
 pub mod upstream;
 
 pub use app::App;
-pub use server::{Server, StartError};
+pub use server::Server;
