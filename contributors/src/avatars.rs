@@ -49,14 +49,26 @@ pub struct Avatar {
 /// Snaps a requested size to the smallest allowed size that is at least as
 /// large, or the largest one.
 pub fn snap_size(requested: Option<&str>) -> u16 {
-    let Some(requested) = requested.and_then(|s| s.parse::<u32>().ok()) else {
-        return DEFAULT_SIZE;
-    };
+    match requested.and_then(|s| s.parse::<u32>().ok()) {
+        Some(pixels) => fetch_size(pixels),
+        None => DEFAULT_SIZE,
+    }
+}
+
+/// The size we fetch to show an avatar `pixels` wide: the smallest allowed
+/// size that is at least as large, or the largest one.
+pub fn fetch_size(pixels: u32) -> u16 {
     SIZES
         .iter()
         .copied()
-        .find(|&s| u32::from(s) >= requested)
+        .find(|&s| u32::from(s) >= pixels)
         .unwrap_or(SIZES[SIZES.len() - 1])
+}
+
+/// The proxied address of user `id`'s avatar as pages and the JSON API
+/// show it: our own origin, never GitHub's.
+pub fn avatar_path(id: u64) -> String {
+    format!("/avatars/{id}?s={DEFAULT_SIZE}")
 }
 
 /// Parses an avatar id: 1 to 20 ASCII digits that fit a `u64`.

@@ -66,7 +66,23 @@ pub struct Shown {
     pub stale_because: Option<UpstreamError>,
 }
 
-type Key = (String, usize);
+/// Which list: the first `max` contributors, and whether anonymous ones
+/// (commit e-mail addresses without an account) count among them. The page
+/// shows accounts only; the wall and the JSON API may ask for both.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Selection {
+    pub max: usize,
+    pub anon: bool,
+}
+
+impl Selection {
+    /// The first `max` accounts, as the page shows them.
+    pub fn accounts(max: usize) -> Selection {
+        Selection { max, anon: false }
+    }
+}
+
+type Key = (String, Selection);
 type Fetched = Result<Arc<List>, UpstreamError>;
 
 #[derive(Clone)]
@@ -87,10 +103,14 @@ impl ContributorLists {
         }
     }
 
-    /// The first `max` contributors of `repo`, in GitHub's order.
-    pub async fn get(&self, repo: &RepoName, max: usize) -> Result<Shown, UpstreamError> {
-        let max = max.clamp(1, LIMIT_MAX);
-        let key = (repo.folded(), max);
+    /// The contributors of `repo` that `selection` asks for, in GitHub's
+    /// order.
+    pub async fn get(&self, repo: &RepoName, selection: Selection) -> Result<Shown, UpstreamError> {
+        let selection = Selection {
+            max: selection.max.clamp(1, LIMIT_MAX),
+            ..selection
+        };
+        let key = (repo.folded(), selection);
         let held = self.cache.get(&key);
         if let Some((list, stored_at)) = &held
             && stored_at.elapsed() < self.ttl
@@ -107,7 +127,7 @@ impl ContributorLists {
         let fetched = self
             .in_flight
             .run(key.clone(), move || async move {
-                let fetched = this.fetch(&repo_for_fetch, max, held_for_fetch).await;
+                let fetched = this.fetch(&repo_for_fetch, selection, held_for_fetch).await;
                 if let Ok(list) = &fetched {
                     this.cache.insert(key, list.clone(), list.weight());
                 }
@@ -130,11 +150,17 @@ impl ContributorLists {
 
     /// Fetches page after page until `max` entries or the last page,
     /// revalidating pages we already hold.
-    async fn fetch(&self, repo: &RepoName, max: usize, held: Option<Arc<List>>) -> Fetched {
+    async fn fetch(
+        &self,
+        repo: &RepoName,
+        selection: Selection,
+        held: Option<Arc<List>>,
+    ) -> Fetched {
+        let Selection { max, anon } = selection;
         let held_pages = held.as_ref().map_or(&[][..], |l| &l.pages[..]);
         let mut pages: Vec<CachedPage> = Vec::new();
         let mut contributors = Vec::new();
-        let mut url = Some(self.github.first_page_url(repo, PER_PAGE.min(max)));
+        let mut url = Some(self.github.first_page_url(repo, PER_PAGE.min(max), anon));
 
         while let Some(page_url) = url.take() {
             let known = held_pages.get(pages.len()).filter(|p| p.url == page_url);

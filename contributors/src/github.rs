@@ -36,6 +36,10 @@ pub struct Contributor {
     pub contributions: u64,
     /// Anonymous entries carry a name instead of a login.
     pub name: Option<String>,
+    /// GitHub's account type: `User`, `Bot`, `Organization`, or
+    /// `Anonymous` for an e-mail address without an account.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
 }
 
 impl Contributor {
@@ -47,10 +51,19 @@ impl Contributor {
             .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
     }
 
+    /// What to call this contributor: the login, or for an anonymous entry
+    /// its name, or for a deleted account a note saying so.
+    pub fn display_name(&self) -> String {
+        self.login
+            .clone()
+            .or_else(|| self.name.as_ref().map(|n| format!("{n} (anonymous)")))
+            .unwrap_or_else(|| "(deleted account)".to_string())
+    }
+
     /// Rough memory weight, for the cache's byte budget.
     pub fn weight(&self) -> usize {
         std::mem::size_of::<Self>()
-            + [&self.login, &self.html_url, &self.name]
+            + [&self.login, &self.html_url, &self.name, &self.kind]
                 .iter()
                 .map(|s| s.as_ref().map_or(0, String::len))
                 .sum::<usize>()
@@ -109,10 +122,12 @@ impl GitHub {
         &self.api
     }
 
-    /// The first page's URL. Only validated names go into it.
-    pub fn first_page_url(&self, repo: &RepoName, per_page: usize) -> Uri {
+    /// The first page's URL. Only validated names go into it. With `anon`,
+    /// GitHub also lists commit e-mail addresses that match no account.
+    pub fn first_page_url(&self, repo: &RepoName, per_page: usize, anon: bool) -> Uri {
+        let anon = if anon { "&anon=1" } else { "" };
         self.api.join(&format!(
-            "/repos/{}/{}/contributors?per_page={per_page}",
+            "/repos/{}/{}/contributors?per_page={per_page}{anon}",
             repo.owner(),
             repo.repo()
         ))

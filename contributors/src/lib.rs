@@ -27,7 +27,12 @@
 //! - `pages`: the HTML, from askama templates (`clock` writes its times).
 //! - `responses`: the headers every answer goes out with.
 //!
-//! Beside the page: `avatars`, the avatar proxy behind `/avatars/{id}`;
+//! Beside the page, the same lists in two more forms: `wall`, the avatars
+//! as one embeddable SVG (`/{owner}/{repo}/wall.svg`, inlined with
+//! `data_uri`), and `contributors_json`, the JSON API
+//! (`/{owner}/{repo}/contributors.json`).
+//!
+//! Then `avatars`, the avatar proxy behind `/avatars/{id}`;
 //! `shutdown`, SIGTERM handling, which PID 1 in a container needs;
 //! `healthcheck`, the tiny client behind Docker's `HEALTHCHECK`; and
 //! `doctor`, a report on what the process finds around itself.
@@ -38,6 +43,8 @@ pub mod cache;
 pub mod clock;
 pub mod config;
 pub mod contributor_lists;
+pub mod contributors_json;
+pub mod data_uri;
 pub mod doctor;
 pub mod error;
 pub mod github;
@@ -53,6 +60,7 @@ pub mod routes;
 pub mod server;
 pub mod shutdown;
 pub mod upstream;
+pub mod wall;
 
 pub use app::App;
 pub use server::Server;

@@ -125,6 +125,15 @@ pub fn split_repo_path(path: &str) -> Option<(&str, &str)> {
     Some((owner, repo))
 }
 
+/// Splits `/{owner}/{repo}/{file}` into its three segments, as in
+/// `/o/r/wall.svg`: a repository's other answers. No trailing slash; the
+/// segments are not yet validated.
+pub fn split_repo_file(path: &str) -> Option<(&str, &str, &str)> {
+    let (repo_path, file) = path.rsplit_once('/')?;
+    let (owner, repo) = split_repo_path(repo_path)?;
+    (!file.is_empty() && !repo_path.ends_with('/')).then_some((owner, repo, file))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,5 +184,17 @@ mod tests {
         assert_eq!(split_repo_path("/a/b/c"), None);
         assert_eq!(split_repo_path("a/b"), None);
         assert_eq!(split_repo_path("//b"), Some(("", "b")));
+    }
+
+    #[test]
+    fn paths_with_three_segments() {
+        assert_eq!(
+            split_repo_file("/a/b/wall.svg"),
+            Some(("a", "b", "wall.svg"))
+        );
+        assert_eq!(split_repo_file("/a/b/c/"), None);
+        assert_eq!(split_repo_file("/a/b//c"), None);
+        assert_eq!(split_repo_file("/a/b"), None);
+        assert_eq!(split_repo_file("/a/b/c/d"), None);
     }
 }

@@ -2,20 +2,25 @@
 //!
 //! A list from the cache renders to the same HTML every time, so the first
 //! rendering is kept and sent to the next visitor who asks for the same
-//! page. The lists themselves (what GitHub said) live in
-//! `contributor_lists.rs`; this is one way of showing them, kept apart so
-//! that the data layer knows nothing about HTML.
+//! page. The same goes for the other renderings of a list, the wall
+//! (`wall.svg`) and the JSON API (`contributors.json`): they are kept here
+//! too, keyed by their own paths, and "HTML" below means any of them.
+//! The lists themselves (what GitHub said) live in `contributor_lists.rs`;
+//! these are ways of showing them, kept apart so that the data layer knows
+//! nothing about HTML.
 //!
-//! - **Key:** the page's canonical path, `/{owner}/{repo}?max={max}`, with
-//!   the default `max` written out and the names spelt the way the visitor
-//!   spelt them (the page echoes that spelling in its title and form).
+//! - **Key:** the page's canonical path, `/{owner}/{repo}?max={max}`
+//!   (`/{owner}/{repo}/wall.svg?max=..&anon=..&columns=..&size=..` for a
+//!   wall), with every default written out and the names spelt the way
+//!   the visitor spelt them (the page echoes that spelling in its title).
 //! - **Never older than its list.** An entry remembers the list it was
 //!   rendered from, and is served only while the list cache hands out that
 //!   very list. Once the list is revalidated or fetched again, a new list
 //!   takes its place, the old page no longer matches and is rendered anew.
 //!   The entry holds the list weakly, so it keeps no contributors alive.
 //! - **Only fresh pages.** A page with the "GitHub is unavailable" note is
-//!   never stored (`routes.rs` checks), so the note never outlives the outage.
+//!   never stored (`routes.rs` checks), so the note never outlives the
+//!   outage; nor is a wall with an avatar that failed to load.
 //! - **Bounded** by the same `LruCache` as the lists, with the same entry
 //!   and byte limits, each entry weighing what its HTML weighs.
 
@@ -47,6 +52,13 @@ pub struct PagePath(String);
 impl PagePath {
     pub fn new(name: &RepoName, max: usize) -> PagePath {
         PagePath(format!("/{name}?max={max}"))
+    }
+
+    /// The key of another answer made from a list, such as
+    /// `/{owner}/{repo}/wall.svg?{options}`: `options` must list every
+    /// option, defaults included, in a fixed order.
+    pub fn file(name: &RepoName, file: &str, options: &str) -> PagePath {
+        PagePath(format!("/{name}/{file}?{options}"))
     }
 }
 

@@ -14,6 +14,7 @@ use std::sync::LazyLock;
 use askama::Template;
 use bytes::Bytes;
 
+use crate::avatars::avatar_path;
 use crate::clock::clock_time;
 use crate::contributor_lists::{LIMIT_MAX, Shown};
 use crate::github::Contributor;
@@ -115,13 +116,9 @@ fn people(contributors: &[Contributor]) -> Vec<Person> {
     contributors
         .iter()
         .map(|c| Person {
-            name: c
-                .login
-                .clone()
-                .or_else(|| c.name.clone().map(|n| format!("{n} (anonymous)")))
-                .unwrap_or_else(|| "(deleted account)".to_string()),
+            name: c.display_name(),
             profile: c.profile_url().map(str::to_string),
-            avatar: c.id.map(|id| format!("/avatars/{id}?s=80")),
+            avatar: c.id.map(avatar_path),
             contributions: c.contributions,
         })
         .collect()

@@ -2,7 +2,11 @@
 //! value and percent-decoding it, the way HTML forms encode.
 //!
 //! The values are still visitor input: each caller checks its own
-//! (`names.rs` the names, `routes.rs` the number, `avatars.rs` the size).
+//! (`names.rs` the names, `routes.rs` the options, `avatars.rs` the size).
+//! [`number`] and [`switch`] are those checks for the two common shapes,
+//! with the sentence a 400 answer shows.
+
+use std::ops::RangeInclusive;
 
 /// The value of `key` in a URL query string, percent-decoded, with `+` as
 /// a space (the way HTML forms encode). `None` if absent or not UTF-8.
@@ -11,6 +15,36 @@ pub fn query_value(query: Option<&str>, key: &str) -> Option<String> {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
         (percent_decode(k)? == key).then(|| percent_decode(v))?
     })
+}
+
+/// The whole number `key` in `range`, `default` when absent, or the
+/// sentence saying what is allowed.
+pub fn number(
+    query: Option<&str>,
+    key: &str,
+    range: RangeInclusive<usize>,
+    default: usize,
+) -> Result<usize, String> {
+    let Some(text) = query_value(query, key) else {
+        return Ok(default);
+    };
+    match text.parse::<usize>() {
+        Ok(n) if range.contains(&n) => Ok(n),
+        _ => Err(format!(
+            "{key} must be a whole number from {} to {}",
+            range.start(),
+            range.end()
+        )),
+    }
+}
+
+/// An on/off option: `key=1` is on, `key=0` or absent is off.
+pub fn switch(query: Option<&str>, key: &str) -> Result<bool, String> {
+    match query_value(query, key).as_deref() {
+        None | Some("0") => Ok(false),
+        Some("1") => Ok(true),
+        Some(_) => Err(format!("{key} must be 0 or 1")),
+    }
 }
 
 fn percent_decode(text: &str) -> Option<String> {
@@ -45,5 +79,22 @@ mod tests {
         assert_eq!(query_value(q, "missing"), None);
         assert_eq!(query_value(None, "owner"), None);
         assert_eq!(query_value(Some("%ff=1"), "x"), None);
+    }
+
+    #[test]
+    fn numbers_and_switches_are_checked() {
+        let q = Some("max=20&columns=0&size=x&anon=1&off=0&bad=yes");
+        assert_eq!(number(q, "max", 1..=500, 100), Ok(20));
+        assert_eq!(number(q, "missing", 1..=500, 100), Ok(100));
+        assert_eq!(
+            number(q, "columns", 1..=50, 12),
+            Err("columns must be a whole number from 1 to 50".into())
+        );
+        assert!(number(q, "size", 1..=96, 64).is_err());
+        assert_eq!(number(Some("max=501"), "max", 1..=500, 100).ok(), None);
+        assert_eq!(switch(q, "anon"), Ok(true));
+        assert_eq!(switch(q, "off"), Ok(false));
+        assert_eq!(switch(q, "missing"), Ok(false));
+        assert_eq!(switch(q, "bad"), Err("bad must be 0 or 1".into()));
     }
 }

@@ -5,15 +5,23 @@
 //!   which stops a browser from second-guessing the type (and, say, running
 //!   an upstream's text as script).
 //! - HTML pages also get a Content-Security-Policy and `no-referrer`.
+//! - SVG images get a policy of their own: they may show `data:` images
+//!   and nothing else, so an SVG opened directly can neither run script nor
+//!   load anything.
+//! - What a shared cache may keep, and for how long, is
+//!   [`shared_cache_control`].
 //!
 //! Route handlers return a [`Reply`]: `Err` holds an early answer (a 400 or
 //! an error page), so each step of a handler can end it with `?`.
+
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::header::{self, HeaderValue};
 use http::{Response, StatusCode};
 use http_body_util::Full;
 
+use crate::clock::now_unix;
 use crate::pages::RenderFailed;
 
 /// The body type of every response: the whole body, already in memory.
@@ -31,6 +39,34 @@ pub const NO_STORE: &str = "no-store";
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; img-src 'self'; style-src 'self'; \
      form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
+/// An SVG may show the images inlined in it as `data:` URIs, and style
+/// itself with attributes; nothing else, no script, no fetching.
+const SVG_CONTENT_SECURITY_POLICY: &str =
+    "default-src 'none'; img-src data:; style-src 'unsafe-inline'";
+
+/// How long past `max-age` a shared cache may serve its old copy at once
+/// while it fetches a new one in the background: a popular answer never
+/// makes a visitor wait for GitHub.
+const STALE_WHILE_REVALIDATE: u64 = 60;
+/// How long past `max-age` a shared cache may serve its old copy when we
+/// fail or are unreachable (a restart, a GitHub outage): a day, in the
+/// spirit of the app's own fallback to an older list.
+const STALE_IF_ERROR: u64 = 86_400;
+
+/// `Cache-Control` for an answer made from a list confirmed by GitHub at
+/// `checked_at` (Unix time): `public`, and fresh for what is left of the
+/// list's TTL (`CONTRIBUTORS_CACHE_TTL`), so a shared cache in front of us
+/// (nginx, a CDN, GitHub's image proxy) never keeps it longer than we would.
+pub fn shared_cache_control(ttl: Duration, checked_at: u64) -> HeaderValue {
+    let age = now_unix().saturating_sub(checked_at);
+    let max_age = ttl.as_secs().saturating_sub(age);
+    let value = format!(
+        "public, max-age={max_age}, stale-while-revalidate={STALE_WHILE_REVALIDATE}, \
+         stale-if-error={STALE_IF_ERROR}"
+    );
+    HeaderValue::from_str(&value).expect("digits and ASCII make a valid header")
+}
+
 /// What a body is, which decides its `Content-Type` (and for HTML, the
 /// extra headers a page needs).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,6 +75,8 @@ pub enum Kind {
     Text,
     Css,
     Json,
+    /// An SVG image we drew (never one from upstream).
+    Svg,
     /// An image, of one of the types `avatars.rs` lets through.
     Image(&'static str),
 }
@@ -50,6 +88,7 @@ impl Kind {
             Kind::Text => "text/plain; charset=utf-8",
             Kind::Css => "text/css; charset=utf-8",
             Kind::Json => "application/json",
+            Kind::Svg => "image/svg+xml",
             Kind::Image(content_type) => content_type,
         }
     }
@@ -75,16 +114,32 @@ pub fn respond(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    if kind == Kind::Html {
-        h.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-        );
-        h.insert(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
-        );
+    match kind {
+        Kind::Html => {
+            h.insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+            );
+            h.insert(
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("no-referrer"),
+            );
+        }
+        Kind::Svg => {
+            h.insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(SVG_CONTENT_SECURITY_POLICY),
+            );
+        }
+        _ => {}
     }
+    response
+}
+
+/// `response` with a computed `Cache-Control` ([`respond`] takes a
+/// constant one), such as [`shared_cache_control`]'s.
+pub fn with_cache_control(mut response: Response<Body>, value: HeaderValue) -> Response<Body> {
+    response.headers_mut().insert(header::CACHE_CONTROL, value);
     response
 }
 

@@ -1,12 +1,14 @@
 //! Routing: which URL does what.
 //!
-//! The app has six routes, so a `match` on the path is the whole router;
+//! The app has eight routes, so a `match` on the path is the whole router;
 //! a web framework would add weight without adding clarity.
 //!
 //! | route                   | answer                                        |
 //! |-------------------------|-----------------------------------------------|
 //! | `GET /`                 | the form (or a redirect from `?owner=&repo=`) |
 //! | `GET /{owner}/{repo}`   | the contributors page                         |
+//! | `GET /{o}/{r}/wall.svg` | the avatars as one SVG image (`wall.rs`)      |
+//! | `GET /{o}/{r}/contributors.json` | the list as JSON (`contributors_json.rs`) |
 //! | `GET /avatars/{id}?s=N` | an avatar image, proxied and cached           |
 //! | `GET /healthz`          | 200 "ok", without touching GitHub             |
 //! | `GET /status`           | JSON: version, rate-limit quota, cache usage  |
@@ -28,13 +30,17 @@ use serde_json::json;
 
 use crate::App;
 use crate::avatars::{parse_id, snap_size};
-use crate::contributor_lists::{DEFAULT_MAX, LIMIT_MAX, Shown};
+use crate::contributor_lists::{DEFAULT_MAX, LIMIT_MAX, Selection, Shown};
+use crate::contributors_json;
 use crate::error::UpstreamError;
-use crate::names::{RepoName, split_repo_path};
+use crate::names::{RepoName, split_repo_file, split_repo_path};
 use crate::page_cache::PagePath;
 use crate::pages::{self, ContributorsPage, ErrorPage};
-use crate::query::query_value;
-use crate::responses::{Body, Kind, NO_STORE, Reply, redirect, respond, text};
+use crate::query::{self, query_value};
+use crate::responses::{
+    Body, Kind, NO_STORE, Reply, redirect, respond, shared_cache_control, text, with_cache_control,
+};
+use crate::wall::{self, Layout};
 
 /// Browsers may reuse a contributors page briefly; the server's caches do
 /// the rest.
@@ -62,16 +68,24 @@ pub async fn handle(app: &App, method: &Method, uri: &Uri, headers: &HeaderMap) 
         path => match (path.strip_prefix("/avatars/"), split_repo_path(path)) {
             (Some(id), _) => avatar(app, id, query, headers).await,
             (None, Some((owner, repo))) => contributors(app, owner, repo, query).await,
-            (None, None) => Ok(error_page(
-                StatusCode::NOT_FOUND,
-                "Page not found",
-                "There is nothing at this address. Pages look like /owner/repository.",
-                None,
-                ("", ""),
-            )),
+            (None, None) => match split_repo_file(path) {
+                Some((owner, repo, "wall.svg")) => wall_svg(app, owner, repo, query).await,
+                Some((owner, repo, "contributors.json")) => json(app, owner, repo, query).await,
+                _ => not_found(),
+            },
         },
     };
     reply.unwrap_or_else(|early| early)
+}
+
+fn not_found() -> Reply {
+    Ok(error_page(
+        StatusCode::NOT_FOUND,
+        "Page not found",
+        "There is nothing at this address. Pages look like /owner/repository.",
+        None,
+        ("", ""),
+    ))
 }
 
 /// The home page, or the redirect the old app's form relied on:
@@ -100,7 +114,7 @@ async fn contributors(app: &App, owner: &str, repo: &str, query: Option<&str>) -
     let max = max(query).map_err(|why| bad_request(&why, (owner, repo)))?;
     let shown = app
         .lists
-        .get(&name, max)
+        .get(&name, Selection::accounts(max))
         .await
         .map_err(|e| upstream_error_page(&e, (owner, repo)))?;
     if shown.stale_because.is_some() {
@@ -133,13 +147,136 @@ fn fresh_page(
 /// `?max=N`: how many contributors to show, 1 to `LIMIT_MAX`;
 /// `DEFAULT_MAX` when absent.
 fn max(query: Option<&str>) -> Result<usize, String> {
-    let Some(text) = query_value(query, "max") else {
-        return Ok(DEFAULT_MAX);
+    query::number(query, "max", 1..=LIMIT_MAX, DEFAULT_MAX)
+}
+
+/// `?max=N&anon=1`: the wall's and the JSON API's list.
+fn selection(query: Option<&str>) -> Result<Selection, String> {
+    Ok(Selection {
+        max: max(query)?,
+        anon: query::switch(query, "anon")?,
+    })
+}
+
+/// `/{owner}/{repo}/wall.svg[?max=N&columns=N&size=N&anon=1]`: check the
+/// names and options, get the list, and answer with its wall: the one
+/// drawn from this list before, or a new one, kept unless an avatar failed.
+/// Every failure is a small SVG saying so, with the matching status.
+async fn wall_svg(app: &App, owner: &str, repo: &str, query: Option<&str>) -> Reply {
+    let svg_error = |status: StatusCode, title: &str, message: &str| {
+        let svg = wall::message(title, message);
+        respond(status, Kind::Svg, NO_STORE, svg)
     };
-    match text.parse::<usize>() {
-        Ok(n) if (1..=LIMIT_MAX).contains(&n) => Ok(n),
-        _ => Err(format!("max must be a whole number from 1 to {LIMIT_MAX}")),
+    let name = RepoName::new(owner, repo).map_err(|e| {
+        svg_error(
+            StatusCode::BAD_REQUEST,
+            "Not a repository name",
+            &e.to_string(),
+        )
+    })?;
+    let options = || -> Result<(Selection, Layout), String> {
+        let columns = query::number(
+            query,
+            "columns",
+            1..=wall::MAX_COLUMNS,
+            wall::DEFAULT_COLUMNS,
+        )?;
+        let size = query::number(query, "size", 1..=512, wall::DEFAULT_SIZE.into())?;
+        let layout = Layout {
+            columns,
+            size: wall::snap_size(size),
+        };
+        Ok((selection(query)?, layout))
+    };
+    let (selection, layout) =
+        options().map_err(|why| svg_error(StatusCode::BAD_REQUEST, "Bad option", &why))?;
+    let shown = app
+        .lists
+        .get(&name, selection)
+        .await
+        .map_err(|e| svg_error(e.status(), e.title(), &e.to_string()))?;
+    let path = PagePath::file(
+        &name,
+        "wall.svg",
+        &format!(
+            "max={}&anon={}&columns={}&size={}",
+            selection.max,
+            u8::from(selection.anon),
+            layout.columns,
+            layout.size
+        ),
+    );
+    let fresh = shared_cache_control(app.config.cache_ttl, shown.list.checked_at);
+    if shown.stale_because.is_none()
+        && let Some(svg) = app.pages.get(&path, &shown.list)
+    {
+        let response = respond(StatusCode::OK, Kind::Svg, NO_STORE, svg);
+        return Ok(with_cache_control(response, fresh));
     }
+    let contributors = &shown.list.contributors;
+    let pictures = wall::fetch_pictures(&app.avatars, contributors, layout.size).await;
+    let svg = Bytes::from(wall::render(
+        &name.to_string(),
+        contributors,
+        &pictures.images,
+        layout,
+    ));
+    let response = respond(StatusCode::OK, Kind::Svg, NO_STORE, svg.clone());
+    if shown.stale_because.is_some() || pictures.failed > 0 {
+        return Ok(response);
+    }
+    app.pages.insert(path, &shown.list, svg);
+    Ok(with_cache_control(response, fresh))
+}
+
+/// `/{owner}/{repo}/contributors.json[?max=N&anon=1]`: the list as JSON,
+/// readable from any origin; errors in JSON too, with the same status.
+async fn json(app: &App, owner: &str, repo: &str, query: Option<&str>) -> Reply {
+    let answer = |status: StatusCode, body: Bytes| {
+        let mut response = respond(status, Kind::Json, NO_STORE, body);
+        response.headers_mut().insert(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            HeaderValue::from_static("*"),
+        );
+        response
+    };
+    let json_error = |status: StatusCode, title: &str, message: &str| {
+        let body = contributors_json::error(status.as_u16(), title, message);
+        answer(status, Bytes::from(body))
+    };
+    let name = RepoName::new(owner, repo).map_err(|e| {
+        json_error(
+            StatusCode::BAD_REQUEST,
+            "Not a repository name",
+            &e.to_string(),
+        )
+    })?;
+    let selection =
+        selection(query).map_err(|why| json_error(StatusCode::BAD_REQUEST, "Bad option", &why))?;
+    let shown = app
+        .lists
+        .get(&name, selection)
+        .await
+        .map_err(|e| json_error(e.status(), e.title(), &e.to_string()))?;
+    if shown.stale_because.is_some() {
+        let body = contributors_json::render(&name, &shown.list);
+        return Ok(answer(StatusCode::OK, Bytes::from(body)));
+    }
+    let path = PagePath::file(
+        &name,
+        "contributors.json",
+        &format!("max={}&anon={}", selection.max, u8::from(selection.anon)),
+    );
+    let body = match app.pages.get(&path, &shown.list) {
+        Some(body) => body,
+        None => {
+            let body = Bytes::from(contributors_json::render(&name, &shown.list));
+            app.pages.insert(path, &shown.list, body.clone());
+            body
+        }
+    };
+    let fresh = shared_cache_control(app.config.cache_ttl, shown.list.checked_at);
+    Ok(with_cache_control(answer(StatusCode::OK, body), fresh))
 }
 
 /// `/avatars/{id}?s=N`: check the id, snap the size, get the image, and

@@ -1,0 +1,121 @@
+//! The JSON API: `GET /{owner}/{repo}/contributors.json`, the same cached,
+//! rate-limit-aware list the page shows, for other programs.
+//!
+//! ```json
+//! {"owner": "o", "repo": "r", "fetched_at": "2025-01-31T12:00:00Z",
+//!  "contributors": [{"login": "octocat", "id": 1, "type": "User",
+//!                    "contributions": 9, "avatar": "/avatars/1?s=80",
+//!                    "html_url": "https://github.com/octocat"}]}
+//! ```
+//!
+//! - `avatar` is our own proxied path, never an upstream URL, and
+//!   `html_url` is passed on only when it is an http(s) link; both are
+//!   `null` for anonymous contributors, as are `login` and `id`.
+//! - `type` is `User`, `Bot` or `Anonymous` (an organisation counts as a
+//!   user: it has a login and an avatar).
+//! - Errors have one shape, with the status of the answer repeated:
+//!   `{"error": {"status": 404, "title": "...", "message": "..."}}`.
+//!
+//! serde_json writes the strings, so nothing upstream sends can break out
+//! of them. Which headers the answers carry is `routes.rs`.
+
+use serde::Serialize;
+
+use crate::avatars::avatar_path;
+use crate::clock::rfc3339;
+use crate::contributor_lists::List;
+use crate::github::Contributor;
+use crate::names::RepoName;
+
+#[derive(Serialize)]
+struct Answer<'a> {
+    owner: &'a str,
+    repo: &'a str,
+    fetched_at: String,
+    contributors: Vec<Entry<'a>>,
+}
+
+#[derive(Serialize)]
+struct Entry<'a> {
+    login: Option<&'a str>,
+    id: Option<u64>,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    contributions: u64,
+    avatar: Option<String>,
+    html_url: Option<&'a str>,
+}
+
+impl<'a> Entry<'a> {
+    fn new(c: &'a Contributor) -> Entry<'a> {
+        let kind = match (c.login.as_ref(), c.kind.as_deref()) {
+            (None, _) => "Anonymous",
+            (Some(_), Some("Bot")) => "Bot",
+            (Some(_), _) => "User",
+        };
+        Entry {
+            login: c.login.as_deref(),
+            id: c.id,
+            kind,
+            contributions: c.contributions,
+            avatar: c.id.map(avatar_path),
+            html_url: c.profile_url(),
+        }
+    }
+}
+
+/// The list of `name`'s contributors as JSON, spelt the way the visitor
+/// spelt the names.
+pub fn render(name: &RepoName, list: &List) -> Vec<u8> {
+    let answer = Answer {
+        owner: name.owner(),
+        repo: name.repo(),
+        fetched_at: rfc3339(list.checked_at),
+        contributors: list.contributors.iter().map(Entry::new).collect(),
+    };
+    serde_json::to_vec(&answer).unwrap_or_default()
+}
+
+/// An error as JSON: `{"error": {"status", "title", "message"}}`.
+pub fn error(status: u16, title: &str, message: &str) -> Vec<u8> {
+    let answer = serde_json::json!({
+        "error": { "status": status, "title": title, "message": message }
+    });
+    answer.to_string().into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::github::decode_page;
+
+    #[test]
+    fn entries_follow_the_schema() {
+        let contributors = decode_page(
+            br#"[
+                {"login":"octocat","id":1,"html_url":"https://github.com/octocat","type":"User","contributions":9},
+                {"login":"dependabot[bot]","id":2,"html_url":"javascript:alert(1)","type":"Bot","contributions":3},
+                {"email":"a@b.c","name":"Ann","type":"Anonymous","contributions":2}
+            ]"#,
+        )
+        .unwrap();
+        let mut list = List::default();
+        list.contributors = contributors;
+        let name = RepoName::new("o", "r").unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&render(&name, &list)).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "owner": "o", "repo": "r", "fetched_at": "1970-01-01T00:00:00Z",
+                "contributors": [
+                    {"login": "octocat", "id": 1, "type": "User", "contributions": 9,
+                     "avatar": "/avatars/1?s=80", "html_url": "https://github.com/octocat"},
+                    {"login": "dependabot[bot]", "id": 2, "type": "Bot", "contributions": 3,
+                     "avatar": "/avatars/2?s=80", "html_url": null},
+                    {"login": null, "id": null, "type": "Anonymous", "contributions": 2,
+                     "avatar": null, "html_url": null}
+                ]
+            })
+        );
+    }
+}

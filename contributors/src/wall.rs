@@ -1,0 +1,330 @@
+//! The contributor wall: `GET /{owner}/{repo}/wall.svg`, the avatars of a
+//! repository's contributors in a grid, as one SVG image to embed in a
+//! README.
+//!
+//! - **Self-contained.** An SVG shown as an image (`<img>`, a Markdown
+//!   viewer, GitHub's image proxy) may load nothing external, so every
+//!   avatar is inlined as a `data:` URI. The avatars come from the avatar
+//!   proxy (`avatars.rs`): its cache, its coalescing of concurrent fetches,
+//!   its checks on what comes back (raster types only, a size cap).
+//! - **Inert.** The document is written here by hand, and every piece of
+//!   text in it (logins, names, messages) goes through [`push_text`], which
+//!   escapes markup and drops characters XML cannot hold. There is no
+//!   script, no `foreignObject`, no event attribute and no link; the route
+//!   adds a Content-Security-Policy that allows `data:` images only.
+//! - **Drawing.** Round avatars (one shared `clipPath`), each with a
+//!   `<title>` (the tooltip when the SVG is opened directly) naming the
+//!   login and the count. An avatar that cannot be had becomes a grey
+//!   placeholder disc; it never fails the wall. [`message`] draws the small
+//!   SVG that says why a wall is missing ("repository not found").
+//! - **Bounded.** One wall fetches at most [`FETCHES_AT_ONCE`] avatars at
+//!   a time and inlines at most [`IMAGE_BUDGET`] bytes of them (the rest
+//!   become placeholders), so the whole SVG stays under [`MAX_SVG_BYTES`]
+//!   (about 4.5 MiB) even for 500 contributors with large pictures.
+
+use std::sync::Arc;
+
+use tokio::task::JoinSet;
+
+use crate::avatars::{Avatar, Avatars, fetch_size};
+use crate::contributor_lists::LIMIT_MAX;
+use crate::data_uri::{data_uri_len, push_data_uri};
+use crate::github::Contributor;
+
+/// The avatar sizes a wall draws, in pixels (`?size=` snaps to one).
+pub const SIZES: [u16; 4] = [32, 48, 64, 96];
+/// `?size=` when absent.
+pub const DEFAULT_SIZE: u16 = 64;
+/// `?columns=` when absent, and its largest value.
+pub const DEFAULT_COLUMNS: usize = 12;
+pub const MAX_COLUMNS: usize = 50;
+/// Avatars one wall fetches at the same time, at most: a 500-avatar wall
+/// must not open 500 connections upstream at once.
+pub const FETCHES_AT_ONCE: usize = 8;
+/// Bytes of inlined images (as `data:` URIs) one wall holds at most.
+pub const IMAGE_BUDGET: usize = 4 << 20;
+/// Characters of a name shown in a tooltip, at most; GitHub's logins are
+/// 39 at most, and an upstream sending longer ones gets them cut.
+const NAME_CHARS: usize = 100;
+/// The markup of one avatar besides its image, at most: position and size
+/// attributes, the placeholder's `data:` URI, and a tooltip of
+/// `NAME_CHARS` characters of up to 6 bytes each (`&quot;`) plus the count.
+const TILE_MARKUP_MAX: usize = 1024;
+/// The largest wall this module writes: the image budget, plus each
+/// avatar's markup, plus the opening and closing lines.
+pub const MAX_SVG_BYTES: usize = IMAGE_BUDGET + LIMIT_MAX * TILE_MARKUP_MAX + 1024;
+
+/// A 1×1 PNG of GitHub's border grey (#d0d7de), drawn as a disc for a
+/// contributor without an avatar (anonymous, or one that failed to load).
+const PLACEHOLDER_PNG: &str = "data:image/png;base64,\
+    iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR42mO4cP0eAAUAAobdcGELAAAAAElFTkSuQmCC";
+
+/// How the grid is laid out: avatars per row, and their size in pixels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Layout {
+    pub columns: usize,
+    pub size: u16,
+}
+
+/// Snaps a requested avatar size to the smallest wall size at least as
+/// large, or the largest one.
+pub fn snap_size(pixels: usize) -> u16 {
+    SIZES
+        .iter()
+        .copied()
+        .find(|&s| usize::from(s) >= pixels)
+        .unwrap_or(SIZES[SIZES.len() - 1])
+}
+
+/// The avatars of a wall, one slot per contributor (`None`: a placeholder).
+pub struct Pictures {
+    pub images: Vec<Option<Arc<Avatar>>>,
+    /// Avatars that could not be fetched. A wall with any is drawn, but
+    /// not kept: the next request tries them again.
+    pub failed: usize,
+}
+
+/// Fetches the avatars of `contributors` for a wall of `size`-pixel
+/// avatars, through the avatar proxy, at most [`FETCHES_AT_ONCE`] at a
+/// time; once [`IMAGE_BUDGET`] bytes are held, the rest are not fetched.
+pub async fn fetch_pictures(
+    avatars: &Avatars,
+    contributors: &[Contributor],
+    size: u16,
+) -> Pictures {
+    let size = fetch_size(u32::from(size));
+    let mut images = vec![None; contributors.len()];
+    let mut wanted = contributors
+        .iter()
+        .enumerate()
+        .filter_map(|(slot, c)| Some((slot, c.id?)));
+    let (mut held, mut failed) = (0, 0);
+    let mut fetches = JoinSet::new();
+    loop {
+        while fetches.len() < FETCHES_AT_ONCE && held < IMAGE_BUDGET {
+            let Some((slot, id)) = wanted.next() else {
+                break;
+            };
+            let avatars = avatars.clone();
+            fetches.spawn(async move { (slot, avatars.get(id, size).await) });
+        }
+        let Some(done) = fetches.join_next().await else {
+            break;
+        };
+        match done {
+            Ok((slot, Ok(avatar))) => {
+                let bytes = data_uri_len(avatar.content_type, avatar.body.len());
+                if held + bytes <= IMAGE_BUDGET {
+                    held += bytes;
+                    images[slot] = Some(avatar);
+                } else {
+                    held = IMAGE_BUDGET;
+                }
+            }
+            Ok((_, Err(_))) | Err(_) => failed += 1,
+        }
+    }
+    Pictures { images, failed }
+}
+
+/// The wall of `contributors` to `name` (`owner/repo`), with `images[i]`
+/// as contributor `i`'s avatar (a placeholder where `None`).
+pub fn render(
+    name: &str,
+    contributors: &[Contributor],
+    images: &[Option<Arc<Avatar>>],
+    layout: Layout,
+) -> String {
+    let size = usize::from(layout.size);
+    let gap = size / 8;
+    let cell = size + gap;
+    let columns = layout.columns.clamp(1, MAX_COLUMNS).min(contributors.len());
+    let rows = contributors.len().div_ceil(columns.max(1));
+    let (width, height) = if contributors.is_empty() {
+        (240, 32)
+    } else {
+        (columns * cell - gap, rows * cell - gap)
+    };
+
+    let mut svg = String::with_capacity(1024 + contributors.len() * 256);
+    open_svg(&mut svg, width, height, "Contributors to ", name);
+    if contributors.is_empty() {
+        svg.push_str(
+            "<text x=\"8\" y=\"21\" font-family=\"sans-serif\" font-size=\"14\" \
+             fill=\"#59636e\">No contributors yet</text>\n</svg>\n",
+        );
+        return svg;
+    }
+    svg.push_str(
+        "<defs><clipPath id=\"round\" clipPathUnits=\"objectBoundingBox\">\
+         <circle cx=\".5\" cy=\".5\" r=\".5\"/></clipPath></defs>\n",
+    );
+    let mut budget = IMAGE_BUDGET;
+    for (i, contributor) in contributors.iter().enumerate() {
+        let (x, y) = ((i % columns) * cell, (i / columns) * cell);
+        svg.push_str(&format!(
+            "<image x=\"{x}\" y=\"{y}\" width=\"{size}\" height=\"{size}\" \
+             clip-path=\"url(#round)\" href=\""
+        ));
+        match images.get(i).and_then(Option::as_ref) {
+            Some(avatar) if data_uri_len(avatar.content_type, avatar.body.len()) <= budget => {
+                budget -= data_uri_len(avatar.content_type, avatar.body.len());
+                push_data_uri(&mut svg, avatar.content_type, &avatar.body);
+            }
+            _ => svg.push_str(PLACEHOLDER_PNG),
+        }
+        svg.push_str("\"><title>");
+        push_text(&mut svg, &contributor.display_name());
+        let n = contributor.contributions;
+        let unit = if n == 1 {
+            "contribution"
+        } else {
+            "contributions"
+        };
+        svg.push_str(&format!(": {n} {unit}</title></image>\n"));
+    }
+    svg.push_str("</svg>\n");
+    svg
+}
+
+/// A small SVG that says why there is no wall (`title`, then `detail`),
+/// so that a README shows the reason instead of a broken image.
+pub fn message(title: &str, detail: &str) -> String {
+    // Wide enough for the text at about 7 pixels a character, within reason.
+    let chars = title.chars().count() + detail.chars().count().min(2 * NAME_CHARS);
+    let width = (24 + chars * 7).clamp(200, 1200);
+    let mut svg = String::with_capacity(512 + title.len() + detail.len());
+    open_svg(&mut svg, width, 32, "", title);
+    svg.push_str(
+        "<rect x=\".5\" y=\".5\" width=\"99%\" height=\"31\" rx=\"6\" \
+         fill=\"#fff8f8\" stroke=\"#d1242f\"/>\n\
+         <text x=\"12\" y=\"21\" font-family=\"sans-serif\" font-size=\"13\" \
+         fill=\"#1f2328\"><tspan font-weight=\"bold\">",
+    );
+    push_text(&mut svg, title);
+    svg.push_str(":</tspan> ");
+    push_text(&mut svg, detail);
+    svg.push_str("</text>\n</svg>\n");
+    svg
+}
+
+/// The opening tag and the document's own title, `{label}{name}`.
+fn open_svg(svg: &mut String, width: usize, height: usize, label: &str, name: &str) {
+    svg.push_str(&format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" \
+         viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\""
+    ));
+    push_text(svg, label);
+    push_text(svg, name);
+    svg.push_str("\">\n<title>");
+    push_text(svg, label);
+    push_text(svg, name);
+    svg.push_str("</title>\n");
+}
+
+/// Appends `text` escaped for XML text and attribute values, cut to
+/// `NAME_CHARS` characters. Characters XML 1.0 cannot hold at all
+/// (control characters, U+FFFE, U+FFFF) become U+FFFD, so no upstream
+/// string can make the document unreadable.
+fn push_text(out: &mut String, text: &str) {
+    for c in text.chars().take(NAME_CHARS) {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' | '\n' | '\r' => out.push(' '),
+            '\u{0}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}' => out.push('\u{fffd}'),
+            c => out.push(c),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+
+    fn user(login: &str, id: u64) -> Contributor {
+        Contributor {
+            login: Some(login.into()),
+            id: Some(id),
+            html_url: None,
+            contributions: 1,
+            name: None,
+            kind: Some("User".into()),
+        }
+    }
+
+    fn avatar(bytes: usize) -> Option<Arc<Avatar>> {
+        Some(Arc::new(Avatar {
+            body: Bytes::from(vec![7; bytes]),
+            content_type: "image/png",
+            etag: String::new(),
+        }))
+    }
+
+    #[test]
+    fn sizes_snap_to_the_wall_sizes() {
+        assert_eq!(snap_size(1), 32);
+        assert_eq!(snap_size(32), 32);
+        assert_eq!(snap_size(33), 48);
+        assert_eq!(snap_size(64), 64);
+        assert_eq!(snap_size(80), 96);
+        assert_eq!(snap_size(4000), 96);
+    }
+
+    #[test]
+    fn text_is_escaped_and_cut() {
+        let mut out = String::new();
+        push_text(&mut out, "<a href='x'>\"&\u{1}\n");
+        assert_eq!(out, "&lt;a href=&apos;x&apos;&gt;&quot;&amp;\u{fffd} ");
+        out.clear();
+        push_text(&mut out, &"x".repeat(1000));
+        assert_eq!(out.len(), NAME_CHARS);
+    }
+
+    #[test]
+    fn the_grid_wraps_at_the_column_count() {
+        let people: Vec<_> = (1..=5).map(|i| user(&format!("u{i}"), i)).collect();
+        let images = vec![avatar(10), None, avatar(10), None, None];
+        let layout = Layout {
+            columns: 2,
+            size: 32,
+        };
+        let svg = render("o/r", &people, &images, layout);
+        // 2 columns of 32 px with a 4 px gap; 3 rows.
+        assert!(svg.contains("width=\"68\" height=\"104\""), "{svg}");
+        assert_eq!(svg.matches("<image ").count(), 5);
+        assert_eq!(svg.matches(PLACEHOLDER_PNG).count(), 3);
+        assert!(!svg.contains("x=\"36\" y=\"72\""));
+        assert!(svg.contains("x=\"0\" y=\"72\""));
+        assert!(svg.contains("<title>u5: 1 contribution</title>"));
+    }
+
+    #[test]
+    fn a_wall_of_500_large_avatars_stays_under_the_ceiling() {
+        let people: Vec<_> = (0..LIMIT_MAX as u64)
+            .map(|i| user(&"\"<&>".repeat(300), i))
+            .collect();
+        let images = vec![avatar(crate::avatars::MAX_AVATAR_BYTES / 4); LIMIT_MAX];
+        let layout = Layout {
+            columns: 1,
+            size: 96,
+        };
+        let svg = render("o/r", &people, &images, layout);
+        assert!(svg.len() <= MAX_SVG_BYTES, "{} bytes", svg.len());
+        assert_eq!(svg.matches("<image ").count(), LIMIT_MAX);
+        // 4 MiB hold 11 of these 256 KiB images (base64 adds a third); the
+        // rest are placeholders.
+        assert_eq!(svg.matches(PLACEHOLDER_PNG).count(), LIMIT_MAX - 11);
+    }
+
+    #[test]
+    fn messages_escape_their_text() {
+        let svg = message("Not found", "<script>alert(1)</script>");
+        assert!(svg.contains("&lt;script&gt;"));
+        assert!(!svg.contains("<script"));
+    }
+}
