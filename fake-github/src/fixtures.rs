@@ -137,6 +137,31 @@ pub fn generated(count: usize, first_id: u64) -> Vec<Contributor> {
         .collect()
 }
 
+/// Contributors named to break whatever shows them, if it forgets to
+/// escape: markup, attribute quotes, an entity, a `javascript:` and a
+/// `data:` URL, a CDATA end, control characters (not allowed in XML at
+/// all), and a login far longer than GitHub's 39 characters. Ids from
+/// `first_id` up; one anonymous entry, listed with `anon=1`.
+pub fn hostile(first_id: u64) -> Vec<Contributor> {
+    let long = "x\"onload=\"alert(1)".repeat(40);
+    [
+        "<script>alert(1)</script>",
+        "\"><svg onload=alert(1)>",
+        "' onmouseover='alert(1)",
+        "&amp;&lt;&#x3c;",
+        "javascript:alert(1)",
+        "data:text/html,<b>x</b>",
+        "]]><foreignObject/>",
+        "bell\u{7}\u{0}nul\u{1b}[31m",
+        long.as_str(),
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, login)| Contributor::user(login, first_id + i as u64, 100 - i as u64))
+    .chain([Contributor::anonymous("<img src=x onerror=alert(1)>", 1)])
+    .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -51,7 +51,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use faults::Behaviour;
-pub use fixtures::{Contributor, Fixtures, generated};
+pub use fixtures::{Contributor, Fixtures, generated, hostile};
 pub use state::Recorded;
 pub use tls::CA_COMMON_NAME;
 

@@ -1,0 +1,221 @@
+//! The contributor wall, `/{owner}/{repo}/wall.svg`, against a fake GitHub
+//! over real TLS: a well-formed, self-contained SVG with one image per
+//! contributor, inert whatever the logins, cached, and an SVG that says
+//! why (with the matching status) when there is no wall.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{Reply, TestApp};
+use contributors::wall::MAX_SVG_BYTES;
+use fake_github::{Behaviour, Contributor, generated, hostile};
+
+/// The placeholder disc's picture: a 1×1 PNG.
+const PLACEHOLDER: &str = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAAB";
+
+fn users(n: u64) -> Vec<Contributor> {
+    (1..=n)
+        .map(|i| Contributor::user(&format!("user{i}"), 1000 + i, 10_000 - i))
+        .collect()
+}
+
+/// Parses the wall and checks what every wall must be: XML, an SVG, no
+/// script, no foreignObject, no event attribute, and no reference to
+/// anything outside it. Returns the `href` of each `<image>`, in order.
+fn checked_images(reply: &Reply) -> Vec<String> {
+    assert_eq!(reply.header("content-type"), Some("image/svg+xml"));
+    assert_eq!(
+        reply.header("content-security-policy"),
+        Some("default-src 'none'; img-src data:; style-src 'unsafe-inline'")
+    );
+    assert_eq!(reply.header("x-content-type-options"), Some("nosniff"));
+    let text = reply.text();
+    let doc = roxmltree::Document::parse(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    assert_eq!(doc.root_element().tag_name().name(), "svg");
+    let mut hrefs = Vec::new();
+    for node in doc.descendants().filter(|n| n.is_element()) {
+        let tag = node.tag_name().name();
+        assert!(
+            !["script", "foreignObject", "a", "use", "iframe"].contains(&tag),
+            "<{tag}> in the wall"
+        );
+        // roxmltree lists namespace declarations (xmlns) apart from
+        // attributes: they name a vocabulary and load nothing.
+        for attribute in node.attributes() {
+            let (name, value) = (attribute.name(), attribute.value());
+            assert!(!name.to_ascii_lowercase().starts_with("on"), "{name}=");
+            let lower = value.to_ascii_lowercase();
+            assert!(
+                !lower.contains("http://") && !lower.contains("https://"),
+                "{name}={value}"
+            );
+            if name == "href" {
+                assert!(value.starts_with("data:image/"), "{value}");
+                assert_eq!(tag, "image");
+            }
+        }
+        if tag == "image" {
+            hrefs.push(node.attribute("href").expect("an image has an href").into());
+        }
+    }
+    hrefs
+}
+
+/// The tooltips of the avatars, as a reader of the document sees them.
+fn titles(reply: &Reply) -> Vec<String> {
+    let text = reply.text();
+    let doc = roxmltree::Document::parse(&text).unwrap();
+    doc.descendants()
+        .filter(|n| n.has_tag_name("title") && n.parent().is_some_and(|p| p.has_tag_name("image")))
+        .map(|n| n.text().unwrap_or_default().to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_wall_inlines_one_avatar_per_contributor() {
+    let app = TestApp::start().await;
+    app.fake.set_contributors("octo", "hello", users(7));
+    let reply = app.get("/octo/hello/wall.svg?columns=3&size=40").await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let hrefs = checked_images(&reply);
+    assert_eq!(hrefs.len(), 7);
+    assert!(hrefs.iter().all(|h| h.starts_with("data:image/png;base64,iVBORw0KGgo")));
+    assert!(!hrefs.iter().any(|h| h.starts_with(PLACEHOLDER)));
+    // size=40 snaps to 48, with a 6 px gap: 3 columns, 3 rows.
+    assert!(reply.text().contains("width=\"156\" height=\"156\""));
+    assert_eq!(titles(&reply)[0], "user1: 9999 contributions");
+    let cache = reply.header("cache-control").unwrap();
+    assert!(cache.starts_with("public, max-age="), "{cache}");
+    assert!(cache.contains("stale-while-revalidate="), "{cache}");
+    // The proxy fetched the 80 px avatars, one request each.
+    assert_eq!(app.fake.avatar_requests(), 7);
+    assert!(app.fake.requests().iter().any(|r| r.query.as_deref() == Some("s=80&v=4")));
+
+    // The wall is kept: the second answer costs GitHub nothing.
+    let (lists, avatars) = (app.fake.contributors_requests(), app.fake.avatar_requests());
+    let again = app.get("/octo/hello/wall.svg?columns=3&size=40").await;
+    assert_eq!(again.body, reply.body);
+    assert_eq!(app.fake.contributors_requests(), lists);
+    assert_eq!(app.fake.avatar_requests(), avatars);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_and_anon_choose_who_is_shown() {
+    let app = TestApp::start().await;
+    let mut list = users(3);
+    list.insert(1, Contributor::anonymous("Jane Doe", 5000));
+    app.fake.set_contributors("octo", "anon", list);
+
+    let accounts = app.get("/octo/anon/wall.svg").await;
+    assert_eq!(checked_images(&accounts).len(), 3);
+
+    let everyone = app.get("/octo/anon/wall.svg?anon=1").await;
+    let hrefs = checked_images(&everyone);
+    assert_eq!(hrefs.len(), 4);
+    assert!(hrefs[1].starts_with(PLACEHOLDER), "the anonymous one");
+    assert_eq!(titles(&everyone)[1], "Jane Doe (anonymous): 5000 contributions");
+
+    let two = app.get("/octo/anon/wall.svg?max=2&anon=1").await;
+    assert_eq!(checked_images(&two).len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_logins_are_inert() {
+    let app = TestApp::start().await;
+    let list = hostile(5000);
+    app.fake.set_contributors("octo", "evil", list.clone());
+    let reply = app.get("/octo/evil/wall.svg?anon=1").await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    // Parses, with no script, event attribute or outside reference.
+    let hrefs = checked_images(&reply);
+    assert_eq!(hrefs.len(), list.len());
+    let titles = titles(&reply);
+    // Each login is there as text, character for character (control
+    // characters replaced, the overlong one cut to 100 characters).
+    assert_eq!(titles[0], "<script>alert(1)</script>: 100 contributions");
+    assert_eq!(titles[1], "\"><svg onload=alert(1)>: 99 contributions");
+    assert_eq!(titles[3], "&amp;&lt;&#x3c;: 97 contributions");
+    assert_eq!(titles[6], "]]><foreignObject/>: 94 contributions");
+    assert_eq!(titles[7], "bell\u{fffd}\u{fffd}nul\u{fffd}[31m: 93 contributions");
+    assert_eq!(titles[8].chars().take_while(|&c| c != ':').count(), 100);
+    assert!(titles[9].starts_with("<img src=x onerror=alert(1)> (anonymous)"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_avatar_that_fails_becomes_a_placeholder() {
+    let app = TestApp::start().await;
+    app.fake.set_contributors("octo", "hello", users(4));
+    app.fake.set_avatar_behaviour(1002, Behaviour::Status(500));
+    app.fake.set_avatar_behaviour(1003, Behaviour::NotAnImage);
+    let reply = app.get("/octo/hello/wall.svg").await;
+    assert_eq!(reply.status, 200);
+    let hrefs = checked_images(&reply);
+    assert_eq!(hrefs.len(), 4);
+    let placeholders: Vec<bool> = hrefs.iter().map(|h| h.starts_with(PLACEHOLDER)).collect();
+    assert_eq!(placeholders, [false, true, true, false]);
+    // Not kept, by us or anyone: the next request tries again.
+    assert_eq!(reply.header("cache-control"), Some("no-store"));
+    app.fake.clear_behaviours();
+    let healed = app.get("/octo/hello/wall.svg").await;
+    assert!(!checked_images(&healed).iter().any(|h| h.starts_with(PLACEHOLDER)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_are_small_svgs_with_their_status() {
+    let app = TestApp::start().await;
+    app.fake.set_contributors("octo", "hello", users(2));
+    app.fake.set_contributors("octo", "down", users(2));
+    app.fake.set_repo_behaviour("octo", "down", Behaviour::Status(500));
+    app.fake
+        .set_repo_behaviour("octo", "limited", Behaviour::RateLimited { reset: 4_000_000_000 });
+    for (path, status, says) in [
+        ("/octo/missing/wall.svg", 404, "octo/missing not found"),
+        ("/octo/down/wall.svg", 502, "answered with HTTP status 500"),
+        ("/octo/limited/wall.svg", 503, "rate limit"),
+        ("/o--o/r/wall.svg", 400, "invalid owner name"),
+        ("/octo/hello/wall.svg?max=0", 400, "max must be a whole number from 1 to 500"),
+        ("/octo/hello/wall.svg?max=501", 400, "max must be"),
+        ("/octo/hello/wall.svg?columns=51", 400, "columns must be a whole number from 1 to 50"),
+        ("/octo/hello/wall.svg?size=big", 400, "size must be"),
+        ("/octo/hello/wall.svg?anon=yes", 400, "anon must be 0 or 1"),
+    ] {
+        let reply = app.get(path).await;
+        assert_eq!(reply.status, status, "{path}: {}", reply.text());
+        assert_eq!(checked_images(&reply).len(), 0, "{path}");
+        assert!(reply.text().contains(says), "{path}: {}", reply.text());
+        assert_eq!(reply.header("cache-control"), Some("no-store"), "{path}");
+    }
+    // Only the three paths with valid names and options asked GitHub.
+    assert_eq!(app.fake.contributors_requests(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wall_of_500_is_bounded() {
+    let app = TestApp::start().await;
+    app.fake.set_contributors("rust-lang", "rust", generated(600, 10_000_000));
+    let reply = app.get("/rust-lang/rust/wall.svg?max=500&size=96").await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(checked_images(&reply).len(), 500);
+    assert!(reply.body.len() <= MAX_SVG_BYTES, "{} bytes", reply.body.len());
+    assert_eq!(app.fake.avatar_requests(), 500);
+    // Five API pages of 100, as the page would follow them.
+    assert_eq!(app.fake.contributors_requests(), 5);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn avatar_fetches_are_limited_in_concurrency() {
+    let app = TestApp::start().await;
+    app.fake.set_contributors("octo", "slow", users(24));
+    for i in 1..=24 {
+        app.fake
+            .set_avatar_behaviour(1000 + i, Behaviour::Delay(Duration::from_millis(300)));
+    }
+    let started = Instant::now();
+    let reply = app.get("/octo/slow/wall.svg").await;
+    assert_eq!(checked_images(&reply).len(), 24);
+    // 24 slow avatars, 8 at a time: at least three rounds of 300 ms (all
+    // at once would take one).
+    assert!(started.elapsed() >= Duration::from_millis(900), "{:?}", started.elapsed());
+    assert_eq!(app.fake.avatar_requests(), 24);
+}
