@@ -25,7 +25,9 @@
 //! - `page_cache`: the pages rendered from those lists, served again while
 //!   their list is current.
 //! - `pages`: the HTML, from askama templates (`clock` writes its times).
-//! - `responses`: the headers every answer goes out with.
+//! - `responses`: the headers every answer goes out with, and
+//!   `representation`: a cacheable answer made once, gzipped and tagged,
+//!   then sent as the request accepts (or as a 304).
 //!
 //! Beside the page, the same lists in two more forms: `wall`, the avatars
 //! as one embeddable SVG (`/{owner}/{repo}/wall.svg`, inlined with
@@ -54,6 +56,7 @@ pub mod page_cache;
 pub mod pages;
 pub mod query;
 pub mod rate_limit;
+pub mod representation;
 pub mod responses;
 pub mod roots;
 pub mod routes;

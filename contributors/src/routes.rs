@@ -18,12 +18,16 @@
 //! answer. A step that ends the request early (a bad name, GitHub down)
 //! hands back its answer with `?` (see `responses::Reply`). What the pages
 //! show is `pages.rs`; the headers they go out with are `responses.rs`.
+//! The answers a browser may keep (the form, the stylesheet, a fresh page,
+//! an avatar) are `Representation`s: sent gzipped when the request accepts
+//! it, with an `ETag`, and as a 304 when the browser's copy is current.
 
 // An early answer is a whole `Response`, as large as the `Ok` side and
 // moved up once per request; boxing it would only add an allocation.
 #![allow(clippy::result_large_err)]
 
-use bytes::Bytes;
+use std::sync::Arc;
+
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, Response, StatusCode, Uri};
 use serde_json::json;
@@ -37,6 +41,7 @@ use crate::names::{RepoName, split_repo_file, split_repo_path};
 use crate::page_cache::PagePath;
 use crate::pages::{self, ContributorsPage, ErrorPage};
 use crate::query::{self, query_value};
+use crate::representation::Representation;
 use crate::responses::{
     Body, Kind, NO_STORE, Reply, redirect, respond, shared_cache_control, text, with_cache_control,
 };
@@ -60,17 +65,21 @@ pub async fn handle(app: &App, method: &Method, uri: &Uri, headers: &HeaderMap) 
     }
     let query = uri.query();
     let reply = match uri.path() {
-        "/" => index(query),
+        "/" => index(app, query, headers),
         "/healthz" => Ok(text(StatusCode::OK, "ok\n")),
         "/status" => Ok(status(app)),
-        "/style.css" => Ok(stylesheet()),
+        "/style.css" => Ok(app
+            .stylesheet
+            .respond(headers, Kind::Css, "public, max-age=3600")),
         "/favicon.ico" | "/robots.txt" => Ok(text(StatusCode::NOT_FOUND, "not found\n")),
         path => match (path.strip_prefix("/avatars/"), split_repo_path(path)) {
             (Some(id), _) => avatar(app, id, query, headers).await,
-            (None, Some((owner, repo))) => contributors(app, owner, repo, query).await,
+            (None, Some((owner, repo))) => contributors(app, owner, repo, query, headers).await,
             (None, None) => match split_repo_file(path) {
-                Some((owner, repo, "wall.svg")) => wall_svg(app, owner, repo, query).await,
-                Some((owner, repo, "contributors.json")) => json(app, owner, repo, query).await,
+                Some((owner, repo, "wall.svg")) => wall_svg(app, owner, repo, query, headers).await,
+                Some((owner, repo, "contributors.json")) => {
+                    json(app, owner, repo, query, headers).await
+                }
                 _ => not_found(),
             },
         },
@@ -90,17 +99,12 @@ fn not_found() -> Reply {
 
 /// The home page, or the redirect the old app's form relied on:
 /// `/?owner=o&repo=r` becomes `/o/r`.
-fn index(query: Option<&str>) -> Reply {
+fn index(app: &App, query: Option<&str>, headers: &HeaderMap) -> Reply {
     let (Some(owner), Some(repo)) = (query_value(query, "owner"), query_value(query, "repo"))
     else {
         // The empty form, rendered once for the life of the process.
-        let html = pages::index()?;
-        return Ok(respond(
-            StatusCode::OK,
-            Kind::Html,
-            "public, max-age=300",
-            html,
-        ));
+        let form = app.index.as_ref().map_err(|&failed| failed)?;
+        return Ok(form.respond(headers, Kind::Html, "public, max-age=300"));
     };
     let name = repo_name(owner.trim(), repo.trim())?;
     // Only a validated name goes into the Location header.
@@ -109,7 +113,13 @@ fn index(query: Option<&str>) -> Reply {
 
 /// `/{owner}/{repo}[?max=N]`: check the names and `max`, get the list, and
 /// answer with its page.
-async fn contributors(app: &App, owner: &str, repo: &str, query: Option<&str>) -> Reply {
+async fn contributors(
+    app: &App,
+    owner: &str,
+    repo: &str,
+    query: Option<&str>,
+    headers: &HeaderMap,
+) -> Reply {
     let name = repo_name(owner, repo)?;
     let max = max(query).map_err(|why| bad_request(&why, (owner, repo)))?;
     let shown = app
@@ -119,29 +129,32 @@ async fn contributors(app: &App, owner: &str, repo: &str, query: Option<&str>) -
         .map_err(|e| upstream_error_page(&e, (owner, repo)))?;
     if shown.stale_because.is_some() {
         // Its note ("GitHub is unavailable") must not outlive the outage:
-        // rendered for this answer only, and kept by nobody.
+        // rendered for this answer only, and kept by nobody. So it goes out
+        // as it is: no validator to keep, and no compressing per request,
+        // at the moment the server is least sure of its upstream.
         let html = pages::render(&ContributorsPage::new(&name, max, &shown))?;
         return Ok(respond(StatusCode::OK, Kind::Html, NO_STORE, html));
     }
-    let html = fresh_page(app, &name, max, &shown)?;
-    Ok(respond(StatusCode::OK, Kind::Html, FRESH, html))
+    let page = fresh_page(app, &name, max, &shown)?;
+    Ok(page.respond(headers, Kind::Html, FRESH))
 }
 
 /// The page of a fresh list: the one rendered from this list before, or a
-/// new rendering, kept for the next visitor.
+/// new rendering, gzipped and kept for the next visitor.
 fn fresh_page(
     app: &App,
     name: &RepoName,
     max: usize,
     shown: &Shown,
-) -> Result<Bytes, Response<Body>> {
+) -> Result<Arc<Representation>, Response<Body>> {
     let path = PagePath::new(name, max);
-    if let Some(html) = app.pages.get(&path, &shown.list) {
-        return Ok(html);
+    if let Some(page) = app.pages.get(&path, &shown.list) {
+        return Ok(page);
     }
     let html = pages::render(&ContributorsPage::new(name, max, shown))?;
-    app.pages.insert(path, &shown.list, html.clone());
-    Ok(html)
+    let page = Arc::new(Representation::new(html));
+    app.pages.insert(path, &shown.list, page.clone());
+    Ok(page)
 }
 
 /// `?max=N`: how many contributors to show, 1 to `LIMIT_MAX`;
@@ -162,10 +175,15 @@ fn selection(query: Option<&str>) -> Result<Selection, String> {
 /// names and options, get the list, and answer with its wall: the one
 /// drawn from this list before, or a new one, kept unless an avatar failed.
 /// Every failure is a small SVG saying so, with the matching status.
-async fn wall_svg(app: &App, owner: &str, repo: &str, query: Option<&str>) -> Reply {
+async fn wall_svg(
+    app: &App,
+    owner: &str,
+    repo: &str,
+    query: Option<&str>,
+    headers: &HeaderMap,
+) -> Reply {
     let svg_error = |status: StatusCode, title: &str, message: &str| {
-        let svg = wall::message(title, message);
-        respond(status, Kind::Svg, NO_STORE, svg)
+        respond(status, Kind::Svg, NO_STORE, wall::message(title, message))
     };
     let name = RepoName::new(owner, repo).map_err(|e| {
         svg_error(
@@ -174,75 +192,75 @@ async fn wall_svg(app: &App, owner: &str, repo: &str, query: Option<&str>) -> Re
             &e.to_string(),
         )
     })?;
-    let options = || -> Result<(Selection, Layout), String> {
-        let columns = query::number(
-            query,
-            "columns",
-            1..=wall::MAX_COLUMNS,
-            wall::DEFAULT_COLUMNS,
-        )?;
-        let size = query::number(query, "size", 1..=512, wall::DEFAULT_SIZE.into())?;
-        let layout = Layout {
-            columns,
-            size: wall::snap_size(size),
-        };
-        Ok((selection(query)?, layout))
-    };
-    let (selection, layout) =
-        options().map_err(|why| svg_error(StatusCode::BAD_REQUEST, "Bad option", &why))?;
+    let (selection, layout) = wall_options(query)
+        .map_err(|why| svg_error(StatusCode::BAD_REQUEST, "Bad option", &why))?;
     let shown = app
         .lists
         .get(&name, selection)
         .await
         .map_err(|e| svg_error(e.status(), e.title(), &e.to_string()))?;
-    let path = PagePath::file(
-        &name,
-        "wall.svg",
-        &format!(
-            "max={}&anon={}&columns={}&size={}",
-            selection.max,
-            u8::from(selection.anon),
-            layout.columns,
-            layout.size
-        ),
+    let options = format!(
+        "max={}&anon={}&columns={}&size={}",
+        selection.max,
+        u8::from(selection.anon),
+        layout.columns,
+        layout.size
     );
+    let path = PagePath::file(&name, "wall.svg", &options);
     let fresh = shared_cache_control(app.config.cache_ttl, shown.list.checked_at);
     if shown.stale_because.is_none()
         && let Some(svg) = app.pages.get(&path, &shown.list)
     {
-        let response = respond(StatusCode::OK, Kind::Svg, NO_STORE, svg);
-        return Ok(with_cache_control(response, fresh));
+        return Ok(with_cache_control(
+            svg.respond(headers, Kind::Svg, NO_STORE),
+            fresh,
+        ));
     }
     let contributors = &shown.list.contributors;
     let pictures = wall::fetch_pictures(&app.avatars, contributors, layout.size).await;
-    let svg = Bytes::from(wall::render(
-        &name.to_string(),
-        contributors,
-        &pictures.images,
-        layout,
-    ));
-    let response = respond(StatusCode::OK, Kind::Svg, NO_STORE, svg.clone());
+    let svg = wall::render(&name.to_string(), contributors, &pictures.images, layout);
     if shown.stale_because.is_some() || pictures.failed > 0 {
-        return Ok(response);
+        // Drawn from an old list or with placeholders for failures: sent
+        // as it is, and kept by nobody, so the next request tries again.
+        return Ok(respond(StatusCode::OK, Kind::Svg, NO_STORE, svg));
     }
-    app.pages.insert(path, &shown.list, svg);
-    Ok(with_cache_control(response, fresh))
+    let svg = Arc::new(Representation::new(svg));
+    app.pages.insert(path, &shown.list, svg.clone());
+    Ok(with_cache_control(
+        svg.respond(headers, Kind::Svg, NO_STORE),
+        fresh,
+    ))
+}
+
+/// The wall's options besides the list's: `columns` (1 to 50) and `size`
+/// (1 to 512 pixels, snapped to one of the wall's sizes).
+fn wall_options(query: Option<&str>) -> Result<(Selection, Layout), String> {
+    let columns = query::number(
+        query,
+        "columns",
+        1..=wall::MAX_COLUMNS,
+        wall::DEFAULT_COLUMNS,
+    )?;
+    let size = query::number(query, "size", 1..=512, wall::DEFAULT_SIZE.into())?;
+    let layout = Layout {
+        columns,
+        size: wall::snap_size(size),
+    };
+    Ok((selection(query)?, layout))
 }
 
 /// `/{owner}/{repo}/contributors.json[?max=N&anon=1]`: the list as JSON,
 /// readable from any origin; errors in JSON too, with the same status.
-async fn json(app: &App, owner: &str, repo: &str, query: Option<&str>) -> Reply {
-    let answer = |status: StatusCode, body: Bytes| {
-        let mut response = respond(status, Kind::Json, NO_STORE, body);
-        response.headers_mut().insert(
-            header::ACCESS_CONTROL_ALLOW_ORIGIN,
-            HeaderValue::from_static("*"),
-        );
-        response
-    };
+async fn json(
+    app: &App,
+    owner: &str,
+    repo: &str,
+    query: Option<&str>,
+    headers: &HeaderMap,
+) -> Reply {
     let json_error = |status: StatusCode, title: &str, message: &str| {
         let body = contributors_json::error(status.as_u16(), title, message);
-        answer(status, Bytes::from(body))
+        any_origin(respond(status, Kind::Json, NO_STORE, body))
     };
     let name = RepoName::new(owner, repo).map_err(|e| {
         json_error(
@@ -260,23 +278,35 @@ async fn json(app: &App, owner: &str, repo: &str, query: Option<&str>) -> Reply 
         .map_err(|e| json_error(e.status(), e.title(), &e.to_string()))?;
     if shown.stale_because.is_some() {
         let body = contributors_json::render(&name, &shown.list);
-        return Ok(answer(StatusCode::OK, Bytes::from(body)));
+        return Ok(any_origin(respond(
+            StatusCode::OK,
+            Kind::Json,
+            NO_STORE,
+            body,
+        )));
     }
-    let path = PagePath::file(
-        &name,
-        "contributors.json",
-        &format!("max={}&anon={}", selection.max, u8::from(selection.anon)),
-    );
-    let body = match app.pages.get(&path, &shown.list) {
-        Some(body) => body,
-        None => {
-            let body = Bytes::from(contributors_json::render(&name, &shown.list));
-            app.pages.insert(path, &shown.list, body.clone());
-            body
-        }
-    };
+    let options = format!("max={}&anon={}", selection.max, u8::from(selection.anon));
+    let path = PagePath::file(&name, "contributors.json", &options);
+    let json = app.pages.get(&path, &shown.list).unwrap_or_else(|| {
+        let json = Arc::new(Representation::new(contributors_json::render(
+            &name,
+            &shown.list,
+        )));
+        app.pages.insert(path, &shown.list, json.clone());
+        json
+    });
     let fresh = shared_cache_control(app.config.cache_ttl, shown.list.checked_at);
-    Ok(with_cache_control(answer(StatusCode::OK, body), fresh))
+    let response = json.respond(headers, Kind::Json, NO_STORE);
+    Ok(any_origin(with_cache_control(response, fresh)))
+}
+
+/// The JSON API may be read by a page on any site: it is public data.
+fn any_origin(mut response: Response<Body>) -> Response<Body> {
+    response.headers_mut().insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    response
 }
 
 /// `/avatars/{id}?s=N`: check the id, snap the size, get the image, and
@@ -290,23 +320,8 @@ async fn avatar(app: &App, id: &str, query: Option<&str>, headers: &HeaderMap) -
         .get(id, size)
         .await
         .map_err(|e| text(e.status(), format!("{e}\n")))?;
-    let current = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(',')
-                .any(|t| t.trim() == avatar.etag || t.trim() == "*")
-        });
-    let (status, body) = if current {
-        (StatusCode::NOT_MODIFIED, Bytes::new())
-    } else {
-        (StatusCode::OK, avatar.body.clone())
-    };
     let kind = Kind::Image(avatar.content_type);
-    let mut response = respond(status, kind, "public, max-age=86400", body);
-    let etag = HeaderValue::from_str(&avatar.etag).expect("a hex etag is a valid header");
-    response.headers_mut().insert(header::ETAG, etag);
-    Ok(response)
+    Ok(avatar.image.respond(headers, kind, "public, max-age=86400"))
 }
 
 fn status(app: &App) -> Response<Body> {
@@ -326,16 +341,6 @@ fn status(app: &App) -> Response<Body> {
         "trusted_roots": { "count": app.root_count, "source": app.roots_description },
     });
     respond(StatusCode::OK, Kind::Json, NO_STORE, body.to_string())
-}
-
-/// Compiled in and served as is: no copy per request.
-fn stylesheet() -> Response<Body> {
-    respond(
-        StatusCode::OK,
-        Kind::Css,
-        "public, max-age=3600",
-        pages::STYLESHEET,
-    )
 }
 
 /// A checked repository name, or the 400 page saying what is wrong with it.

@@ -113,7 +113,7 @@ pub async fn fetch_pictures(
         };
         match done {
             Ok((slot, Ok(avatar))) => {
-                let bytes = data_uri_len(avatar.content_type, avatar.body.len());
+                let bytes = data_uri_len(avatar.content_type, avatar.image.body().len());
                 if held + bytes <= IMAGE_BUDGET {
                     held += bytes;
                     images[slot] = Some(avatar);
@@ -167,9 +167,11 @@ pub fn render(
              clip-path=\"url(#round)\" href=\""
         ));
         match images.get(i).and_then(Option::as_ref) {
-            Some(avatar) if data_uri_len(avatar.content_type, avatar.body.len()) <= budget => {
-                budget -= data_uri_len(avatar.content_type, avatar.body.len());
-                push_data_uri(&mut svg, avatar.content_type, &avatar.body);
+            Some(avatar)
+                if data_uri_len(avatar.content_type, avatar.image.body().len()) <= budget =>
+            {
+                budget -= data_uri_len(avatar.content_type, avatar.image.body().len());
+                push_data_uri(&mut svg, avatar.content_type, avatar.image.body());
             }
             _ => svg.push_str(PLACEHOLDER_PNG),
         }
@@ -244,7 +246,7 @@ fn push_text(out: &mut String, text: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bytes::Bytes;
+    use crate::representation::Representation;
 
     fn user(login: &str, id: u64) -> Contributor {
         Contributor {
@@ -259,9 +261,8 @@ mod tests {
 
     fn avatar(bytes: usize) -> Option<Arc<Avatar>> {
         Some(Arc::new(Avatar {
-            body: Bytes::from(vec![7; bytes]),
+            image: Representation::identity(vec![7; bytes]),
             content_type: "image/png",
-            etag: String::new(),
         }))
     }
 

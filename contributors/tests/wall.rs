@@ -80,7 +80,11 @@ async fn the_wall_inlines_one_avatar_per_contributor() {
     assert_eq!(reply.status, 200, "{}", reply.text());
     let hrefs = checked_images(&reply);
     assert_eq!(hrefs.len(), 7);
-    assert!(hrefs.iter().all(|h| h.starts_with("data:image/png;base64,iVBORw0KGgo")));
+    assert!(
+        hrefs
+            .iter()
+            .all(|h| h.starts_with("data:image/png;base64,iVBORw0KGgo"))
+    );
     assert!(!hrefs.iter().any(|h| h.starts_with(PLACEHOLDER)));
     // size=40 snaps to 48, with a 6 px gap: 3 columns, 3 rows.
     assert!(reply.text().contains("width=\"156\" height=\"156\""));
@@ -90,7 +94,12 @@ async fn the_wall_inlines_one_avatar_per_contributor() {
     assert!(cache.contains("stale-while-revalidate="), "{cache}");
     // The proxy fetched the 80 px avatars, one request each.
     assert_eq!(app.fake.avatar_requests(), 7);
-    assert!(app.fake.requests().iter().any(|r| r.query.as_deref() == Some("s=80&v=4")));
+    assert!(
+        app.fake
+            .requests()
+            .iter()
+            .any(|r| r.query.as_deref() == Some("s=80&v=4"))
+    );
 
     // The wall is kept: the second answer costs GitHub nothing.
     let (lists, avatars) = (app.fake.contributors_requests(), app.fake.avatar_requests());
@@ -98,6 +107,45 @@ async fn the_wall_inlines_one_avatar_per_contributor() {
     assert_eq!(again.body, reply.body);
     assert_eq!(app.fake.contributors_requests(), lists);
     assert_eq!(app.fake.avatar_requests(), avatars);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_current_copy_gets_304_and_gzip_is_offered() {
+    let app = TestApp::start().await;
+    app.fake.set_contributors("octo", "hello", users(12));
+    let reply = app.get("/octo/hello/wall.svg").await;
+    assert_eq!(reply.status, 200);
+    let etag = reply.header("etag").expect("a strong ETag").to_string();
+    assert!(etag.starts_with('"'), "strong, not W/: {etag}");
+
+    let current = app
+        .get_with("/octo/hello/wall.svg", &[("If-None-Match", &etag)])
+        .await;
+    assert_eq!(current.status, 304);
+    assert!(current.body.is_empty());
+    assert_eq!(current.header("etag"), Some(etag.as_str()));
+    assert!(
+        current
+            .header("cache-control")
+            .unwrap()
+            .starts_with("public")
+    );
+
+    // Other options are another wall, with another tag.
+    let other = app
+        .get_with("/octo/hello/wall.svg?size=32", &[("If-None-Match", &etag)])
+        .await;
+    assert_eq!(other.status, 200);
+    assert_ne!(other.header("etag"), Some(etag.as_str()));
+
+    let gzip = app
+        .get_with("/octo/hello/wall.svg", &[("Accept-Encoding", "gzip")])
+        .await;
+    assert_eq!(gzip.status, 200);
+    assert_eq!(gzip.header("content-encoding"), Some("gzip"));
+    assert_eq!(gzip.header("vary"), Some("accept-encoding"));
+    assert!(gzip.body.len() < reply.body.len());
+    assert!(gzip.body.starts_with(&[0x1f, 0x8b]));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -114,7 +162,10 @@ async fn max_and_anon_choose_who_is_shown() {
     let hrefs = checked_images(&everyone);
     assert_eq!(hrefs.len(), 4);
     assert!(hrefs[1].starts_with(PLACEHOLDER), "the anonymous one");
-    assert_eq!(titles(&everyone)[1], "Jane Doe (anonymous): 5000 contributions");
+    assert_eq!(
+        titles(&everyone)[1],
+        "Jane Doe (anonymous): 5000 contributions"
+    );
 
     let two = app.get("/octo/anon/wall.svg?max=2&anon=1").await;
     assert_eq!(checked_images(&two).len(), 2);
@@ -137,7 +188,10 @@ async fn hostile_logins_are_inert() {
     assert_eq!(titles[1], "\"><svg onload=alert(1)>: 99 contributions");
     assert_eq!(titles[3], "&amp;&lt;&#x3c;: 97 contributions");
     assert_eq!(titles[6], "]]><foreignObject/>: 94 contributions");
-    assert_eq!(titles[7], "bell\u{fffd}\u{fffd}nul\u{fffd}[31m: 93 contributions");
+    assert_eq!(
+        titles[7],
+        "bell\u{fffd}\u{fffd}nul\u{fffd}[31m: 93 contributions"
+    );
     assert_eq!(titles[8].chars().take_while(|&c| c != ':').count(), 100);
     assert!(titles[9].starts_with("<img src=x onerror=alert(1)> (anonymous)"));
 }
@@ -158,7 +212,11 @@ async fn an_avatar_that_fails_becomes_a_placeholder() {
     assert_eq!(reply.header("cache-control"), Some("no-store"));
     app.fake.clear_behaviours();
     let healed = app.get("/octo/hello/wall.svg").await;
-    assert!(!checked_images(&healed).iter().any(|h| h.starts_with(PLACEHOLDER)));
+    assert!(
+        !checked_images(&healed)
+            .iter()
+            .any(|h| h.starts_with(PLACEHOLDER))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -166,17 +224,31 @@ async fn errors_are_small_svgs_with_their_status() {
     let app = TestApp::start().await;
     app.fake.set_contributors("octo", "hello", users(2));
     app.fake.set_contributors("octo", "down", users(2));
-    app.fake.set_repo_behaviour("octo", "down", Behaviour::Status(500));
     app.fake
-        .set_repo_behaviour("octo", "limited", Behaviour::RateLimited { reset: 4_000_000_000 });
+        .set_repo_behaviour("octo", "down", Behaviour::Status(500));
+    app.fake.set_repo_behaviour(
+        "octo",
+        "limited",
+        Behaviour::RateLimited {
+            reset: 4_000_000_000,
+        },
+    );
     for (path, status, says) in [
         ("/octo/missing/wall.svg", 404, "octo/missing not found"),
         ("/octo/down/wall.svg", 502, "answered with HTTP status 500"),
         ("/octo/limited/wall.svg", 503, "rate limit"),
         ("/o--o/r/wall.svg", 400, "invalid owner name"),
-        ("/octo/hello/wall.svg?max=0", 400, "max must be a whole number from 1 to 500"),
+        (
+            "/octo/hello/wall.svg?max=0",
+            400,
+            "max must be a whole number from 1 to 500",
+        ),
         ("/octo/hello/wall.svg?max=501", 400, "max must be"),
-        ("/octo/hello/wall.svg?columns=51", 400, "columns must be a whole number from 1 to 50"),
+        (
+            "/octo/hello/wall.svg?columns=51",
+            400,
+            "columns must be a whole number from 1 to 50",
+        ),
         ("/octo/hello/wall.svg?size=big", 400, "size must be"),
         ("/octo/hello/wall.svg?anon=yes", 400, "anon must be 0 or 1"),
     ] {
@@ -193,11 +265,16 @@ async fn errors_are_small_svgs_with_their_status() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wall_of_500_is_bounded() {
     let app = TestApp::start().await;
-    app.fake.set_contributors("rust-lang", "rust", generated(600, 10_000_000));
+    app.fake
+        .set_contributors("rust-lang", "rust", generated(600, 10_000_000));
     let reply = app.get("/rust-lang/rust/wall.svg?max=500&size=96").await;
     assert_eq!(reply.status, 200);
     assert_eq!(checked_images(&reply).len(), 500);
-    assert!(reply.body.len() <= MAX_SVG_BYTES, "{} bytes", reply.body.len());
+    assert!(
+        reply.body.len() <= MAX_SVG_BYTES,
+        "{} bytes",
+        reply.body.len()
+    );
     assert_eq!(app.fake.avatar_requests(), 500);
     // Five API pages of 100, as the page would follow them.
     assert_eq!(app.fake.contributors_requests(), 5);
@@ -216,6 +293,10 @@ async fn avatar_fetches_are_limited_in_concurrency() {
     assert_eq!(checked_images(&reply).len(), 24);
     // 24 slow avatars, 8 at a time: at least three rounds of 300 ms (all
     // at once would take one).
-    assert!(started.elapsed() >= Duration::from_millis(900), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(app.fake.avatar_requests(), 24);
 }
