@@ -47,6 +47,9 @@ pub struct Config {
     pub max_connections: usize,
     /// Time allowed for in-flight requests to finish after SIGTERM.
     pub shutdown_grace: Duration,
+    /// Where visitors reach this app (`https://host[/path]`, no trailing
+    /// slash), for the snippets of the page's Embed box; `None`: unknown.
+    pub public_url: Option<String>,
 }
 
 /// One setting: its flag, its environment variable, its default and its
@@ -157,6 +160,13 @@ pub const SHUTDOWN_GRACE: Setting = Setting {
     help: "seconds in-flight requests get to finish after SIGTERM",
 };
 
+pub const PUBLIC_URL: Setting = Setting {
+    flag: "public-url",
+    env: "CONTRIBUTORS_PUBLIC_URL",
+    default: "",
+    help: "the address visitors reach this app at, for the page's Embed snippets",
+};
+
 /// Every setting, in the order `--help` and the README show them.
 pub const SETTINGS: &[&Setting] = &[
     &PORT,
@@ -173,6 +183,7 @@ pub const SETTINGS: &[&Setting] = &[
     &UPSTREAM_TIMEOUT,
     &MAX_CONNECTIONS,
     &SHUTDOWN_GRACE,
+    &PUBLIC_URL,
 ];
 
 /// A configuration mistake, reported once at start-up.
@@ -250,6 +261,7 @@ impl Config {
             upstream_timeout: seconds(value(&UPSTREAM_TIMEOUT), 1)?,
             max_connections: positive(value(&MAX_CONNECTIONS))?,
             shutdown_grace: seconds(value(&SHUTDOWN_GRACE), 0)?,
+            public_url: public_url(value(&PUBLIC_URL))?,
         })
     }
 
@@ -292,6 +304,33 @@ fn seconds((setting, value): (String, String), min: u64) -> Result<Duration, Con
             setting,
             value,
             reason: format!("expected whole seconds from {min} to 86400"),
+        }),
+    }
+}
+
+/// The public address: empty, or `http(s)://host[:port][/path]` without a
+/// query or credentials. It is only ever shown (in the Embed snippets,
+/// escaped), never fetched.
+fn public_url((setting, value): (String, String)) -> Result<Option<String>, ConfigError> {
+    let text = value.trim().trim_end_matches('/');
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let plain = text
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-._~:/[]%".contains(&b));
+    let uri = text.parse::<Uri>().ok().filter(|_| plain);
+    match uri {
+        Some(uri)
+            if matches!(uri.scheme_str(), Some("http" | "https"))
+                && uri.authority().is_some_and(|a| !a.host().is_empty()) =>
+        {
+            Ok(Some(text.to_string()))
+        }
+        _ => Err(ConfigError::Invalid {
+            setting,
+            value,
+            reason: "expected http(s)://host[:port][/path]".into(),
         }),
     }
 }
@@ -462,6 +501,29 @@ mod tests {
         assert!(BaseUrl::parse("https://user:pw@example.com").is_err());
         assert!(BaseUrl::parse("https://example.com/?x=1").is_err());
         assert!(BaseUrl::parse("ftp://example.com").is_err());
+    }
+
+    #[test]
+    fn the_public_url_is_checked() {
+        let public = |v: &str| config(&[], &[("CONTRIBUTORS_PUBLIC_URL", v)]).map(|c| c.public_url);
+        assert_eq!(public("").unwrap(), None);
+        assert_eq!(
+            public("https://walls.example.org/").unwrap().as_deref(),
+            Some("https://walls.example.org")
+        );
+        assert_eq!(
+            public("http://localhost:8080/c").unwrap().as_deref(),
+            Some("http://localhost:8080/c")
+        );
+        for bad in [
+            "walls.example.org",
+            "ftp://x",
+            "https://a/b?c",
+            "https://u@h",
+            "https://a/\"<",
+        ] {
+            assert!(public(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -66,13 +66,46 @@ pub struct ContributorsPage<'a> {
     stale_note: Option<String>,
     more_link: Option<String>,
     more_max: usize,
+    embed: Embed,
+}
+
+/// The Embed box: snippets that put this repository's wall in a README,
+/// and the JSON API's address.
+struct Embed {
+    markdown: String,
+    html: String,
+    json_path: String,
+}
+
+impl Embed {
+    /// `site` is where visitors reach us (`CONTRIBUTORS_PUBLIC_URL`);
+    /// unknown, the snippets say `https://YOUR-HOST` for the reader to fill
+    /// in. (The request's `Host` header is not used: the page is cached and
+    /// shared, and a header anyone can set must not end up in it.)
+    fn new(name: &RepoName, site: Option<&str>) -> Embed {
+        let site = site.unwrap_or("https://YOUR-HOST");
+        let (page, wall) = (format!("{site}/{name}"), format!("{site}/{name}/wall.svg"));
+        Embed {
+            markdown: format!("[![Contributors to {name}]({wall})]({page})"),
+            html: format!(
+                "<a href=\"{page}\"><img src=\"{wall}\" alt=\"Contributors to {name}\"></a>"
+            ),
+            json_path: format!("/{name}/contributors.json"),
+        }
+    }
 }
 
 impl<'a> ContributorsPage<'a> {
     /// The page for the first `max` contributors of `name`, spelt the way
-    /// the visitor spelt it. A stale list gets a note saying how old it is
-    /// and why GitHub could not be asked.
-    pub fn new(name: &'a RepoName, max: usize, shown: &Shown) -> ContributorsPage<'a> {
+    /// the visitor spelt it, on the site at `site` (for the Embed box). A
+    /// stale list gets a note saying how old it is and why GitHub could
+    /// not be asked.
+    pub fn new(
+        name: &'a RepoName,
+        max: usize,
+        shown: &Shown,
+        site: Option<&str>,
+    ) -> ContributorsPage<'a> {
         let list = &shown.list;
         let people = people(&list.contributors);
         let summary = match (people.len(), list.truncated) {
@@ -98,6 +131,7 @@ impl<'a> ContributorsPage<'a> {
             stale_note,
             more_link,
             more_max,
+            embed: Embed::new(name, site),
         }
     }
 }
@@ -154,6 +188,7 @@ mod tests {
             stale_note: None,
             more_link: None,
             more_max: 500,
+            embed: Embed::new(&RepoName::new("o", "r").unwrap(), None),
         };
         let html = page.render().unwrap();
         assert!(

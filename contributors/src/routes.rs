@@ -128,11 +128,12 @@ async fn contributors(
         .await
         .map_err(|e| upstream_error_page(&e, (owner, repo)))?;
     if shown.stale_because.is_some() {
+        let site = app.config.public_url.as_deref();
         // Its note ("GitHub is unavailable") must not outlive the outage:
         // rendered for this answer only, and kept by nobody. So it goes out
         // as it is: no validator to keep, and no compressing per request,
         // at the moment the server is least sure of its upstream.
-        let html = pages::render(&ContributorsPage::new(&name, max, &shown))?;
+        let html = pages::render(&ContributorsPage::new(&name, max, &shown, site))?;
         return Ok(respond(StatusCode::OK, Kind::Html, NO_STORE, html));
     }
     let page = fresh_page(app, &name, max, &shown)?;
@@ -151,7 +152,12 @@ fn fresh_page(
     if let Some(page) = app.pages.get(&path, &shown.list) {
         return Ok(page);
     }
-    let html = pages::render(&ContributorsPage::new(name, max, shown))?;
+    let html = pages::render(&ContributorsPage::new(
+        name,
+        max,
+        shown,
+        app.config.public_url.as_deref(),
+    ))?;
     let page = Arc::new(Representation::new(html));
     app.pages.insert(path, &shown.list, page.clone());
     Ok(page)

@@ -239,3 +239,31 @@ async fn a_cached_page_echoes_each_visitors_spelling() {
         "one list serves every spelling"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_embed_box_holds_the_wall_snippets() {
+    let app =
+        TestApp::start_with(|c| c.public_url = Some("https://walls.example.org".into())).await;
+    app.fake.set_contributors("octo", "hello", users(3));
+    let html = app.get("/octo/hello").await.text();
+    assert!(html.contains("<h2 id=\"embed\">Embed</h2>"), "{html}");
+    assert!(
+        html.contains(
+            "[![Contributors to octo/hello](https://walls.example.org/octo/hello/wall.svg)]\
+             (https://walls.example.org/octo/hello)"
+        ),
+        "{html}"
+    );
+    // The HTML snippet is shown as text, escaped, not as markup.
+    assert!(html.contains(
+        "&#60;img src=&#34;https://walls.example.org/octo/hello/wall.svg&#34; \
+         alt=&#34;Contributors to octo/hello&#34;&#62;"
+    ));
+    assert!(html.contains("<a href=\"/octo/hello/contributors.json\">"));
+
+    // Without a public address, the reader fills the host in.
+    let app = TestApp::start().await;
+    app.fake.set_contributors("octo", "hello", users(3));
+    let html = app.get("/octo/hello").await.text();
+    assert!(html.contains("(https://YOUR-HOST/octo/hello/wall.svg)"));
+}
