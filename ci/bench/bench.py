@@ -11,7 +11,9 @@ against a local fake GitHub on 127.0.0.1 and writes BENCHMARKS.md:
   3. upstream requests and TLS handshakes per 1,000 page views (the fake's
      /_fake/stats);
   4. image sizes and `docker stop` time, if an engine and the images exist;
-  5. the targets, PASS/MISS, and for each MISS the evidence gathered.
+  5. the targets, PASS/MISS, and for each MISS the evidence gathered;
+  6. the wall (wall.svg) and the JSON API (contributors.json): their sizes
+     for 12, 100 and 500 contributors, and wrk throughput once cached.
 
 Standard library only. Every loop is bounded by a count or a deadline; every
 process started here is ended here (by its pid), every container removed.
@@ -56,6 +58,12 @@ VIEW_REPOS = [
     "/tokio-rs/tokio",
     "/octo/anon",
 ]
+# The wall and the JSON API: (repository, contributors shown) of the demo
+# fixtures, and the one whose cached answers are loaded with wrk.
+WALL_LISTS = [("/kelseyhightower/contributors", 12), ("/rust-lang/rust", 100),
+              ("/kubernetes/kubernetes", 500)]
+WALL_LOADED = "/rust-lang/rust"
+WALL_FILES = ["wall.svg", "contributors.json"]
 DOCKER_VARIANTS = ["scratch", "busybox", "debian"]
 DOCKER_RUNS = 3
 RSS_SAMPLE_EVERY = 0.05  # seconds
@@ -407,6 +415,51 @@ def bench_throughput(variants, fake):
     for r in results.values():
         r["upstream_during_load"] = extra
     return [results[name] for name, _ in variants]
+
+
+def fetch(port, path, headers=None):
+    """GET path: (status, body, lower-cased headers)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        conn.request("GET", path, headers=headers or {})
+        resp = conn.getresponse()
+        body = resp.read()
+        return resp.status, body, {k.lower(): v for k, v in resp.getheaders()}
+    finally:
+        conn.close()
+
+
+def bench_wall(binary, fake):
+    """The wall and the JSON API on the default build: bytes as sent, with
+    and without gzip, for each list of WALL_LISTS (the first request draws
+    and caches; the figures are of the cached answer), then wrk on the
+    cached 100-contributor answers (no Accept-Encoding: identity bytes)."""
+    app = App(binary, fake)
+    try:
+        sizes = []
+        for repo, shown in WALL_LISTS:
+            row = {"repo": repo, "shown": shown}
+            for file in WALL_FILES:
+                path = f"{repo}/{file}?max={shown}"
+                status, body, _ = fetch(app.port, path)
+                if status != 200:
+                    raise SystemExit(f"bench: GET {path} answered {status}")
+                count = (body.count(b"<image ") if file == "wall.svg"
+                         else len(json.loads(body)["contributors"]))
+                if count != shown:
+                    raise SystemExit(f"bench: {path} shows {count}, not {shown}")
+                _, gz, headers = fetch(app.port, path, {"Accept-Encoding": "gzip"})
+                gzipped = len(gz) if headers.get("content-encoding") == "gzip" else None
+                row[file] = (len(body), gzipped)
+            sizes.append(row)
+        load = {}
+        for file in WALL_FILES:
+            path = f"{WALL_LOADED}/{file}?max=100"
+            log(f"cached {path}")
+            load[file] = run_wrk(app, WRK_CONNS, WRK_SECS, path)
+    finally:
+        app.close()
+    return {"sizes": sizes, "load": load}
 
 
 def machine_busy(secs=2.0):
@@ -860,7 +913,8 @@ def machine():
     }
 
 
-def write_report(args, results, first200, views, dock, evidence, rows, background, started):
+def write_report(args, results, first200, views, dock, evidence, rows, background, started,
+                 wall):
     meta = machine()
     base, mim = results
     lines = []
@@ -1074,6 +1128,37 @@ def write_report(args, results, first200, views, dock, evidence, rows, backgroun
         for para in why(kind, results, first200, views, evidence):
             w(para)
             w("")
+
+    # ---- 6.
+    w("## 6. The wall and the JSON API")
+    w("")
+    w(f"The {base['name']} build. Bytes of each answer as sent once cached, as it is and "
+      "gzipped (`Accept-Encoding: gzip`); `?max=N` shows N contributors. The fake's avatars "
+      "are one-colour PNGs of about 1 KB at 80 px; GitHub's photos are larger, and a wall "
+      "inlines at most 4 MiB of them (the rest become placeholders).")
+    w("")
+    w("| contributors | `wall.svg` | gzipped | `contributors.json` | gzipped |")
+    w("| ---: | ---: | ---: | ---: | ---: |")
+
+    def size(pair):
+        plain, gz = pair
+        return f"{plain:,} B", (f"{gz:,} B" if gz else "(not smaller)")
+
+    for row in wall["sizes"]:
+        svg, svg_gz = size(row["wall.svg"])
+        js, js_gz = size(row["contributors.json"])
+        w(f"| {row['shown']} (`{row['repo']}`) | {svg} | {svg_gz} | {js} | {js_gz} |")
+    w("")
+    w(f"Cached answers under load: `wrk -t{WRK_THREADS} -c{WRK_CONNS} -d{WRK_SECS}s --timeout "
+      f"{WRK_TIMEOUT} --latency URL`, identity bytes.")
+    w("")
+    w("| URL | req/s | p50 | p99 | errors | app CPU |")
+    w("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for file, x in wall["load"].items():
+        mark = " †" if x["rest"] > BUSY_REST else ""
+        w(f"| `{WALL_LOADED}/{file}?max=100` | {x['rps']:,.0f}{mark} | {ms(x['p50'])} | "
+          f"{ms(x['p99'])} | {x['errors']} | {cores(x['app_user'] + x['app_sys'])} |")
+    w("")
 
     # ---- commands
     w("## How it was measured")
@@ -1345,12 +1430,13 @@ def main():
         first200 = {name: bench_first200(name, binary, fake) for name, binary in variants}
         views = bench_views(variants[0][1], fake)
         dock = bench_docker(args.image)
+        wall = bench_wall(variants[0][1], fake)
         rows = targets(results, first200, views)
         evidence = gather_evidence(args, results, fake, rows)
         fake.close()
         args.elapsed = time.monotonic() - t0
         winner, facts = write_report(args, results, first200, views, dock, evidence, rows,
-                                     background, started)
+                                     background, started, wall)
     finally:
         cleanup()
     width = max(len(r[0]) for r in rows)

@@ -61,7 +61,9 @@ impl Fixtures {
     /// - `rust-lang/rust`: 250 generated users, to show pagination;
     /// - `tokio-rs/tokio`: 40 generated users;
     /// - `octo/empty`: no contributors, answered with 204 like GitHub;
-    /// - `octo/anon`: users and anonymous contributors mixed.
+    /// - `octo/anon`: users and anonymous contributors mixed;
+    /// - `kubernetes/kubernetes`: 600 generated users, for the largest
+    ///   lists the app shows (500, `max=500`), as `make bench` measures.
     pub fn demo() -> Self {
         let contributors = [
             ("kelseyhightower", 1_123_322, 412),
@@ -98,6 +100,7 @@ impl Fixtures {
                 repo("tokio-rs", "tokio", generated(40, 20_000_000)),
                 repo("octo", "empty", Vec::new()),
                 repo("octo", "anon", anon),
+                repo("kubernetes", "kubernetes", generated(600, 30_000_000)),
             ],
         }
     }
