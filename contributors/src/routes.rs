@@ -3,23 +3,23 @@
 //! The app has eight routes, so a `match` on the path is the whole router;
 //! a web framework would add weight without adding clarity.
 //!
-//! | route                   | answer                                        |
-//! |-------------------------|-----------------------------------------------|
-//! | `GET /`                 | the form (or a redirect from `?owner=&repo=`) |
-//! | `GET /{owner}/{repo}`   | the contributors page                         |
-//! | `GET /{o}/{r}/wall.svg` | the avatars as one SVG image (`wall.rs`)      |
-//! | `GET /{o}/{r}/contributors.json` | the list as JSON (`contributors_json.rs`) |
-//! | `GET /avatars/{id}?s=N` | an avatar image, proxied and cached           |
-//! | `GET /healthz`          | 200 "ok", without touching GitHub             |
-//! | `GET /status`           | JSON: version, rate-limit quota, cache usage  |
-//! | `GET /style.css`        | the stylesheet, compiled into the binary      |
+//! | route                            | answer                                 |
+//! |----------------------------------|----------------------------------------|
+//! | `GET /`                          | the form (or a redirect from `?owner=&repo=`) |
+//! | `GET /{owner}/{repo}`            | the contributors page                  |
+//! | `GET /{owner}/{repo}/wall.svg`   | the avatars as one SVG image (`wall.rs`) |
+//! | `GET /{owner}/{repo}/contributors.json` | the list as JSON (`contributors_json.rs`) |
+//! | `GET /avatars/{id}?s=N`          | an avatar image, proxied and cached    |
+//! | `GET /healthz`                   | 200 "ok", without touching GitHub      |
+//! | `GET /status`                    | JSON: version, rate-limit quota, cache usage |
+//! | `GET /style.css`                 | the stylesheet, compiled into the binary |
 //!
 //! Each handler reads as its steps: check the input, get the data, render,
 //! answer. A step that ends the request early (a bad name, GitHub down)
 //! hands back its answer with `?` (see `responses::Reply`). What the pages
 //! show is `pages.rs`; the headers they go out with are `responses.rs`.
 //! The answers a browser may keep (the form, the stylesheet, a fresh page,
-//! an avatar) are `Representation`s: sent gzipped when the request accepts
+//! wall or JSON list, an avatar) are `Representation`s: sent gzipped when the request accepts
 //! it, with an `ETag`, and as a 304 when the browser's copy is current.
 
 // An early answer is a whole `Response`, as large as the `Ok` side and
