@@ -12,7 +12,9 @@
 #   2. exec → first 200 on /healthz (raw-socket poller, median of 21);
 #   3. upstream requests and TLS handshakes per 1,000 page views;
 #   4. image sizes and `docker stop` time (if an engine and the images exist);
-#   5. the targets with PASS/MISS, and evidence for each MISS.
+#   5. the targets with PASS/MISS, and evidence for each MISS;
+#   6. the wall and the JSON API: bytes for 12, 100 and 500 contributors,
+#      and wrk on their cached answers.
 # The measuring is ci/bench/bench.py (Python 3, standard library only).
 #
 # Bounded: every load run has a fixed duration, every wait a deadline, the
