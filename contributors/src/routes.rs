@@ -15,6 +15,8 @@
 //! Pages are askama templates (in `templates/`), compiled into the binary and
 //! HTML-escaped by askama: nothing GitHub sends can become markup.
 
+use std::time::Duration;
+
 use askama::Template;
 use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderValue};
@@ -28,6 +30,7 @@ use crate::contributor_lists::{DEFAULT_MAX, LIMIT_MAX, RenderedPage, Shown};
 use crate::error::{UpstreamError, clock_time};
 use crate::github::Contributor;
 use crate::names::{RepoName, query_value, split_repo_path};
+use crate::rate_limit::now_unix;
 
 pub type Body = Full<Bytes>;
 
@@ -174,9 +177,9 @@ async fn contributors(app: &App, owner: &str, repo: &str, query: Option<&str>) -
         Ok(shown) => shown,
         Err(e) => return upstream_error_page(&e, (owner, repo)),
     };
-    // Short: a browser may reuse the page briefly, the server's cache does
-    // the rest. A stale page is not cached at all.
-    const FRESH: &str = "public, max-age=60";
+    // A stale page (note included) is not cached at all; a fresh one may be
+    // kept, by browsers and shared caches, as long as our own copy is fresh.
+    let fresh = shared_cache_control(app.config.cache_ttl, list.checked_at);
 
     // A cached list renders to the same HTML every time, so the first
     // rendering is kept with the list and served again, for visitors who
@@ -187,7 +190,7 @@ async fn contributors(app: &App, owner: &str, repo: &str, query: Option<&str>) -
             .get()
             .filter(|p| p.owner == owner && p.repo == repo)
     {
-        return html_response(StatusCode::OK, page.html.clone(), FRESH);
+        return cacheable_page(page.html.clone(), fresh);
     }
 
     let people = people(&list.contributors);
@@ -227,7 +230,40 @@ async fn contributors(app: &App, owner: &str, repo: &str, query: Option<&str>) -
         repo: repo.to_string(),
         html: html.clone(),
     });
-    html_response(StatusCode::OK, html, FRESH)
+    cacheable_page(html, fresh)
+}
+
+/// How long past `max-age` a shared cache may serve its old copy at once
+/// while it fetches a new one in the background: a popular page never makes
+/// a visitor wait for GitHub.
+const STALE_WHILE_REVALIDATE: u64 = 60;
+/// How long past `max-age` a shared cache may serve its old copy when we
+/// fail or are unreachable (a restart, a GitHub outage): a day, in the
+/// spirit of the app's own fallback to an older list.
+const STALE_IF_ERROR: u64 = 86_400;
+
+/// `Cache-Control` for a contributors page, meant for an HTTP cache in front
+/// of several replicas (nginx, a CDN) as much as for browsers: `public`, and
+/// fresh for what is left of the list's TTL (`CONTRIBUTORS_CACHE_TTL`), so a
+/// cached page is never older than the app itself would serve it.
+fn shared_cache_control(ttl: Duration, checked_at: u64) -> HeaderValue {
+    let age = now_unix().saturating_sub(checked_at);
+    let max_age = ttl.as_secs().saturating_sub(age);
+    let value = format!(
+        "public, max-age={max_age}, stale-while-revalidate={STALE_WHILE_REVALIDATE}, \
+         stale-if-error={STALE_IF_ERROR}"
+    );
+    HeaderValue::from_str(&value).expect("digits and ASCII make a valid header")
+}
+
+/// An HTML page with a computed `Cache-Control` (`html_response` takes a
+/// constant one).
+fn cacheable_page(html: Bytes, cache_control: HeaderValue) -> Response<Body> {
+    let mut response = html_response(StatusCode::OK, html, "no-store");
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, cache_control);
+    response
 }
 
 async fn avatar(app: &App, id: &str, query: Option<&str>, headers: &HeaderMap) -> Response<Body> {
