@@ -35,6 +35,8 @@ REPO_PATH=kelseyhightower/contributors   # a fixture repo of fake-github
 . ci/checks.sh
 say() { printf '# %s\n' "$*"; }
 
+# nginx lives in /usr/sbin, which is not on a non-root PATH on Debian.
+export PATH=$PATH:/usr/sbin
 bash ci/ensure-packages.sh nginx:nginx-light curl:curl python3:python3
 for f in "$DIST/contributors" "$DIST/fake-github"; do
   [ -x "$f" ] || { not_ok "$f present (run: make build)"; finish; exit 1; }
