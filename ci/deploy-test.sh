@@ -14,9 +14,11 @@
 #     CKV_...=reason` annotation; Dockerfile: `# checkov:skip=CKV_...: reason`).
 # One `ok - ...` / `not ok - ...` line per check; ends with `N passed, M failed`.
 # Needs no cluster, no Docker and no network except PyPI on the first run.
+# Env: KUBECTL (default kubectl), CHECKOV_VERSION (default: the pinned one).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 CHECKOV_VERSION=${CHECKOV_VERSION:-3.3.30}
+KUBECTL=${KUBECTL:-kubectl}
 VENV=target/venv-checkov
 
 . ci/checks.sh
@@ -29,10 +31,10 @@ PY=$VENV/bin/python   # has PyYAML: checkov depends on it
 
 # ---- render
 targets=(docker/*/Dockerfile)
-if ! command -v kubectl >/dev/null 2>&1; then
-  say "SKIPPED: kubectl is not installed, so deploy/kubernetes is not rendered or checked"
+if ! command -v "$KUBECTL" >/dev/null 2>&1; then
+  say "SKIPPED: $KUBECTL is not installed, so deploy/kubernetes is not rendered or checked"
   say "         (install kubectl, which bundles kustomize, to check the manifests)"
-elif kubectl kustomize deploy/kubernetes >"$TMP/rendered.yaml" 2>"$TMP/kustomize.err"; then
+elif "$KUBECTL" kustomize deploy/kubernetes >"$TMP/rendered.yaml" 2>"$TMP/kustomize.err"; then
   ok "kubectl kustomize deploy/kubernetes renders ($(grep -c '^kind:' "$TMP/rendered.yaml") objects)"
   targets=("$TMP/rendered.yaml" "${targets[@]}")
 
