@@ -21,6 +21,8 @@
 // moved up once per request; boxing it would only add an allocation.
 #![allow(clippy::result_large_err)]
 
+use std::time::Duration;
+
 use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, Response, StatusCode, Uri};
@@ -28,6 +30,7 @@ use serde_json::json;
 
 use crate::App;
 use crate::avatars::{parse_id, snap_size};
+use crate::clock::now_unix;
 use crate::contributor_lists::{DEFAULT_MAX, LIMIT_MAX, Shown};
 use crate::error::UpstreamError;
 use crate::names::{RepoName, split_repo_path};
@@ -36,9 +39,14 @@ use crate::pages::{self, ContributorsPage, ErrorPage};
 use crate::query::query_value;
 use crate::responses::{Body, Kind, NO_STORE, Reply, redirect, respond, text};
 
-/// Browsers may reuse a contributors page briefly; the server's caches do
-/// the rest.
-const FRESH: &str = "public, max-age=60";
+/// How long past `max-age` a shared cache may serve its old copy at once
+/// while it fetches a new one in the background: a popular page never makes
+/// a visitor wait for GitHub.
+const STALE_WHILE_REVALIDATE: u64 = 60;
+/// How long past `max-age` a shared cache may serve its old copy when we
+/// fail or are unreachable (a restart, a GitHub outage): a day, in the
+/// spirit of the app's own fallback to an older list.
+const STALE_IF_ERROR: u64 = 86_400;
 
 /// Answers one request. Never fails: every outcome is a response.
 pub async fn handle(app: &App, method: &Method, uri: &Uri, headers: &HeaderMap) -> Response<Body> {
@@ -110,7 +118,27 @@ async fn contributors(app: &App, owner: &str, repo: &str, query: Option<&str>) -
         return Ok(respond(StatusCode::OK, Kind::Html, NO_STORE, html));
     }
     let html = fresh_page(app, &name, max, &shown)?;
-    Ok(respond(StatusCode::OK, Kind::Html, FRESH, html))
+    let mut response = respond(StatusCode::OK, Kind::Html, NO_STORE, html);
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        shared_cache_control(app.config.cache_ttl, shown.list.checked_at),
+    );
+    Ok(response)
+}
+
+/// `Cache-Control` for a fresh contributors page, meant for an HTTP cache in
+/// front of several replicas (nginx, a CDN) as much as for browsers:
+/// `public`, and fresh for what is left of the list's TTL
+/// (`CONTRIBUTORS_CACHE_TTL`), so a cached page is never older than the app
+/// itself would serve it.
+fn shared_cache_control(ttl: Duration, checked_at: u64) -> HeaderValue {
+    let age = now_unix().saturating_sub(checked_at);
+    let max_age = ttl.as_secs().saturating_sub(age);
+    let value = format!(
+        "public, max-age={max_age}, stale-while-revalidate={STALE_WHILE_REVALIDATE}, \
+         stale-if-error={STALE_IF_ERROR}"
+    );
+    HeaderValue::from_str(&value).expect("digits and ASCII make a valid header")
 }
 
 /// The page of a fresh list: the one rendered from this list before, or a
