@@ -13,6 +13,8 @@
 //! - `cache`: the bounded LRU cache and request coalescing both of those use.
 //! - `rate_limit`: GitHub's quota as last reported.
 //! - `upstream`: the one HTTPS client, trusting the compiled-in roots.
+//! - `proxy`: `HTTPS_PROXY` and `NO_PROXY`: which hosts that client reaches
+//!   through a proxy.
 //! - `roots`: which roots those are (the bundle plus an optional PEM file).
 //! - `error`: every upstream failure as a typed error with a status and text.
 //! - `shutdown`: SIGTERM handling, which PID 1 in a container needs.
@@ -28,6 +30,7 @@ pub mod error;
 pub mod github;
 pub mod healthcheck;
 pub mod names;
+pub mod proxy;
 pub mod rate_limit;
 pub mod roots;
 pub mod routes;
@@ -94,7 +97,12 @@ impl App {
     pub fn new(config: Config) -> Result<App, StartError> {
         let roots = roots::load(config.extra_ca_file.as_deref()).map_err(StartError::Roots)?;
         let root_count = roots.store.len();
-        let upstream = Upstream::new(roots.store, config.connect_timeout, config.upstream_timeout);
+        let upstream = Upstream::new(
+            roots.store,
+            config.proxy.clone(),
+            config.connect_timeout,
+            config.upstream_timeout,
+        );
         let github = GitHub::new(
             upstream.clone(),
             config.api_url.clone(),
@@ -172,6 +180,12 @@ impl Server {
                 "without a token (60 requests an hour)"
             }
         );
+        if app.config.proxy.server().is_some() {
+            for url in [&app.config.api_url, &app.config.avatar_url] {
+                let (host, port) = url.host_port();
+                tracing::info!("{}", app.config.proxy.describe_route(host, port));
+            }
+        }
         server::serve(self.listener, self.app, shutdown).await;
     }
 }
