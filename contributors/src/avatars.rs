@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{self, HeaderValue};
+use http::header::HeaderValue;
 
 use crate::cache::{Coalescer, LruCache};
 use crate::config::BaseUrl;
@@ -121,11 +121,7 @@ impl Avatars {
     async fn fetch(&self, id: u64, size: u16) -> Fetched {
         // No token here: the avatar host is not the API and needs none.
         let url = self.base.join(&format!("/u/{id}?s={size}&v=4"));
-        let headers = [(
-            header::USER_AGENT,
-            HeaderValue::from_static(concat!("contributors/", env!("CARGO_PKG_VERSION"))),
-        )];
-        let answer = self.upstream.get(url, &headers, MAX_AVATAR_BYTES).await?;
+        let answer = self.upstream.get(url, &[], MAX_AVATAR_BYTES).await?;
         if answer.status == http::StatusCode::NOT_FOUND {
             return Err(UpstreamError::NotFound {
                 what: format!("avatar {id}"),

@@ -16,10 +16,10 @@ use bytes::Bytes;
 use http::Uri;
 
 use crate::cache::{Coalescer, LruCache};
+use crate::clock::now_unix;
 use crate::error::UpstreamError;
 use crate::github::{Contributor, GitHub, PageAnswer, Validators};
 use crate::names::RepoName;
-use crate::rate_limit::now_unix;
 
 /// Contributors shown when the page does not ask for a number.
 pub const DEFAULT_MAX: usize = 100;

@@ -15,8 +15,6 @@ use std::fmt;
 use std::path::Path;
 use std::time::Duration;
 
-use http::header::{self, HeaderValue};
-
 use crate::config::Config;
 use crate::roots;
 use crate::upstream::Upstream;
@@ -345,13 +343,9 @@ async fn tls(config: &Config) -> Check {
         NETWORK_TIMEOUT,
         NETWORK_TIMEOUT,
     );
-    let headers = [(
-        header::USER_AGENT,
-        HeaderValue::from_static(concat!("contributors/", env!("CARGO_PKG_VERSION"))),
-    )];
     let host = config.api_url.host();
     match upstream
-        .get(config.api_url.join("/rate_limit"), &headers, 64 * 1024)
+        .get(config.api_url.join("/rate_limit"), &[], 64 * 1024)
         .await
     {
         Ok(answer) => check(

@@ -30,6 +30,7 @@ use http::header::HeaderValue;
 use http::uri::{Authority, Uri};
 
 use crate::config::ConfigError;
+use crate::query::percent_decode;
 
 /// The variables naming the proxy, in the order they are looked at.
 pub const PROXY_VARIABLES: [&str; 4] = ["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"];
@@ -163,8 +164,13 @@ impl ProxyServer {
                     Some((user, password)) => (user, Some(password)),
                     None => (credentials, None),
                 };
-                let user = percent_decode(user)?;
-                let password = password.map(percent_decode).transpose()?;
+                let decode = |text: &str| {
+                    percent_decode(text).ok_or_else(|| {
+                        "the proxy credentials have a bad %-escape or are not UTF-8".to_string()
+                    })
+                };
+                let user = decode(user)?;
+                let password = password.map(decode).transpose()?;
                 let basic = format!("{user}:{}", password.as_deref().unwrap_or(""));
                 let mut value =
                     HeaderValue::try_from(format!("Basic {}", base64(basic.as_bytes())))
@@ -362,25 +368,6 @@ fn in_network(ip: IpAddr, network: IpAddr, bits: u8) -> bool {
     };
     let ignored = width - u32::from(bits);
     ignored >= 128 || (ip >> ignored) == (network >> ignored)
-}
-
-/// `%XX` escapes decoded; the result must be UTF-8.
-fn percent_decode(text: &str) -> Result<String, String> {
-    let bad = || "bad %-escape in the proxy credentials".to_string();
-    let mut bytes = Vec::with_capacity(text.len());
-    let mut rest = text.as_bytes();
-    while let Some((&b, tail)) = rest.split_first() {
-        if b == b'%' {
-            let hex = tail.get(..2).ok_or_else(bad)?;
-            let hex = std::str::from_utf8(hex).map_err(|_| bad())?;
-            bytes.push(u8::from_str_radix(hex, 16).map_err(|_| bad())?);
-            rest = &tail[2..];
-        } else {
-            bytes.push(b);
-            rest = tail;
-        }
-    }
-    String::from_utf8(bytes).map_err(|_| "the proxy credentials are not UTF-8".into())
 }
 
 /// Standard base64 with padding (RFC 4648), all that Basic auth needs.

@@ -24,10 +24,12 @@ use serde_json::json;
 
 use crate::App;
 use crate::avatars::{parse_id, snap_size};
+use crate::clock::clock_time;
 use crate::contributor_lists::{DEFAULT_MAX, LIMIT_MAX, RenderedPage, Shown};
-use crate::error::{UpstreamError, clock_time};
+use crate::error::UpstreamError;
 use crate::github::Contributor;
-use crate::names::{RepoName, query_value, split_repo_path};
+use crate::names::{RepoName, split_repo_path};
+use crate::query::query_value;
 
 pub type Body = Full<Bytes>;
 

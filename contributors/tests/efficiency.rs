@@ -107,7 +107,7 @@ async fn a_stale_list_stands_in_when_github_fails() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_exhausted_quota_stops_calls_until_the_reset() {
     let app = TestApp::start().await;
-    let reset = contributors::rate_limit::now_unix() + 3600;
+    let reset = contributors::clock::now_unix() + 3600;
     app.fake.set_rate_limit(0, reset);
     app.fake.set_contributors("o", "r", users(1));
     let reply = app.get("/o/r").await;

@@ -1,0 +1,61 @@
+//! The application's shared state, built once at start-up from the
+//! configuration: the HTTPS client, the GitHub client, and the caches in
+//! front of them. Every connection gets a shared reference to the one `App`.
+
+use crate::avatars::Avatars;
+use crate::config::Config;
+use crate::contributor_lists::ContributorLists;
+use crate::github::GitHub;
+use crate::roots::{self, RootsError};
+use crate::upstream::Upstream;
+
+/// Configuration and the upstream clients with their caches.
+pub struct App {
+    pub config: Config,
+    pub github: GitHub,
+    pub lists: ContributorLists,
+    pub avatars: Avatars,
+    /// How many roots the TLS client trusts, bundled plus extra.
+    pub root_count: usize,
+    /// Where those roots came from, in words.
+    pub roots_description: String,
+}
+
+impl App {
+    /// Builds the clients: the bundled roots, plus the extra CA file if one
+    /// is configured. A bad CA file stops start-up here, naming the file.
+    pub fn new(config: Config) -> Result<App, RootsError> {
+        let roots = roots::load(config.extra_ca_file.as_deref())?;
+        let root_count = roots.store.len();
+        let upstream = Upstream::new(
+            roots.store,
+            config.proxy.clone(),
+            config.connect_timeout,
+            config.upstream_timeout,
+        );
+        let github = GitHub::new(
+            upstream.clone(),
+            config.api_url.clone(),
+            config.token.clone(),
+        );
+        let lists = ContributorLists::new(
+            github.clone(),
+            config.cache_ttl,
+            config.cache_entries,
+            config.cache_bytes,
+        );
+        let avatars = Avatars::new(
+            upstream,
+            config.avatar_url.clone(),
+            config.avatar_cache_bytes,
+        );
+        Ok(App {
+            config,
+            github,
+            lists,
+            avatars,
+            root_count,
+            roots_description: roots.description,
+        })
+    }
+}
