@@ -48,9 +48,13 @@ pub enum UpstreamError {
     /// The proxy (named without credentials, `http://host:port`) could not
     /// be reached, or did not set up a tunnel in time.
     ProxyUnreachable { proxy: String, detail: String },
-    /// The proxy answered `CONNECT` with 407 Proxy Authentication Required:
-    /// no credentials, or wrong ones.
-    ProxyAuth { proxy: String, target: String },
+    /// The proxy answered `CONNECT` with 407 Proxy Authentication Required
+    /// (or 401, as some proxies do): no credentials, or wrong ones.
+    ProxyAuth {
+        proxy: String,
+        target: String,
+        status: u16,
+    },
     /// The proxy would not open a tunnel to `target` (`host:port`).
     ProxyRefused {
         proxy: String,
@@ -173,9 +177,19 @@ impl fmt::Display for UpstreamError {
             UpstreamError::ProxyUnreachable { proxy, detail } => {
                 write!(f, "could not connect to the proxy {proxy}: {detail}")
             }
-            UpstreamError::ProxyAuth { proxy, target } => write!(
+            UpstreamError::ProxyAuth {
+                proxy,
+                target,
+                status,
+            } => write!(
                 f,
-                "the proxy {proxy} answered CONNECT {target} with 407 Proxy Authentication Required"
+                "the proxy {proxy} answered CONNECT {target} with HTTP {status} {}: \
+                 the proxy credentials are missing or wrong",
+                if *status == 407 {
+                    "Proxy Authentication Required"
+                } else {
+                    "Unauthorized"
+                }
             ),
             UpstreamError::ProxyRefused {
                 proxy,
@@ -259,9 +273,10 @@ mod tests {
                 UpstreamError::ProxyAuth {
                     proxy: "http://10.0.0.1:3128".into(),
                     target: "api.github.com:443".into(),
+                    status: 407,
                 },
                 502,
-                "407 Proxy Authentication Required",
+                "HTTP 407 Proxy Authentication Required",
             ),
             (
                 UpstreamError::ProxyRefused {
@@ -295,6 +310,7 @@ mod tests {
             UpstreamError::ProxyAuth {
                 proxy: proxy(),
                 target: target(),
+                status: 401,
             },
             UpstreamError::ProxyRefused {
                 proxy: proxy(),

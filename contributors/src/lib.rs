@@ -15,8 +15,8 @@
 //! - `cache`: the bounded LRU cache and request coalescing both of those use.
 //! - `rate_limit`: GitHub's quota as last reported.
 //! - `upstream`: the one HTTPS client, trusting the compiled-in roots.
-//! - `proxy`: `HTTPS_PROXY` and `NO_PROXY`: which hosts that client reaches
-//!   through a proxy.
+//! - `connector`: its TCP connections, direct or tunnelled through a proxy.
+//! - `proxy`: `HTTPS_PROXY` and `NO_PROXY`: which hosts go through the proxy.
 //! - `roots`: which roots those are (the bundle plus an optional PEM file).
 //! - `error`: every upstream failure as a typed error with a status and text.
 //! - `clock`: Unix seconds and `HH:MM` UTC, for the notes on the pages.
@@ -29,6 +29,7 @@ pub mod avatars;
 pub mod cache;
 pub mod clock;
 pub mod config;
+pub mod connector;
 pub mod contributor_lists;
 pub mod doctor;
 pub mod error;

@@ -18,7 +18,7 @@
 //!
 //! Why our own parser when hyper-util has a matcher: its `NO_PROXY` rules
 //! have no ports, and it drops a proxy URL it cannot parse without a word.
-//! The `CONNECT` itself is hyper-util's (see `upstream.rs`).
+//! The tunnel itself is opened in `connector.rs`.
 //!
 //! The password is a secret: it is kept only inside the `Proxy-Authorization`
 //! header value, and every way of printing a [`ProxyServer`] masks it.

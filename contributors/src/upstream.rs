@@ -10,10 +10,9 @@
 //! looks for `/etc/ssl/certs`, which is why the same binary works in a
 //! `FROM scratch` image that has no certificate store at all.
 //!
-//! Why a connector of our own: behind a company proxy, the TCP stream under
-//! TLS must come from a `CONNECT` tunnel through that proxy instead of a
-//! direct connection, host by host as `NO_PROXY` decides (see `proxy.rs`).
-//! TLS still runs end to end, so the proxy sees only which host we talk to.
+//! Behind a company proxy, the TCP stream under TLS comes from a `CONNECT`
+//! tunnel through it instead (`connector.rs`), host by host as `NO_PROXY`
+//! decides (`proxy.rs`). TLS still runs end to end with GitHub.
 //!
 //! Every exchange here is bounded: a connect timeout, a total timeout that
 //! covers the body too, a cap on the body size, and at most a few redirects,
@@ -21,10 +20,7 @@
 //! [`UpstreamError`] that says what happened.
 
 use std::error::Error as StdError;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -34,11 +30,9 @@ use http_body_util::{BodyExt, Empty, LengthLimitError, Limited};
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::connect::proxy::Tunnel;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use tokio::net::TcpStream;
-use tower_service::Service;
+use hyper_util::rt::TokioExecutor;
 
+use crate::connector::Connector;
 use crate::error::UpstreamError;
 use crate::proxy::Proxy;
 
@@ -216,104 +210,6 @@ impl Upstream {
     }
 }
 
-/// Opens the TCP stream under each TLS connection: straight to the host, or
-/// through a `CONNECT` tunnel (hyper-util's [`Tunnel`]) when the proxy
-/// settings say so for that host and port.
-#[derive(Clone)]
-struct Connector {
-    direct: HttpConnector,
-    proxy: Proxy,
-    /// A tunnel through `proxy`'s server, when there is one.
-    tunnel: Option<Tunnel<HttpConnector>>,
-    /// Time allowed to reach the proxy and have it open the tunnel: the
-    /// tunnel itself has no deadline, and a stuck proxy must not hold a
-    /// connection attempt forever.
-    connect_timeout: Duration,
-}
-
-impl Connector {
-    fn new(direct: HttpConnector, proxy: Proxy, connect_timeout: Duration) -> Connector {
-        let tunnel = proxy.server().map(|server| {
-            let tunnel = Tunnel::new(server.uri().clone(), direct.clone());
-            match server.authorization() {
-                Some(auth) => tunnel.with_auth(auth.clone()),
-                None => tunnel,
-            }
-        });
-        Connector {
-            direct,
-            proxy,
-            tunnel,
-            connect_timeout,
-        }
-    }
-}
-
-type BoxError = Box<dyn StdError + Send + Sync>;
-
-impl Service<Uri> for Connector {
-    type Response = TokioIo<TcpStream>;
-    type Error = BoxError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, BoxError>> + Send>>;
-
-    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
-        // The TCP connector (the system resolver) is always ready.
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, dst: Uri) -> Self::Future {
-        let host = dst.host().unwrap_or_default();
-        let port = dst.port_u16().unwrap_or(443);
-        let (Some(server), Some(tunnel)) = (self.proxy.for_host(host, port), &mut self.tunnel)
-        else {
-            let connecting = self.direct.call(dst);
-            return Box::pin(async move { Ok(connecting.await?) });
-        };
-        let proxy = server.address();
-        let target = format!("{host}:{port}");
-        let limit = self.connect_timeout;
-        let tunneling = tunnel.call(dst);
-        Box::pin(async move {
-            match tokio::time::timeout(limit, tunneling).await {
-                Ok(Ok(stream)) => Ok(stream),
-                Ok(Err(e)) => Err(tunnel_error(proxy, target, &e).into()),
-                Err(_elapsed) => Err(UpstreamError::ProxyUnreachable {
-                    proxy,
-                    detail: format!("no tunnel to {target} within {} s", limit.as_secs()),
-                }
-                .into()),
-            }
-        })
-    }
-}
-
-/// What a failed tunnel stands for. hyper-util does not export its tunnel
-/// error type, so its cases are told apart by their messages; the proxy
-/// tests (`tests/proxy.rs`, against a real proxy) pin each one.
-fn tunnel_error(proxy: String, target: String, error: &(dyn StdError + 'static)) -> UpstreamError {
-    let message = error.to_string();
-    if message.ends_with("proxy authorization required") {
-        UpstreamError::ProxyAuth { proxy, target }
-    } else if message.ends_with("failed to create underlying connection") {
-        UpstreamError::ProxyUnreachable {
-            proxy,
-            detail: innermost(error),
-        }
-    } else if message.ends_with("unsuccessful") {
-        UpstreamError::ProxyRefused {
-            proxy,
-            target,
-            detail: "it answered CONNECT with an error".into(),
-        }
-    } else {
-        UpstreamError::ProxyRefused {
-            proxy,
-            target,
-            detail: innermost(error),
-        }
-    }
-}
-
 /// Where a redirect (or a pagination link) points, if we are willing to go
 /// there: the same scheme, host and port only. Following a link to another
 /// host would let an upstream make us fetch an arbitrary URL, and would send
@@ -407,7 +303,7 @@ fn causes<'a>(
 }
 
 /// The message of the deepest cause: usually the most specific one.
-fn innermost(error: &(dyn StdError + 'static)) -> String {
+pub(crate) fn innermost(error: &(dyn StdError + 'static)) -> String {
     causes(error)
         .last()
         .map(|e| e.to_string())
