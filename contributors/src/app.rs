@@ -6,6 +6,7 @@ use crate::avatars::Avatars;
 use crate::config::Config;
 use crate::contributor_lists::ContributorLists;
 use crate::github::GitHub;
+use crate::page_cache::PageCache;
 use crate::roots::{self, RootsError};
 use crate::upstream::Upstream;
 
@@ -14,6 +15,8 @@ pub struct App {
     pub config: Config,
     pub github: GitHub,
     pub lists: ContributorLists,
+    /// Pages rendered from those lists, served again while the list holds.
+    pub pages: PageCache,
     pub avatars: Avatars,
     /// How many roots the TLS client trusts, bundled plus extra.
     pub root_count: usize,
@@ -44,6 +47,8 @@ impl App {
             config.cache_entries,
             config.cache_bytes,
         );
+        // A page is one rendering of one list: the same bounds fit both.
+        let pages = PageCache::new(config.cache_entries, config.cache_bytes);
         let avatars = Avatars::new(
             upstream,
             config.avatar_url.clone(),
@@ -53,6 +58,7 @@ impl App {
             config,
             github,
             lists,
+            pages,
             avatars,
             root_count,
             roots_description: roots.description,

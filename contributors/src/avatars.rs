@@ -18,7 +18,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::HeaderValue;
 
 use crate::cache::{Coalescer, LruCache};
 use crate::config::BaseUrl;
@@ -41,7 +40,8 @@ const ALLOWED_TYPES: [&str; 4] = ["image/png", "image/jpeg", "image/gif", "image
 #[derive(Debug)]
 pub struct Avatar {
     pub body: Bytes,
-    pub content_type: HeaderValue,
+    /// One of the allowed image types.
+    pub content_type: &'static str,
     /// A strong validator of the body, for browsers' `If-None-Match`.
     pub etag: String,
 }
@@ -140,15 +140,14 @@ impl Avatars {
             .unwrap_or("")
             .trim()
             .to_ascii_lowercase();
-        if !ALLOWED_TYPES.contains(&essence.as_str()) {
+        let Some(&allowed) = ALLOWED_TYPES.iter().find(|&&t| t == essence) else {
             return Err(UpstreamError::NotAnImage { content_type });
-        }
+        };
         let mut hasher = DefaultHasher::new();
         answer.body.hash(&mut hasher);
         Ok(Arc::new(Avatar {
             etag: format!("\"{:016x}\"", hasher.finish()),
-            content_type: HeaderValue::from_str(&essence)
-                .expect("an allowed type is a valid header"),
+            content_type: allowed,
             body: answer.body,
         }))
     }

@@ -70,78 +70,91 @@ pub const PORT: Setting = Setting {
     default: "8080",
     help: "TCP port to listen on",
 };
+
 pub const BIND: Setting = Setting {
     flag: "bind",
     env: "CONTRIBUTORS_BIND",
     default: "0.0.0.0",
     help: "IP address to listen on",
 };
+
 pub const API_URL: Setting = Setting {
     flag: "api-url",
     env: "GITHUB_API_URL",
     default: "https://api.github.com",
     help: "GitHub REST API base URL (GitHub Enterprise: https://HOST/api/v3)",
 };
+
 pub const AVATAR_URL: Setting = Setting {
     flag: "avatar-url",
     env: "CONTRIBUTORS_AVATAR_URL",
     default: "https://avatars.githubusercontent.com",
     help: "avatar server base URL",
 };
+
 pub const TOKEN: Setting = Setting {
     flag: "token",
     env: "GITHUB_TOKEN",
     default: "",
     help: "GitHub token (prefer the environment variable: flags show in `ps`)",
 };
+
 pub const EXTRA_CA_FILE: Setting = Setting {
     flag: "extra-ca-file",
     env: "CONTRIBUTORS_EXTRA_CA_FILE",
     default: "",
     help: "PEM file of extra CA roots to trust besides the bundled ones",
 };
+
 pub const CACHE_TTL: Setting = Setting {
     flag: "cache-ttl",
     env: "CONTRIBUTORS_CACHE_TTL",
     default: "600",
     help: "seconds a contributor list is served from the cache",
 };
+
 pub const CACHE_ENTRIES: Setting = Setting {
     flag: "cache-entries",
     env: "CONTRIBUTORS_CACHE_ENTRIES",
     default: "1000",
     help: "contributor lists kept in the cache at most",
 };
+
 pub const CACHE_BYTES: Setting = Setting {
     flag: "cache-bytes",
     env: "CONTRIBUTORS_CACHE_BYTES",
     default: "16777216",
     help: "bytes of contributor lists kept in the cache at most",
 };
+
 pub const AVATAR_CACHE_BYTES: Setting = Setting {
     flag: "avatar-cache-bytes",
     env: "CONTRIBUTORS_AVATAR_CACHE_BYTES",
     default: "33554432",
     help: "bytes of avatar images kept in the cache at most",
 };
+
 pub const CONNECT_TIMEOUT: Setting = Setting {
     flag: "connect-timeout",
     env: "CONTRIBUTORS_CONNECT_TIMEOUT",
     default: "3",
     help: "seconds allowed to connect to GitHub",
 };
+
 pub const UPSTREAM_TIMEOUT: Setting = Setting {
     flag: "upstream-timeout",
     env: "CONTRIBUTORS_UPSTREAM_TIMEOUT",
     default: "10",
     help: "seconds allowed for a whole request to GitHub",
 };
+
 pub const MAX_CONNECTIONS: Setting = Setting {
     flag: "max-connections",
     env: "CONTRIBUTORS_MAX_CONNECTIONS",
     default: "1024",
     help: "client connections served at once",
 };
+
 pub const SHUTDOWN_GRACE: Setting = Setting {
     flag: "shutdown-grace",
     env: "CONTRIBUTORS_SHUTDOWN_GRACE",

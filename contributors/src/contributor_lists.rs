@@ -9,10 +9,9 @@
 //! - When GitHub fails (down, slow, rate-limited) and we hold an older copy,
 //!   that copy is served with a note saying how old it is and why.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
 use http::Uri;
 
 use crate::cache::{Coalescer, LruCache};
@@ -29,25 +28,14 @@ pub const LIMIT_MAX: usize = 500;
 const PER_PAGE: usize = 100;
 
 /// A list as fetched, with what is needed to revalidate it page by page.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct List {
     pub contributors: Vec<Contributor>,
     /// True when GitHub has more than the `max` we fetched.
     pub truncated: bool,
     /// When GitHub last confirmed this list (Unix time).
     pub checked_at: u64,
-    /// The page rendered from this list, kept to be served again: a cached
-    /// list renders to the same HTML every time (see `routes.rs`).
-    pub rendered: OnceLock<RenderedPage>,
     pages: Vec<CachedPage>,
-}
-
-/// HTML rendered for one spelling of the names (the page echoes it).
-#[derive(Debug)]
-pub struct RenderedPage {
-    pub owner: String,
-    pub repo: String,
-    pub html: Bytes,
 }
 
 #[derive(Debug)]
@@ -60,16 +48,12 @@ struct CachedPage {
 
 impl List {
     fn weight(&self) -> usize {
-        // Each contributor is held twice: in its page and in the flat list,
-        // and once more as HTML when the page is rendered (`rendered`), at
-        // most about 600 bytes of markup per row.
-        const HTML_PER_ROW: usize = 600;
-        self.contributors.len() * HTML_PER_ROW
-            + 2 * self
-                .contributors
-                .iter()
-                .map(Contributor::weight)
-                .sum::<usize>()
+        // Each contributor is held twice: in its page and in the flat list.
+        2 * self
+            .contributors
+            .iter()
+            .map(Contributor::weight)
+            .sum::<usize>()
             + 256
     }
 }
@@ -192,7 +176,6 @@ impl ContributorLists {
                     contributors,
                     truncated,
                     checked_at: now_unix(),
-                    rendered: OnceLock::new(),
                     pages,
                 }));
             }
@@ -201,7 +184,6 @@ impl ContributorLists {
             contributors,
             truncated: false,
             checked_at: now_unix(),
-            rendered: OnceLock::new(),
             pages,
         }))
     }

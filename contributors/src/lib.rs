@@ -1,28 +1,38 @@
 //! contributors: a web page listing a GitHub repository's contributors with
 //! their avatars, built to ship as one static binary in an empty image.
 //!
-//! A tour of the modules, in the order a request meets them:
+//! A tour of the modules, in the order a request meets them. At start-up
+//! (`main.rs`):
 //!
-//! - `config`: the settings (flags and environment), checked at start-up.
-//! - `app`: the shared state built from them: clients and caches.
-//! - `server`: accepts connections, caps them, times them out, drains on stop.
-//! - `routes`: the URL table and the HTML pages.
-//! - `query`: the query string's values, percent-decoded.
-//! - `names`: owner/repository validation, before anything goes upstream.
-//! - `contributor_lists`: the cached, coalesced, revalidated lists.
-//! - `github`: the GitHub API's side of the conversation.
-//! - `avatars`: the avatar proxy.
-//! - `cache`: the bounded LRU cache and request coalescing both of those use.
-//! - `rate_limit`: GitHub's quota as last reported.
-//! - `upstream`: the one HTTPS client, trusting the compiled-in roots.
-//! - `connector`: its TCP connections, direct or tunnelled through a proxy.
-//! - `proxy`: `HTTPS_PROXY` and `NO_PROXY`: which hosts go through the proxy.
-//! - `roots`: which roots those are (the bundle plus an optional PEM file).
-//! - `error`: every upstream failure as a typed error with a status and text.
-//! - `clock`: Unix seconds and `HH:MM` UTC, for the notes on the pages.
-//! - `shutdown`: SIGTERM handling, which PID 1 in a container needs.
-//! - `healthcheck`: the tiny client behind Docker's `HEALTHCHECK`.
-//! - `doctor`: a report on what the process finds around itself.
+//! - `config`: the settings (flags and environment), checked once.
+//! - `app`: the shared state built from them: the clients and their caches.
+//! - `server`: binds the port, accepts connections, caps them, times them
+//!   out, drains them on stop.
+//!
+//! Then, for a page such as `/rust-lang/rust`:
+//!
+//! - `routes`: the URL table; each handler reads as a few steps.
+//! - `query`, `names`: the query string's values, and the owner and
+//!   repository checked against GitHub's rules before anything goes upstream.
+//! - `contributor_lists`: the cached, coalesced, revalidated lists, with
+//!   what they stand on:
+//!   - `cache`: the bounded LRU cache and request coalescing;
+//!   - `github`: the GitHub API's side of the conversation, and `rate_limit`:
+//!     its quota as last reported;
+//!   - `upstream`: the one HTTPS client, and `roots`: the roots it trusts
+//!     (compiled in, plus an optional PEM file);
+//!   - `connector`: its TCP connections, direct or tunnelled through the
+//!     proxy that `proxy` (`HTTPS_PROXY`, `NO_PROXY`) says applies;
+//!   - `error`: every upstream failure as a typed error with a status and text.
+//! - `page_cache`: the pages rendered from those lists, served again while
+//!   their list is current.
+//! - `pages`: the HTML, from askama templates (`clock` writes its times).
+//! - `responses`: the headers every answer goes out with.
+//!
+//! Beside the page: `avatars`, the avatar proxy behind `/avatars/{id}`;
+//! `shutdown`, SIGTERM handling, which PID 1 in a container needs;
+//! `healthcheck`, the tiny client behind Docker's `HEALTHCHECK`; and
+//! `doctor`, a report on what the process finds around itself.
 
 pub mod app;
 pub mod avatars;
@@ -36,9 +46,12 @@ pub mod error;
 pub mod github;
 pub mod healthcheck;
 pub mod names;
+pub mod page_cache;
+pub mod pages;
 pub mod proxy;
 pub mod query;
 pub mod rate_limit;
+pub mod responses;
 pub mod roots;
 pub mod routes;
 pub mod server;
@@ -46,4 +59,4 @@ pub mod shutdown;
 pub mod upstream;
 
 pub use app::App;
-pub use server::{Server, StartError};
+pub use server::Server;

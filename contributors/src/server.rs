@@ -36,8 +36,9 @@ use tokio::sync::Semaphore;
 
 use crate::App;
 use crate::config::Config;
+use crate::responses::Body;
 use crate::roots;
-use crate::routes::{self, Body};
+use crate::routes;
 
 /// Why the server could not start.
 #[derive(Debug)]

@@ -152,4 +152,43 @@ async fn the_cache_stays_within_its_entry_bound() {
     }
     let status: serde_json::Value = serde_json::from_slice(&app.get("/status").await.body).unwrap();
     assert_eq!(status["cache"]["lists"]["entries"].as_u64(), Some(5));
+    assert_eq!(status["cache"]["pages"]["entries"].as_u64(), Some(5));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kept_page_follows_its_list_and_spelling() {
+    let app = TestApp::start_with(|c| c.cache_ttl = Duration::ZERO).await;
+    let pages = |status: &[u8]| {
+        let status: serde_json::Value = serde_json::from_slice(status).unwrap();
+        status["cache"]["pages"]["entries"].as_u64().unwrap()
+    };
+    app.fake.set_contributors("o", "r", users(2));
+    let first = app.get("/o/r").await;
+    assert!(first.text().contains("user2"));
+    assert_eq!(first.header("cache-control"), Some("public, max-age=60"));
+    assert_eq!(pages(&app.get("/status").await.body), 1);
+
+    // Each spelling is its own page: the page echoes it.
+    assert!(app.get("/O/r").await.text().contains("<title>O/r"));
+    assert_eq!(pages(&app.get("/status").await.body), 2);
+
+    // The list changed upstream: revalidation brings a new list, and the
+    // page kept from the old one is not served again.
+    app.fake.set_contributors("o", "r", users(3));
+    assert!(app.get("/o/r").await.text().contains("user3"));
+
+    // A stale page is rendered for its answer and not kept: once GitHub is
+    // back, the note is gone.
+    app.fake
+        .set_repo_behaviour("o", "r", Behaviour::Status(502));
+    assert!(
+        app.get("/o/r")
+            .await
+            .text()
+            .contains("GitHub is unavailable")
+    );
+    app.fake.clear_behaviours();
+    let back = app.get("/o/r").await;
+    assert!(!back.text().contains("GitHub is unavailable"));
+    assert_eq!(back.header("cache-control"), Some("public, max-age=60"));
 }
