@@ -111,7 +111,8 @@ impl Proxy {
 pub struct ProxyServer {
     /// `http://host:port/`, what the TCP connector dials.
     uri: Uri,
-    user: Option<String>,
+    /// The credentials as shown: `alice:***`, or `alice` without a password.
+    shown_credentials: Option<String>,
     /// `Basic base64(user:password)`, marked sensitive so hyper never logs it.
     authorization: Option<HeaderValue>,
 }
@@ -157,7 +158,7 @@ impl ProxyServer {
             .parse()
             .map_err(|_| "not a proxy address (expected http://host:port)".to_string())?;
 
-        let (user, authorization) = match credentials {
+        let (shown_credentials, authorization) = match credentials {
             None => (None, None),
             Some(credentials) => {
                 let (user, password) = match credentials.split_once(':') {
@@ -185,7 +186,7 @@ impl ProxyServer {
         };
         Ok(ProxyServer {
             uri,
-            user,
+            shown_credentials,
             authorization,
         })
     }
@@ -212,8 +213,8 @@ impl ProxyServer {
 impl fmt::Display for ProxyServer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let authority = self.uri.authority().map(|a| a.as_str()).unwrap_or_default();
-        match &self.user {
-            Some(user) => write!(f, "http://{user}@{authority}"),
+        match &self.shown_credentials {
+            Some(shown) => write!(f, "http://{shown}@{authority}"),
             None => write!(f, "http://{authority}"),
         }
     }
