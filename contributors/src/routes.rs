@@ -9,7 +9,7 @@
 //! | `GET /{owner}/{repo}`   | the contributors page                         |
 //! | `GET /avatars/{id}?s=N` | an avatar image, proxied and cached           |
 //! | `GET /healthz`          | 200 "ok", without touching GitHub             |
-//! | `GET /status`           | JSON: version, rate-limit quota, cache usage  |
+//! | `GET /status`           | JSON: version, proxy, rate limit, cache usage |
 //! | `GET /style.css`        | the stylesheet, compiled into the binary      |
 //!
 //! Each handler reads as its steps: check the input, get the data, render,
@@ -207,6 +207,8 @@ fn status(app: &App) -> Response<Body> {
     let body = json!({
         "version": env!("CARGO_PKG_VERSION"),
         "api_url": app.config.api_url.as_str(),
+        // Password masked: `http://user:***@host:port`.
+        "proxy": app.config.proxy.server().map(|p| p.to_string()),
         "rate_limit": app.github.rate_limit().latest(),
         "rate_limited_until": app.github.rate_limit().exhausted_until(),
         "cache": {
