@@ -63,7 +63,9 @@ pub fn respond(
     cache: &'static str,
     body: impl Into<Bytes>,
 ) -> Response<Body> {
-    let mut response = Response::new(Body::new(body.into()));
+    let body: Bytes = body.into();
+    let empty = body.is_empty();
+    let mut response = Response::new(Body::new(body));
     *response.status_mut() = status;
     let h = response.headers_mut();
     h.insert(
@@ -71,6 +73,11 @@ pub fn respond(
         HeaderValue::from_static(kind.content_type()),
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    // hyper writes `Content-Length: 0` for an empty GET answer but not for
+    // HEAD; said here, both say it. (A 304 says no length at all.)
+    if empty && status != StatusCode::NOT_MODIFIED {
+        h.insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
+    }
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
