@@ -12,6 +12,8 @@
 //! | `GET /status`           | JSON: version, rate-limit quota, cache usage  |
 //! | `GET /style.css`        | the stylesheet, compiled into the binary      |
 //!
+//! HEAD gets GET's answer without its body, on every route.
+//!
 //! Each handler reads as its steps: check the input, get the data, render,
 //! answer. A step that ends the request early (a bad name, GitHub down)
 //! hands back its answer with `?` (see `responses::Reply`). What the pages
@@ -39,7 +41,7 @@ use crate::page_cache::PagePath;
 use crate::pages::{self, ContributorsPage, ErrorPage};
 use crate::query::query_value;
 use crate::representation::Representation;
-use crate::responses::{Body, Kind, NO_STORE, Reply, redirect, respond, text};
+use crate::responses::{Body, Kind, NO_STORE, Reply, redirect, respond, text, without_body};
 
 /// Browsers may reuse a contributors page briefly; the server's caches do
 /// the rest.
@@ -78,7 +80,11 @@ pub async fn handle(app: &App, method: &Method, uri: &Uri, headers: &HeaderMap) 
             )),
         },
     };
-    reply.unwrap_or_else(|early| early)
+    let response = reply.unwrap_or_else(|early| early);
+    if method == Method::HEAD {
+        return without_body(response);
+    }
+    response
 }
 
 /// The home page, or the redirect the old app's form relied on:
