@@ -1,12 +1,16 @@
 //! The application's shared state, built once at start-up from the
-//! configuration: the HTTPS client, the GitHub client, and the caches in
-//! front of them. Every connection gets a shared reference to the one `App`.
+//! configuration: the HTTPS client, the GitHub client, the caches in front
+//! of them, and the answers that never change (the form, the stylesheet),
+//! made ready to send. Every connection gets a shared reference to the one
+//! `App`.
 
 use crate::avatars::Avatars;
 use crate::config::Config;
 use crate::contributor_lists::ContributorLists;
 use crate::github::GitHub;
 use crate::page_cache::PageCache;
+use crate::pages::{self, RenderFailed};
+use crate::representation::Representation;
 use crate::roots::{self, RootsError};
 use crate::upstream::Upstream;
 
@@ -18,6 +22,11 @@ pub struct App {
     /// Pages rendered from those lists, served again while the list holds.
     pub pages: PageCache,
     pub avatars: Avatars,
+    /// The home page's empty form, gzipped and tagged at start. (Rendering
+    /// it cannot fail in practice; if it did, `/` would answer 500.)
+    pub index: Result<Representation, RenderFailed>,
+    /// The stylesheet, compiled in, gzipped and tagged at start.
+    pub stylesheet: Representation,
     /// How many roots the TLS client trusts, bundled plus extra.
     pub root_count: usize,
     /// Where those roots came from, in words.
@@ -60,6 +69,8 @@ impl App {
             lists,
             pages,
             avatars,
+            index: pages::index().map(Representation::new),
+            stylesheet: Representation::new(pages::STYLESHEET),
             root_count,
             roots_description: roots.description,
         })

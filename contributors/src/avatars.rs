@@ -13,15 +13,13 @@
 //! can carry script), a size cap, and nothing but the body and its type are
 //! passed on.
 
-use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 use std::time::Duration;
-
-use bytes::Bytes;
 
 use crate::cache::{Coalescer, LruCache};
 use crate::config::BaseUrl;
 use crate::error::UpstreamError;
+use crate::representation::Representation;
 use crate::upstream::Upstream;
 
 /// The sizes we fetch. Few sizes mean few distinct cache entries per user.
@@ -39,11 +37,11 @@ const ALLOWED_TYPES: [&str; 4] = ["image/png", "image/jpeg", "image/gif", "image
 /// An avatar ready to serve.
 #[derive(Debug)]
 pub struct Avatar {
-    pub body: Bytes,
+    /// The image as fetched, with its `ETag` (not gzipped: it is
+    /// compressed already).
+    pub image: Representation,
     /// One of the allowed image types.
     pub content_type: &'static str,
-    /// A strong validator of the body, for browsers' `If-None-Match`.
-    pub etag: String,
 }
 
 /// Snaps a requested size to the smallest allowed size that is at least as
@@ -106,7 +104,7 @@ impl Avatars {
                 let fetched = this.fetch(id, size).await;
                 if let Ok(avatar) = &fetched {
                     this.cache
-                        .insert(key, avatar.clone(), avatar.body.len() + 128);
+                        .insert(key, avatar.clone(), avatar.image.weight() + 128);
                 }
                 fetched
             })
@@ -143,12 +141,9 @@ impl Avatars {
         let Some(&allowed) = ALLOWED_TYPES.iter().find(|&&t| t == essence) else {
             return Err(UpstreamError::NotAnImage { content_type });
         };
-        let mut hasher = DefaultHasher::new();
-        answer.body.hash(&mut hasher);
         Ok(Arc::new(Avatar {
-            etag: format!("\"{:016x}\"", hasher.finish()),
+            image: Representation::identity(answer.body),
             content_type: allowed,
-            body: answer.body,
         }))
     }
 

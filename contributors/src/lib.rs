@@ -27,7 +27,9 @@
 //! - `page_cache`: the pages rendered from those lists, served again while
 //!   their list is current.
 //! - `pages`: the HTML, from askama templates (`clock` writes its times).
-//! - `responses`: the headers every answer goes out with.
+//! - `responses`: the headers every answer goes out with, and
+//!   `representation`: a cacheable answer made once, gzipped and tagged,
+//!   then sent as the request accepts (or as a 304).
 //!
 //! Beside the page: `avatars`, the avatar proxy behind `/avatars/{id}`;
 //! `shutdown`, SIGTERM handling, which PID 1 in a container needs;
@@ -51,6 +53,7 @@ pub mod pages;
 pub mod proxy;
 pub mod query;
 pub mod rate_limit;
+pub mod representation;
 pub mod responses;
 pub mod roots;
 pub mod routes;

@@ -16,16 +16,18 @@
 //!   The entry holds the list weakly, so it keeps no contributors alive.
 //! - **Only fresh pages.** A page with the "GitHub is unavailable" note is
 //!   never stored (`routes.rs` checks), so the note never outlives the outage.
+//! - **Compressed once.** An entry is the page's `Representation`: the HTML,
+//!   its gzip form and their `ETag`s, all made when the page is rendered,
+//!   so serving it again costs no compression.
 //! - **Bounded** by the same `LruCache` as the lists, with the same entry
-//!   and byte limits, each entry weighing what its HTML weighs.
+//!   and byte limits, each entry weighing what its HTML and gzip weigh.
 
 use std::sync::{Arc, Weak};
-
-use bytes::Bytes;
 
 use crate::cache::LruCache;
 use crate::contributor_lists::List;
 use crate::names::RepoName;
+use crate::representation::Representation;
 
 /// The rendered pages, bounded by entries and bytes.
 pub struct PageCache {
@@ -36,7 +38,7 @@ pub struct PageCache {
 #[derive(Clone)]
 struct Rendered {
     list: Weak<List>,
-    html: Bytes,
+    page: Arc<Representation>,
 }
 
 /// The key: the canonical path of the page showing the first `max`
@@ -57,20 +59,20 @@ impl PageCache {
         }
     }
 
-    /// The HTML stored for `path`, if it was rendered from `list` itself.
-    pub fn get(&self, path: &PagePath, list: &Arc<List>) -> Option<Bytes> {
-        let (page, _stored_at) = self.pages.get(path)?;
-        std::ptr::eq(page.list.as_ptr(), Arc::as_ptr(list)).then_some(page.html)
+    /// The page stored for `path`, if it was rendered from `list` itself.
+    pub fn get(&self, path: &PagePath, list: &Arc<List>) -> Option<Arc<Representation>> {
+        let (rendered, _stored_at) = self.pages.get(path)?;
+        std::ptr::eq(rendered.list.as_ptr(), Arc::as_ptr(list)).then_some(rendered.page)
     }
 
-    /// Stores the HTML rendered for `path` from `list`.
-    pub fn insert(&self, path: PagePath, list: &Arc<List>, html: Bytes) {
-        let weight = path.0.len() + html.len();
-        let page = Rendered {
+    /// Stores the page rendered for `path` from `list`.
+    pub fn insert(&self, path: PagePath, list: &Arc<List>, page: Arc<Representation>) {
+        let weight = path.0.len() + page.weight();
+        let rendered = Rendered {
             list: Arc::downgrade(list),
-            html,
+            page,
         };
-        self.pages.insert(path, page, weight);
+        self.pages.insert(path, rendered, weight);
     }
 
     /// Entries and bytes held, for `/status`.
@@ -90,18 +92,20 @@ mod tests {
         let path = PagePath::new(&name, 100);
         assert_eq!(path.0, "/o/r?max=100");
         let list = Arc::new(List::default());
-        assert_eq!(cache.get(&path, &list), None);
+        assert!(cache.get(&path, &list).is_none());
 
-        cache.insert(path.clone(), &list, Bytes::from_static(b"<p>1</p>"));
-        assert_eq!(cache.get(&path, &list).as_deref(), Some(&b"<p>1</p>"[..]));
+        let page = Arc::new(Representation::new("<p>1</p>"));
+        cache.insert(path.clone(), &list, page.clone());
+        let held = cache.get(&path, &list).expect("stored for this list");
+        assert!(Arc::ptr_eq(&held, &page));
         assert_eq!(cache.usage(), (1, path.0.len() + 8));
 
         // The list was fetched again: the old page no longer matches, even
         // once the old list is gone.
         let newer = Arc::new(List::default());
-        assert_eq!(cache.get(&path, &newer), None);
+        assert!(cache.get(&path, &newer).is_none());
         drop(list);
-        assert_eq!(cache.get(&path, &newer), None);
-        assert_eq!(cache.get(&PagePath::new(&name, 200), &newer), None);
+        assert!(cache.get(&path, &newer).is_none());
+        assert!(cache.get(&PagePath::new(&name, 200), &newer).is_none());
     }
 }

@@ -5,11 +5,8 @@
 //! This module only builds pages; which URL shows which page, and with what
 //! headers, is `routes.rs`.
 //!
-//! The home page's form never changes, so it is rendered once and shared as
-//! `Bytes`; serving it copies nothing. Nor does serving the stylesheet,
-//! which is compiled in.
-
-use std::sync::LazyLock;
+//! The home page's form never changes: `App` renders it once at start, and
+//! keeps it, with the stylesheet, ready to send (gzipped and tagged).
 
 use askama::Template;
 use bytes::Bytes;
@@ -24,7 +21,7 @@ pub const STYLESHEET: &str = include_str!("../static/style.css");
 
 /// Rendering failed. It only can if a value's `Display` fails; ours don't,
 /// but the route still answers a plain 500 rather than panic.
-#[derive(Debug)]
+#[derive(Clone, Copy, Debug)]
 pub struct RenderFailed;
 
 /// A page as HTML bytes.
@@ -41,16 +38,12 @@ struct IndexPage<'a> {
     repo: &'a str,
 }
 
-/// The home page: an empty form. Rendered on first use, shared after.
+/// The home page: an empty form.
 pub fn index() -> Result<Bytes, RenderFailed> {
-    static HTML: LazyLock<Option<Bytes>> = LazyLock::new(|| {
-        render(&IndexPage {
-            owner: "",
-            repo: "",
-        })
-        .ok()
-    });
-    HTML.clone().ok_or(RenderFailed)
+    render(&IndexPage {
+        owner: "",
+        repo: "",
+    })
 }
 
 /// One row of the contributors list, ready for the template.

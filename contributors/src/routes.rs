@@ -12,18 +12,23 @@
 //! | `GET /status`           | JSON: version, proxy, rate limit, cache usage |
 //! | `GET /style.css`        | the stylesheet, compiled into the binary      |
 //!
+//! HEAD gets GET's answer without its body, on every route.
+//!
 //! Each handler reads as its steps: check the input, get the data, render,
 //! answer. A step that ends the request early (a bad name, GitHub down)
 //! hands back its answer with `?` (see `responses::Reply`). What the pages
 //! show is `pages.rs`; the headers they go out with are `responses.rs`.
+//! The answers a browser may keep (the form, the stylesheet, a fresh page,
+//! an avatar) are `Representation`s: sent gzipped when the request accepts
+//! it, with an `ETag`, and as a 304 when the browser's copy is current.
 
 // An early answer is a whole `Response`, as large as the `Ok` side and
 // moved up once per request; boxing it would only add an allocation.
 #![allow(clippy::result_large_err)]
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, Response, StatusCode, Uri};
 use serde_json::json;
@@ -37,7 +42,8 @@ use crate::names::{RepoName, split_repo_path};
 use crate::page_cache::PagePath;
 use crate::pages::{self, ContributorsPage, ErrorPage};
 use crate::query::query_value;
-use crate::responses::{Body, Kind, NO_STORE, Reply, redirect, respond, text};
+use crate::representation::Representation;
+use crate::responses::{Body, Kind, NO_STORE, Reply, redirect, respond, text, without_body};
 
 /// How long past `max-age` a shared cache may serve its old copy at once
 /// while it fetches a new one in the background: a popular page never makes
@@ -62,14 +68,16 @@ pub async fn handle(app: &App, method: &Method, uri: &Uri, headers: &HeaderMap) 
     }
     let query = uri.query();
     let reply = match uri.path() {
-        "/" => index(query),
+        "/" => index(app, query, headers),
         "/healthz" => Ok(text(StatusCode::OK, "ok\n")),
         "/status" => Ok(status(app)),
-        "/style.css" => Ok(stylesheet()),
+        "/style.css" => Ok(app
+            .stylesheet
+            .respond(headers, Kind::Css, "public, max-age=3600")),
         "/favicon.ico" | "/robots.txt" => Ok(text(StatusCode::NOT_FOUND, "not found\n")),
         path => match (path.strip_prefix("/avatars/"), split_repo_path(path)) {
             (Some(id), _) => avatar(app, id, query, headers).await,
-            (None, Some((owner, repo))) => contributors(app, owner, repo, query).await,
+            (None, Some((owner, repo))) => contributors(app, owner, repo, query, headers).await,
             (None, None) => Ok(error_page(
                 StatusCode::NOT_FOUND,
                 "Page not found",
@@ -79,22 +87,21 @@ pub async fn handle(app: &App, method: &Method, uri: &Uri, headers: &HeaderMap) 
             )),
         },
     };
-    reply.unwrap_or_else(|early| early)
+    let response = reply.unwrap_or_else(|early| early);
+    if method == Method::HEAD {
+        return without_body(response);
+    }
+    response
 }
 
 /// The home page, or the redirect the old app's form relied on:
 /// `/?owner=o&repo=r` becomes `/o/r`.
-fn index(query: Option<&str>) -> Reply {
+fn index(app: &App, query: Option<&str>, headers: &HeaderMap) -> Reply {
     let (Some(owner), Some(repo)) = (query_value(query, "owner"), query_value(query, "repo"))
     else {
         // The empty form, rendered once for the life of the process.
-        let html = pages::index()?;
-        return Ok(respond(
-            StatusCode::OK,
-            Kind::Html,
-            "public, max-age=300",
-            html,
-        ));
+        let form = app.index.as_ref().map_err(|&failed| failed)?;
+        return Ok(form.respond(headers, Kind::Html, "public, max-age=300"));
     };
     let name = repo_name(owner.trim(), repo.trim())?;
     // Only a validated name goes into the Location header.
@@ -103,7 +110,13 @@ fn index(query: Option<&str>) -> Reply {
 
 /// `/{owner}/{repo}[?max=N]`: check the names and `max`, get the list, and
 /// answer with its page.
-async fn contributors(app: &App, owner: &str, repo: &str, query: Option<&str>) -> Reply {
+async fn contributors(
+    app: &App,
+    owner: &str,
+    repo: &str,
+    query: Option<&str>,
+    headers: &HeaderMap,
+) -> Reply {
     let name = repo_name(owner, repo)?;
     let max = max(query).map_err(|why| bad_request(&why, (owner, repo)))?;
     let shown = app
@@ -113,12 +126,14 @@ async fn contributors(app: &App, owner: &str, repo: &str, query: Option<&str>) -
         .map_err(|e| upstream_error_page(&e, (owner, repo)))?;
     if shown.stale_because.is_some() {
         // Its note ("GitHub is unavailable") must not outlive the outage:
-        // rendered for this answer only, and kept by nobody.
+        // rendered for this answer only, and kept by nobody. So it goes out
+        // as it is: no validator to keep, and no compressing per request,
+        // at the moment the server is least sure of its upstream.
         let html = pages::render(&ContributorsPage::new(&name, max, &shown))?;
         return Ok(respond(StatusCode::OK, Kind::Html, NO_STORE, html));
     }
-    let html = fresh_page(app, &name, max, &shown)?;
-    let mut response = respond(StatusCode::OK, Kind::Html, NO_STORE, html);
+    let page = fresh_page(app, &name, max, &shown)?;
+    let mut response = page.respond(headers, Kind::Html, NO_STORE);
     response.headers_mut().insert(
         header::CACHE_CONTROL,
         shared_cache_control(app.config.cache_ttl, shown.list.checked_at),
@@ -142,20 +157,21 @@ fn shared_cache_control(ttl: Duration, checked_at: u64) -> HeaderValue {
 }
 
 /// The page of a fresh list: the one rendered from this list before, or a
-/// new rendering, kept for the next visitor.
+/// new rendering, gzipped and kept for the next visitor.
 fn fresh_page(
     app: &App,
     name: &RepoName,
     max: usize,
     shown: &Shown,
-) -> Result<Bytes, Response<Body>> {
+) -> Result<Arc<Representation>, Response<Body>> {
     let path = PagePath::new(name, max);
-    if let Some(html) = app.pages.get(&path, &shown.list) {
-        return Ok(html);
+    if let Some(page) = app.pages.get(&path, &shown.list) {
+        return Ok(page);
     }
     let html = pages::render(&ContributorsPage::new(name, max, shown))?;
-    app.pages.insert(path, &shown.list, html.clone());
-    Ok(html)
+    let page = Arc::new(Representation::new(html));
+    app.pages.insert(path, &shown.list, page.clone());
+    Ok(page)
 }
 
 /// `?max=N`: how many contributors to show, 1 to `LIMIT_MAX`;
@@ -181,23 +197,8 @@ async fn avatar(app: &App, id: &str, query: Option<&str>, headers: &HeaderMap) -
         .get(id, size)
         .await
         .map_err(|e| text(e.status(), format!("{e}\n")))?;
-    let current = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(',')
-                .any(|t| t.trim() == avatar.etag || t.trim() == "*")
-        });
-    let (status, body) = if current {
-        (StatusCode::NOT_MODIFIED, Bytes::new())
-    } else {
-        (StatusCode::OK, avatar.body.clone())
-    };
     let kind = Kind::Image(avatar.content_type);
-    let mut response = respond(status, kind, "public, max-age=86400", body);
-    let etag = HeaderValue::from_str(&avatar.etag).expect("a hex etag is a valid header");
-    response.headers_mut().insert(header::ETAG, etag);
-    Ok(response)
+    Ok(avatar.image.respond(headers, kind, "public, max-age=86400"))
 }
 
 fn status(app: &App) -> Response<Body> {
@@ -219,16 +220,6 @@ fn status(app: &App) -> Response<Body> {
         "trusted_roots": { "count": app.root_count, "source": app.roots_description },
     });
     respond(StatusCode::OK, Kind::Json, NO_STORE, body.to_string())
-}
-
-/// Compiled in and served as is: no copy per request.
-fn stylesheet() -> Response<Body> {
-    respond(
-        StatusCode::OK,
-        Kind::Css,
-        "public, max-age=3600",
-        pages::STYLESHEET,
-    )
 }
 
 /// A checked repository name, or the 400 page saying what is wrong with it.

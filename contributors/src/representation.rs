@@ -1,0 +1,391 @@
+//! An answer made once and sent many times: its bytes as they are, the
+//! same bytes gzipped, and a validator for each.
+//!
+//! A contributors page for 100 people is about 30 KB of HTML and under
+//! 3 KB gzipped, and a browser that holds a copy should not download it
+//! again just to learn that nothing changed. Both savings cost work, so the
+//! work is done once, when the answer is made: a page when it is rendered
+//! into the page cache, the form and the stylesheet at start. Serving picks
+//! stored bytes and compresses nothing.
+//!
+//! Per request, [`Representation::respond`] does HTTP's part:
+//!
+//! - **Which bytes.** `Accept-Encoding` decides between gzip and identity:
+//!   q-values count (`gzip;q=0` means "not gzip"), and `*` stands for gzip
+//!   when gzip is not named. A request without the header gets identity.
+//!   Answers that have a gzip form say `Vary: Accept-Encoding`, so that a
+//!   shared cache keeps the two forms apart.
+//! - **Validators.** Each form has a strong `ETag` from a hash of the
+//!   content; the gzip form's ends in `-gz`, because HTTP wants different
+//!   bytes to carry different tags. An `If-None-Match` naming the chosen
+//!   form's tag (or `*`) gets `304 Not Modified`: the same headers, no body.
+//! - **HEAD** needs nothing here: `routes::handle` sends the GET answer's
+//!   headers, `Content-Length` included, without its body.
+//!
+//! Small bodies (under [`MIN_GZIP_BYTES`]) and bodies that gzip does not
+//! shrink are kept as they are; so are images ([`Representation::identity`]),
+//! which are compressed already.
+//!
+//! To serve a new cacheable answer, make it once and keep it (in `App`, or
+//! in a cache next to what it was made from):
+//!
+//! ```ignore
+//! let answer = Representation::new(bytes);           // once: hash + gzip
+//! answer.respond(request_headers, Kind::Json, "public, max-age=60") // per request
+//! ```
+
+use std::hash::{DefaultHasher, Hasher};
+use std::io::Write;
+
+use bytes::Bytes;
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use http::header::{self, HeaderMap, HeaderValue};
+use http::{Response, StatusCode};
+
+use crate::responses::{Body, Kind, respond};
+
+/// Below this, gzip's header and the extra round of negotiation cost more
+/// than they save.
+pub const MIN_GZIP_BYTES: usize = 1024;
+
+/// One answer's content, in each form we send, with their validators.
+#[derive(Debug)]
+pub struct Representation {
+    identity: Encoded,
+    gzip: Option<Encoded>,
+}
+
+/// One form of the content and its `ETag`.
+#[derive(Debug)]
+struct Encoded {
+    body: Bytes,
+    etag: HeaderValue,
+}
+
+impl Representation {
+    /// `body`, hashed and, when that pays, gzipped. This is the expensive
+    /// step: call it once per content, never per request.
+    pub fn new(body: impl Into<Bytes>) -> Representation {
+        let body = body.into();
+        let hash = content_hash(&body);
+        Representation {
+            // "abc" and "abc-gz": both from the hash of the content.
+            gzip: gzipped(&body).map(|gzip| Encoded {
+                body: gzip,
+                etag: tag(hash, "-gz"),
+            }),
+            identity: Encoded {
+                body,
+                etag: tag(hash, ""),
+            },
+        }
+    }
+
+    /// `body` as it is, with its `ETag` but no gzip form: for content that
+    /// is compressed already, such as images.
+    pub fn identity(body: impl Into<Bytes>) -> Representation {
+        let body = body.into();
+        Representation {
+            identity: Encoded {
+                etag: tag(content_hash(&body), ""),
+                body,
+            },
+            gzip: None,
+        }
+    }
+
+    /// The gzip form, if the content has one.
+    pub fn gzip(&self) -> Option<&Bytes> {
+        self.gzip.as_ref().map(|g| &g.body)
+    }
+
+    /// The bytes held, both forms together: what a cache should count.
+    pub fn weight(&self) -> usize {
+        self.identity.body.len() + self.gzip().map_or(0, Bytes::len)
+    }
+
+    /// The answer to a GET or HEAD with `request`'s headers: the form it
+    /// accepts, or a 304 when it already holds that form. `kind` and
+    /// `cache` are as for [`respond`].
+    pub fn respond(&self, request: &HeaderMap, kind: Kind, cache: &'static str) -> Response<Body> {
+        let (chosen, coding) = match &self.gzip {
+            Some(gzip) if prefers_gzip(request) => (gzip, Some("gzip")),
+            _ => (&self.identity, None),
+        };
+        let mut response = if none_match(request, &chosen.etag) {
+            respond(StatusCode::NOT_MODIFIED, kind, cache, Bytes::new())
+        } else {
+            respond(StatusCode::OK, kind, cache, chosen.body.clone())
+        };
+        let h = response.headers_mut();
+        h.insert(header::ETAG, chosen.etag.clone());
+        if self.gzip.is_some() {
+            h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+        }
+        if let Some(coding) = coding {
+            h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding));
+        }
+        response
+    }
+}
+
+/// A hash of `body`, the same in every process built by the same Rust.
+fn content_hash(body: &[u8]) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    hasher.write(body);
+    hasher.finish()
+}
+
+/// `"{hash}{suffix}"` as a header value. Quoted hex always is one; the
+/// fallback is only there so that this cannot panic.
+fn tag(hash: u64, suffix: &'static str) -> HeaderValue {
+    HeaderValue::try_from(format!("\"{hash:016x}{suffix}\""))
+        .unwrap_or_else(|_| HeaderValue::from_static("\"\""))
+}
+
+/// `body` gzipped, if it is large enough to bother and gzip shrinks it.
+fn gzipped(body: &[u8]) -> Option<Bytes> {
+    if body.len() < MIN_GZIP_BYTES {
+        return None;
+    }
+    // Best compression: it runs once per content, not per request.
+    let mut encoder = GzEncoder::new(Vec::with_capacity(body.len() / 4), Compression::best());
+    encoder.write_all(body).ok()?;
+    let gzip = encoder.finish().ok()?;
+    (gzip.len() < body.len()).then(|| Bytes::from(gzip))
+}
+
+/// Whether `request` accepts gzip, and at least as gladly as identity if
+/// it weighs identity at all (RFC 9110, section 12.5.3). Without
+/// `Accept-Encoding`, it does not: such a client gets the bytes as they are.
+fn prefers_gzip(request: &HeaderMap) -> bool {
+    let (mut gzip, mut identity, mut any) = (None, None, None);
+    let lines = request.get_all(header::ACCEPT_ENCODING).into_iter();
+    for item in lines
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+    {
+        let mut parts = item.split(';');
+        let coding = parts.next().unwrap_or("").trim();
+        let q = parts
+            .filter_map(|p| p.split_once('='))
+            .find(|(name, _)| name.trim().eq_ignore_ascii_case("q"))
+            .map_or(Some(1000), |(_, value)| parse_q(value.trim()));
+        // An entry with an unreadable q-value is ignored, not guessed at.
+        let Some(q) = q else { continue };
+        if coding.eq_ignore_ascii_case("gzip") || coding.eq_ignore_ascii_case("x-gzip") {
+            gzip = Some(q);
+        } else if coding.eq_ignore_ascii_case("identity") {
+            identity = Some(q);
+        } else if coding == "*" {
+            any = Some(q);
+        }
+    }
+    let gzip = gzip.or(any).unwrap_or(0);
+    // Identity is always acceptable, so a client rarely names it; when it
+    // does (or `*` does), its q-value is weighed against gzip's.
+    gzip > 0 && identity.or(any).is_none_or(|identity| gzip >= identity)
+}
+
+/// A q-value in thousandths: `0`, `0.5`, `1.000`; `None` if malformed.
+fn parse_q(text: &str) -> Option<u16> {
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    if fraction.len() > 3 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let thousandths = fraction
+        .bytes()
+        .chain(std::iter::repeat(b'0'))
+        .take(3)
+        .fold(0, |n, digit| n * 10 + u16::from(digit - b'0'));
+    match whole {
+        "0" => Some(thousandths),
+        "1" if thousandths == 0 => Some(1000),
+        _ => None,
+    }
+}
+
+/// Whether `request`'s `If-None-Match` names `etag`, or is `*`. The header
+/// is a list of tags, compared weakly, as RFC 9110 asks for this header:
+/// `W/"x"` matches `"x"`.
+fn none_match(request: &HeaderMap, etag: &HeaderValue) -> bool {
+    request
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .any(|value| lists_tag(value.as_bytes(), etag.as_bytes()))
+}
+
+/// Whether the entity-tag list `list` holds `etag` (weakly), or is `*`.
+fn lists_tag(mut list: &[u8], etag: &[u8]) -> bool {
+    loop {
+        while let [b' ' | b'\t' | b',', rest @ ..] = list {
+            list = rest;
+        }
+        if list.starts_with(b"*") {
+            return true;
+        }
+        if let Some(rest) = list.strip_prefix(b"W/") {
+            list = rest;
+        }
+        // An opaque tag runs from one double quote to the next; anything
+        // else is malformed, and matches nothing from there on.
+        let Some(rest) = list.strip_prefix(b"\"") else {
+            return false;
+        };
+        let Some(end) = rest.iter().position(|&b| b == b'"') else {
+            return false;
+        };
+        if &list[..end + 2] == etag {
+            return true;
+        }
+        list = &rest[end + 1..];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flate2::read::GzDecoder;
+    use std::io::Read;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        pairs
+            .iter()
+            .map(|&(k, v)| {
+                (
+                    header::HeaderName::from_static(k),
+                    HeaderValue::from_static(v),
+                )
+            })
+            .collect()
+    }
+
+    fn accepts(value: &'static str) -> bool {
+        prefers_gzip(&headers(&[("accept-encoding", value)]))
+    }
+
+    #[test]
+    fn accept_encoding_is_read_with_its_q_values() {
+        assert!(!prefers_gzip(&HeaderMap::new()), "no header: identity");
+        for yes in [
+            "gzip",
+            "gzip, deflate, br",
+            "br;q=1.0, GZIP;q=0.8",
+            "x-gzip",
+            "*",
+            "identity;q=0.5, gzip",
+            "gzip;q=0.5, identity;q=0.5",
+            "gzip ; q=1",
+            "gzip;q=0.001",
+        ] {
+            assert!(accepts(yes), "{yes}");
+        }
+        for no in [
+            "",
+            "identity",
+            "br, deflate",
+            "gzip;q=0",
+            "gzip;q=0.000",
+            "*, gzip;q=0",
+            "*;q=0",
+            "gzip;q=0.5, identity",
+            "gzip;q=0.5, *",
+            "gzip;q=2",
+            "gzip;q=0.5x",
+            "gzip;q=0.1234",
+        ] {
+            assert!(!accepts(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn q_values_parse_to_thousandths() {
+        assert_eq!(parse_q("1"), Some(1000));
+        assert_eq!(parse_q("1.000"), Some(1000));
+        assert_eq!(parse_q("0.5"), Some(500));
+        assert_eq!(parse_q("0.05"), Some(50));
+        assert_eq!(parse_q("0."), Some(0));
+        for bad in ["1.5", "", ".5", "-0", "0.1234", "inf", "1e0"] {
+            assert_eq!(parse_q(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn if_none_match_is_a_list_compared_weakly() {
+        let tag = br#""abc""#;
+        assert!(lists_tag(br#""abc""#, tag));
+        assert!(lists_tag(br#"W/"abc""#, tag));
+        assert!(lists_tag(br#""x", W/"y" ,"abc""#, tag));
+        assert!(lists_tag(b"*", tag));
+        assert!(lists_tag(br#""a,b", "abc""#, tag), "a comma inside a tag");
+        assert!(!lists_tag(br#""abc-gz""#, tag));
+        assert!(!lists_tag(br#""ab""#, tag));
+        assert!(!lists_tag(b"abc", tag), "unquoted");
+        assert!(!lists_tag(br#""abc"#, tag), "unterminated");
+        assert!(!lists_tag(b"", tag));
+    }
+
+    #[test]
+    fn gzip_is_kept_only_when_it_pays() {
+        let small = Representation::new("<p>hello</p>");
+        assert_eq!(small.gzip(), None);
+        let page = "<li>octocat</li>\n".repeat(200);
+        let answer = Representation::new(page.clone());
+        let gzip = answer.gzip().expect("a repetitive 3 KB page shrinks");
+        assert!(gzip.len() < page.len() / 10);
+        let mut unzipped = String::new();
+        GzDecoder::new(&gzip[..])
+            .read_to_string(&mut unzipped)
+            .unwrap();
+        assert_eq!(unzipped, page);
+        assert_eq!(answer.weight(), page.len() + gzip.len());
+        assert_eq!(Representation::identity(page).gzip(), None);
+    }
+
+    #[test]
+    fn each_form_has_its_own_tag_and_its_own_304() {
+        let answer = Representation::new("x".repeat(4096));
+        let identity = answer.respond(&HeaderMap::new(), Kind::Css, "public");
+        let gzip = answer.respond(
+            &headers(&[("accept-encoding", "gzip")]),
+            Kind::Css,
+            "public",
+        );
+        let identity_tag = identity.headers()[header::ETAG].clone();
+        let gzip_tag = gzip.headers()[header::ETAG].clone();
+        assert_ne!(identity_tag, gzip_tag);
+        assert_eq!(identity.headers().get(header::CONTENT_ENCODING), None);
+        assert_eq!(gzip.headers()[header::CONTENT_ENCODING], "gzip");
+        for r in [&identity, &gzip] {
+            assert_eq!(r.status(), StatusCode::OK);
+            assert_eq!(r.headers()[header::VARY], "accept-encoding");
+        }
+
+        let mut again = headers(&[("accept-encoding", "gzip")]);
+        again.insert(header::IF_NONE_MATCH, gzip_tag.clone());
+        let not_modified = answer.respond(&again, Kind::Css, "public");
+        assert_eq!(not_modified.status(), StatusCode::NOT_MODIFIED);
+        assert_eq!(not_modified.headers()[header::ETAG], gzip_tag);
+        assert_eq!(not_modified.headers()[header::VARY], "accept-encoding");
+        assert_eq!(not_modified.headers()[header::CACHE_CONTROL], "public");
+
+        // The identity tag does not validate the gzip form, nor back.
+        again.insert(header::IF_NONE_MATCH, identity_tag.clone());
+        assert_eq!(
+            answer.respond(&again, Kind::Css, "public").status(),
+            StatusCode::OK
+        );
+        let mut plain = HeaderMap::new();
+        plain.insert(header::IF_NONE_MATCH, gzip_tag);
+        assert_eq!(
+            answer.respond(&plain, Kind::Css, "public").status(),
+            StatusCode::OK
+        );
+        plain.insert(header::IF_NONE_MATCH, identity_tag);
+        assert_eq!(
+            answer.respond(&plain, Kind::Css, "public").status(),
+            StatusCode::NOT_MODIFIED
+        );
+    }
+}
