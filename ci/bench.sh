@@ -13,7 +13,9 @@
 #   3. upstream requests and TLS handshakes per 1,000 page views;
 #   4. image sizes and `docker stop` time (if an engine and the images exist);
 #   5. the targets with PASS/MISS, and evidence for each MISS;
-#   6. the wall and the JSON API: bytes for 12, 100 and 500 contributors,
+#   6. bytes on the wire for /, a 100- and a 500-contributor page, identity
+#      against gzip;
+#   7. the wall and the JSON API: bytes for 12, 100 and 500 contributors,
 #      and wrk on their cached answers.
 # The measuring is ci/bench/bench.py (Python 3, standard library only).
 #

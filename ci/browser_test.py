@@ -9,6 +9,7 @@ chromium-driver, driven through Selenium), and asserts from the DOM that:
 - every avatar image loaded and decoded (naturalWidth > 0), which proves the
   proxy, its content type and the page's Content-Security-Policy agree;
 - the list shows the expected people;
+- the page came compressed (fewer bytes encoded than decoded);
 - at phone width (375 px) nothing overflows sideways;
 - the contributor wall, embedded as `<img>` in a page from another origin
   (a tiny page served by Python on loopback, as a README viewer would),
@@ -224,6 +225,12 @@ def main():
             check(rows == len(images), f"{rows} rows, one avatar each")
             title = driver.title
             check("kelseyhightower/contributors" in title, f"title is {title!r}")
+            # Sent gzipped: fewer bytes came over the wire than the page holds.
+            nav = driver.execute_script(
+                "const n = performance.getEntriesByType('navigation')[0];"
+                "return {encoded: n.encodedBodySize, decoded: n.decodedBodySize}")
+            check(0 < nav["encoded"] < nav["decoded"],
+                  f"the page loaded with Content-Encoding gzip: {nav}")
             driver.save_screenshot(os.path.join(out_dir, "contributors-desktop.png"))
 
             driver.set_window_size(375, 812)

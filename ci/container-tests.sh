@@ -86,26 +86,6 @@ fi
 CONTAINER_LABEL=io.contributors.test=1
 . "$(dirname "${BASH_SOURCE[0]}")/containers.sh"
 chmod 755 "$TMP"
-# http_code URL: the status code (000 when no answer), 5 s max.
-http_code() { curl -s --noproxy '*' -o /dev/null -w '%{http_code}' --max-time 5 "$1" || true; }
-# wait_200 URL: poll until 200, at most ~10 s.
-wait_200() {
-  local _
-  for _ in $(seq 1 50); do
-    [ "$(http_code "$1")" = 200 ] && return 0
-    sleep 0.2
-  done
-  return 1
-}
-# free_port: a loopback port nothing listens on (for --network host runs).
-free_port() {
-  local p _
-  for _ in $(seq 1 50); do
-    p=$((20000 + RANDOM % 20000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
-  done
-  return 1
-}
 mapped_port() { docker port "$1" 8080/tcp 2>/dev/null | head -n1 | sed 's/.*://'; }
 show_logs() { docker logs --tail 15 "$1" 2>&1 | sed 's/^/#   /' || true; }
 expect_200() { [ "$(http_code "$1")" = 200 ]; }

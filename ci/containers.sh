@@ -6,6 +6,8 @@
 #   . ci/containers.sh
 #   start NAME ARGS...                        # docker run -d, removed on exit
 #   start_fake 600                            # $DIST/fake-github on loopback, killed on exit
+#   free_port                                 # a loopback port nothing listens on
+#   http_code URL / wait_200 URL              # a GET's status (000: none) / poll until 200, ~10 s
 #   "$TMP"                                    # a scratch directory, removed on exit
 
 TMP=$(mktemp -d)
@@ -49,4 +51,27 @@ start_fake() {
   # Containers run as uid 65534 and read the CA through a bind mount.
   chmod 755 "$TMP"
   chmod 644 "$TMP/ca.pem"
+}
+
+# free_port: a loopback port nothing listens on (for --network host runs).
+free_port() {
+  local p _
+  for _ in $(seq 1 50); do
+    p=$((20000 + RANDOM % 20000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
+  done
+  return 1
+}
+
+# http_code URL: the status code (000 when no answer), 5 s max.
+http_code() { curl -s --noproxy '*' -o /dev/null -w '%{http_code}' --max-time 5 "$1" || true; }
+
+# wait_200 URL: poll until 200, at most ~10 s.
+wait_200() {
+  local _
+  for _ in $(seq 1 50); do
+    [ "$(http_code "$1")" = 200 ] && return 0
+    sleep 0.2
+  done
+  return 1
 }

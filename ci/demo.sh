@@ -47,7 +47,7 @@ chmod 644 "$tmp/ca.pem" # the container runs as uid 65534
 
 echo "demo: fake GitHub at $fake_url (sample repositories only)"
 echo "demo: open http://localhost:$port/kelseyhightower/contributors"
-echo "demo:   also /rust-lang/rust?max=250, /tokio-rs/tokio, /octo/empty"
+echo "demo:   also /rust-lang/rust?max=250, /torvalds/linux?max=500, /tokio-rs/tokio, /octo/empty"
 
 if [ "$mode" = native ]; then
   PORT=$port GITHUB_API_URL=$fake_url CONTRIBUTORS_AVATAR_URL=$fake_url \

@@ -12,7 +12,9 @@ against a local fake GitHub on 127.0.0.1 and writes BENCHMARKS.md:
      /_fake/stats);
   4. image sizes and `docker stop` time, if an engine and the images exist;
   5. the targets, PASS/MISS, and for each MISS the evidence gathered;
-  6. the wall (wall.svg) and the JSON API (contributors.json): their sizes
+  6. bytes on the wire for /, a 100- and a 500-contributor page, identity
+     against gzip (the cached-page throughput with gzip is in section 1);
+  7. the wall (wall.svg) and the JSON API (contributors.json): their sizes
      for 12, 100 and 500 contributors, and wrk throughput once cached.
 
 Standard library only. Every loop is bounded by a count or a deadline; every
@@ -58,10 +60,13 @@ VIEW_REPOS = [
     "/tokio-rs/tokio",
     "/octo/anon",
 ]
+# Section 6: the form, and pages of 100 and 500 people (fake-github's demo).
+WEIGHT_PATHS = ["/", "/rust-lang/rust?max=100", "/torvalds/linux?max=500"]
+GZIP = ("Accept-Encoding", "gzip, deflate, br")
 # The wall and the JSON API: (repository, contributors shown) of the demo
 # fixtures, and the one whose cached answers are loaded with wrk.
 WALL_LISTS = [("/kelseyhightower/contributors", 12), ("/rust-lang/rust", 100),
-              ("/kubernetes/kubernetes", 500)]
+              ("/torvalds/linux", 500)]
 WALL_LOADED = "/rust-lang/rust"
 WALL_FILES = ["wall.svg", "contributors.json"]
 DOCKER_VARIANTS = ["scratch", "busybox", "debian"]
@@ -244,9 +249,10 @@ class App:
 UNIT = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
-def wrk_cmd(conns, secs, url):
+def wrk_cmd(conns, secs, url, header=None):
+    extra = ["-H", f"{header[0]}: {header[1]}"] if header else []
     return ["wrk", f"-t{WRK_THREADS}", f"-c{conns}", f"-d{secs}s",
-            "--timeout", WRK_TIMEOUT, "--latency", url]
+            "--timeout", WRK_TIMEOUT, "--latency", *extra, url]
 
 
 def parse_wrk(text):
@@ -281,7 +287,7 @@ def read_proc_stat():
     return {"busy": user + nice + system + irq + softirq + steal, "steal": steal}
 
 
-def run_wrk(app, conns, secs, path):
+def run_wrk(app, conns, secs, path, header=None):
     """wrk against the app, sampling its RSS and both sides' CPU time."""
     url = f"http://127.0.0.1:{app.port}{path}"
     samples = {"max_rss": 0}
@@ -301,7 +307,7 @@ def run_wrk(app, conns, secs, path):
     children0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
     thread.start()
-    proc = subprocess.run(wrk_cmd(conns, secs, url), capture_output=True, text=True,
+    proc = subprocess.run(wrk_cmd(conns, secs, url, header), capture_output=True, text=True,
                           timeout=secs + 60, check=False)
     done.set()
     thread.join()
@@ -381,6 +387,8 @@ def bench_throughput(variants, fake):
             log(f"{name}: / and the cached avatar")
             results[name]["root"] = run_wrk(app, WRK_CONNS, WRK_SECS, "/")
             results[name]["avatar"] = run_wrk(app, WRK_CONNS, WRK_SECS, AVATAR)
+            log(f"{name}: the cached page, gzipped")
+            results[name]["page_gzip"] = run_wrk(app, WRK_CONNS, WRK_SECS, PAGE, GZIP)
     finally:
         for app in apps.values():
             app.close()
@@ -418,7 +426,8 @@ def bench_throughput(variants, fake):
 
 
 def fetch(port, path, headers=None):
-    """GET path: (status, body, lower-cased headers)."""
+    """GET path: (status, body, lower-cased headers). http.client does not
+    decompress: the body is the bytes as sent."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     try:
         conn.request("GET", path, headers=headers or {})
@@ -448,7 +457,7 @@ def bench_wall(binary, fake):
                          else len(json.loads(body)["contributors"]))
                 if count != shown:
                     raise SystemExit(f"bench: {path} shows {count}, not {shown}")
-                _, gz, headers = fetch(app.port, path, {"Accept-Encoding": "gzip"})
+                _, gz, headers = fetch(app.port, path, dict([GZIP]))
                 gzipped = len(gz) if headers.get("content-encoding") == "gzip" else None
                 row[file] = (len(body), gzipped)
             sizes.append(row)
@@ -582,6 +591,30 @@ def views_pass(binary, fake, concurrency):
 def bench_views(binary, fake):
     log(f"upstream requests for {VIEWS} page views over {len(VIEW_REPOS)} repositories")
     return [views_pass(binary, fake, c) for c in (1, VIEWS_CONCURRENCY)]
+
+
+# ---------------------------------------------------------------- 6. page weight
+
+
+def bench_weight(binary, fake):
+    """Body bytes of each WEIGHT_PATHS answer, as is and gzipped. The second
+    request of each pair finds the page rendered and compressed already."""
+    log("bytes on the wire, identity and gzip")
+    app = App(binary, fake)
+    rows = []
+    try:
+        for path in WEIGHT_PATHS:
+            sizes = {}
+            for label, headers in (("identity", {}), ("gzip", dict([GZIP]))):
+                status, body, got = fetch(app.port, path, headers)
+                if status != 200:
+                    raise SystemExit(f"bench: GET {path} answered {status}")
+                sizes[label] = len(body)
+                sizes[label + "_coding"] = got.get("content-encoding", "identity")
+            rows.append({"path": path, **sizes})
+    finally:
+        app.close()
+    return rows
 
 
 # ---------------------------------------------------------------- 4. docker
@@ -914,7 +947,7 @@ def machine():
 
 
 def write_report(args, results, first200, views, dock, evidence, rows, background, started,
-                 wall):
+                 weight, wall):
     meta = machine()
     base, mim = results
     lines = []
@@ -943,7 +976,8 @@ def write_report(args, results, first200, views, dock, evidence, rows, backgroun
       "measured over 2 s from /proc/stat |")
     w(f"| duration | {args.elapsed:.0f} s measuring, {args.build_secs:.0f} s building |")
     w("")
-    runs = [r[k] for r in results for k in ("root", "page", "avatar", "page_warn", "long")]
+    runs = [r[k] for r in results
+            for k in ("root", "page", "page_gzip", "avatar", "page_warn", "long")]
     noisy = sum(1 for x in runs if x["rest"] > BUSY_REST)
     if noisy:
         w(f"**Warning: other processes used more than {BUSY_REST} of a core during {noisy} of "
@@ -1004,6 +1038,7 @@ def write_report(args, results, first200, views, dock, evidence, rows, backgroun
     for r in results:
         row(r, "`/`", r["root"])
         row(r, f"`{PAGE}`", r["page"])
+        row(r, f"`{PAGE}`, `{GZIP[0]}: {GZIP[1]}`", r["page_gzip"])
         row(r, f"`{AVATAR}`", r["avatar"])
         row(r, f"`{PAGE}`, `CONTRIBUTORS_LOG=warn`", r["page_warn"])
     w("")
@@ -1130,7 +1165,22 @@ def write_report(args, results, first200, views, dock, evidence, rows, backgroun
             w("")
 
     # ---- 6.
-    w("## 6. The wall and the JSON API")
+    w("## 6. Bytes on the wire")
+    w("")
+    w(f"Body bytes of one GET with no `Accept-Encoding`, and one with `{GZIP[0]}: {GZIP[1]}` "
+      f"(the {base['name']} build; pages from the fake GitHub's demo repositories). Pages are "
+      "compressed once, when rendered into the page cache, and the form and the stylesheet "
+      "at start; a body under 1 KB, or one that gzip does not shrink, is sent as is.")
+    w("")
+    w("| URL | identity | gzip | sent as | ratio |")
+    w("| --- | ---: | ---: | --- | ---: |")
+    for x in weight:
+        w(f"| `{x['path']}` | {x['identity']:,} bytes | {x['gzip']:,} bytes | "
+          f"{x['gzip_coding']} | {x['identity'] / max(x['gzip'], 1):.1f}× |")
+    w("")
+
+    # ---- 7.
+    w("## 7. The wall and the JSON API")
     w("")
     w(f"The {base['name']} build. Bytes of each answer as sent once cached, as it is and "
       "gzipped (`Accept-Encoding: gzip`); `?max=N` shows N contributors. The fake's avatars "
@@ -1179,6 +1229,9 @@ def write_report(args, results, first200, views, dock, evidence, rows, backgroun
       f"'http://127.0.0.1:P{{/,{PAGE},{AVATAR}}}'")
     w(f"wrk -t{WRK_THREADS} -c{WRK_LONG_CONNS} -d{WRK_LONG_SECS}s --timeout {WRK_TIMEOUT} --latency "
       f"http://127.0.0.1:P{PAGE}")
+    w(f"wrk ... -H '{GZIP[0]}: {GZIP[1]}' http://127.0.0.1:P{PAGE}   # the gzipped row")
+    w("# section 6, body bytes, for each URL there:")
+    w(f"curl -s -o /dev/null -w '%{{size_download}}\\n' [-H '{GZIP[0]}: {GZIP[1]}'] http://127.0.0.1:P/URL")
     w("```")
     w("")
     for r in results:
@@ -1429,6 +1482,7 @@ def main():
         results = bench_throughput(variants, fake)
         first200 = {name: bench_first200(name, binary, fake) for name, binary in variants}
         views = bench_views(variants[0][1], fake)
+        weight = bench_weight(variants[0][1], fake)
         dock = bench_docker(args.image)
         wall = bench_wall(variants[0][1], fake)
         rows = targets(results, first200, views)
@@ -1436,7 +1490,7 @@ def main():
         fake.close()
         args.elapsed = time.monotonic() - t0
         winner, facts = write_report(args, results, first200, views, dock, evidence, rows,
-                                     background, started, wall)
+                                     background, started, weight, wall)
     finally:
         cleanup()
     width = max(len(r[0]) for r in rows)

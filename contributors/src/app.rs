@@ -39,7 +39,12 @@ impl App {
     pub fn new(config: Config) -> Result<App, RootsError> {
         let roots = roots::load(config.extra_ca_file.as_deref())?;
         let root_count = roots.store.len();
-        let upstream = Upstream::new(roots.store, config.connect_timeout, config.upstream_timeout);
+        let upstream = Upstream::new(
+            roots.store,
+            config.proxy.clone(),
+            config.connect_timeout,
+            config.upstream_timeout,
+        );
         let github = GitHub::new(
             upstream.clone(),
             config.api_url.clone(),

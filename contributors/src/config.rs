@@ -17,6 +17,8 @@ use std::time::Duration;
 
 use http::Uri;
 
+use crate::proxy::Proxy;
+
 /// All settings of a running server.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -31,6 +33,9 @@ pub struct Config {
     pub token: Option<Token>,
     /// A PEM file of extra roots, trusted in addition to the bundled ones.
     pub extra_ca_file: Option<PathBuf>,
+    /// The outbound proxy, from `HTTPS_PROXY`/`ALL_PROXY` and `NO_PROXY`:
+    /// environment only, the convention every HTTP client shares.
+    pub proxy: Proxy,
     /// How long a contributor list is served without asking GitHub again.
     pub cache_ttl: Duration,
     /// How many contributor lists the cache holds at most.
@@ -253,6 +258,7 @@ impl Config {
             avatar_url: BaseUrl::parse_setting(value(&AVATAR_URL))?,
             token,
             extra_ca_file: (!extra_ca.is_empty()).then(|| PathBuf::from(extra_ca)),
+            proxy: Proxy::from_env(&env)?,
             cache_ttl: seconds(value(&CACHE_TTL), 0)?,
             cache_entries: positive(value(&CACHE_ENTRIES))?,
             cache_bytes: positive(value(&CACHE_BYTES))?,
@@ -385,6 +391,11 @@ impl BaseUrl {
     /// The host name (or IP address), for error messages.
     pub fn host(&self) -> &str {
         &self.host
+    }
+
+    /// The host and the port connections go to (443 unless the URL says).
+    pub fn host_port(&self) -> (&str, u16) {
+        (&self.host, self.join("/").port_u16().unwrap_or(443))
     }
 
     /// `{base}{path_and_query}`; `path_and_query` must start with `/` and be
@@ -543,6 +554,19 @@ mod tests {
                 s.env
             );
         }
+    }
+
+    #[test]
+    fn a_proxy_comes_from_the_environment_and_a_bad_one_is_refused() {
+        let c = config(&[], &[("HTTPS_PROXY", "http://u:pw@proxy:3128")]).unwrap();
+        let server = c.proxy.server().unwrap();
+        assert_eq!(server.to_string(), "http://u:***@proxy:3128");
+        assert!(!format!("{c:?}").contains("pw@"));
+        assert!(config(&[], &[]).unwrap().proxy.server().is_none());
+        let e = config(&[], &[("ALL_PROXY", "socks5://proxy:1080")]).unwrap_err();
+        assert!(e.to_string().contains("ALL_PROXY"), "{e}");
+        let e = config(&[], &[("no_proxy", "example.com:https")]).unwrap_err();
+        assert!(e.to_string().contains("no_proxy"), "{e}");
     }
 
     #[test]

@@ -67,6 +67,7 @@ pub async fn run(config: &Config, offline: bool) -> Vec<Check> {
         trusted_roots(config),
         system_store(),
         resolv_conf(),
+        proxy(config),
     ];
     if offline {
         checks.push(check(Mark::Note, "network", "skipped (--offline)"));
@@ -283,10 +284,33 @@ fn resolv_conf() -> Check {
     }
 }
 
+/// Which proxy each upstream host is reached through, or that none is.
+fn proxy(config: &Config) -> Check {
+    let routes: Vec<String> = [&config.api_url, &config.avatar_url]
+        .iter()
+        .map(|url| {
+            let (host, port) = url.host_port();
+            config.proxy.describe_route(host, port)
+        })
+        .collect();
+    check(Mark::Ok, "proxy", routes.join("; "))
+}
+
+/// Resolves the API host, or behind a proxy the proxy's host: the proxy
+/// resolves GitHub's name itself, so ours need not know it.
 async fn resolve(config: &Config) -> Check {
-    let uri = config.api_url.join("/");
-    let host = config.api_url.host().to_string();
-    let port = uri.port_u16().unwrap_or(443);
+    let (host, port) = config.api_url.host_port();
+    let (host, port) = match config.proxy.for_host(host, port) {
+        Some(server) => (
+            server.uri().host().unwrap_or_default(),
+            server.uri().port_u16().unwrap_or(80),
+        ),
+        None => (host, port),
+    };
+    let host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
     match tokio::time::timeout(
         NETWORK_TIMEOUT,
         tokio::net::lookup_host((host.as_str(), port)),
@@ -313,7 +337,12 @@ async fn tls(config: &Config) -> Check {
         Ok(roots) => roots,
         Err(e) => return check(Mark::Fail, "tls", format!("no roots to check with: {e}")),
     };
-    let upstream = Upstream::new(roots.store, NETWORK_TIMEOUT, NETWORK_TIMEOUT);
+    let upstream = Upstream::new(
+        roots.store,
+        config.proxy.clone(),
+        NETWORK_TIMEOUT,
+        NETWORK_TIMEOUT,
+    );
     let host = config.api_url.host();
     match upstream
         .get(config.api_url.join("/rate_limit"), &[], 64 * 1024)
@@ -372,8 +401,8 @@ mod tests {
         assert_eq!(
             names,
             [
-                "user", "home", "tmp", "pid", "signals", "roots", "certs", "dns", "network",
-                "time", "memory"
+                "user", "home", "tmp", "pid", "signals", "roots", "certs", "dns", "proxy",
+                "network", "time", "memory"
             ]
         );
         let text = report(&checks);
@@ -390,6 +419,31 @@ mod tests {
         assert_eq!(roots.mark, Mark::Fail);
         assert!(roots.detail.contains("/nonexistent/ca.pem"));
         assert!(report(&checks).contains("1 problem(s)"));
+    }
+
+    #[tokio::test]
+    async fn the_proxy_line_says_which_host_goes_which_way() {
+        let mut config = Config::for_loopback();
+        let checks = run(&config, true).await;
+        let line = &checks.iter().find(|c| c.name == "proxy").unwrap().detail;
+        assert!(
+            line.contains("api.github.com:443 direct (no HTTPS_PROXY"),
+            "{line}"
+        );
+
+        config.proxy = crate::proxy::Proxy::from_env(|name| match name {
+            "HTTPS_PROXY" => Some("http://alice:s3cret@10.0.0.1:3128".into()),
+            "NO_PROXY" => Some("githubusercontent.com".into()),
+            _ => None,
+        })
+        .unwrap();
+        let checks = run(&config, true).await;
+        let line = &checks.iter().find(|c| c.name == "proxy").unwrap().detail;
+        assert_eq!(
+            line,
+            "api.github.com:443 via proxy http://alice:***@10.0.0.1:3128; \
+             avatars.githubusercontent.com:443 direct (NO_PROXY)"
+        );
     }
 
     #[test]

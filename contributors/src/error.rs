@@ -45,6 +45,22 @@ pub enum UpstreamError {
     TooBig { host: String, limit: usize },
     /// An avatar answer that is not an image we pass on.
     NotAnImage { content_type: String },
+    /// The proxy (named without credentials, `http://host:port`) could not
+    /// be reached, or did not set up a tunnel in time.
+    ProxyUnreachable { proxy: String, detail: String },
+    /// The proxy answered `CONNECT` with 407 Proxy Authentication Required
+    /// (or 401, as some proxies do): no credentials, or wrong ones.
+    ProxyAuth {
+        proxy: String,
+        target: String,
+        status: u16,
+    },
+    /// The proxy would not open a tunnel to `target` (`host:port`).
+    ProxyRefused {
+        proxy: String,
+        target: String,
+        detail: String,
+    },
 }
 
 impl UpstreamError {
@@ -67,6 +83,9 @@ impl UpstreamError {
             UpstreamError::TooLarge { .. } => "Too many contributors for GitHub to list",
             UpstreamError::Timeout { .. } => "GitHub did not answer in time",
             UpstreamError::Tls { .. } => "Untrusted certificate",
+            UpstreamError::ProxyUnreachable { .. } => "The proxy could not be reached",
+            UpstreamError::ProxyAuth { .. } => "The proxy did not accept our credentials",
+            UpstreamError::ProxyRefused { .. } => "The proxy refused the connection",
             _ => "GitHub could not be reached",
         }
     }
@@ -79,8 +98,20 @@ impl UpstreamError {
                  Set GITHUB_TOKEN to raise the limit to 5,000.",
             ),
             UpstreamError::Tls { .. } => Some(
-                "If you use GitHub Enterprise Server with a private CA, \
-                 point CONTRIBUTORS_EXTRA_CA_FILE at its PEM certificate.",
+                "If you use GitHub Enterprise Server with a private CA, or a proxy \
+                 that inspects TLS, point CONTRIBUTORS_EXTRA_CA_FILE at its PEM certificate.",
+            ),
+            UpstreamError::ProxyUnreachable { .. } => Some(
+                "Check HTTPS_PROXY (or ALL_PROXY) and that the proxy is running. \
+                 Hosts listed in NO_PROXY are reached directly.",
+            ),
+            UpstreamError::ProxyAuth { .. } => Some(
+                "Put the proxy's user and password in its URL: \
+                 HTTPS_PROXY=http://user:password@host:port (percent-encode special characters).",
+            ),
+            UpstreamError::ProxyRefused { .. } => Some(
+                "The proxy's rules must allow CONNECT to this host and port; ask its administrator, \
+                 or list the host in NO_PROXY if it can be reached directly.",
             ),
             UpstreamError::Dns { .. } | UpstreamError::Connect { .. } => {
                 Some("Check the container's network and GITHUB_API_URL.")
@@ -143,6 +174,31 @@ impl fmt::Display for UpstreamError {
             UpstreamError::NotAnImage { content_type } => {
                 write!(f, "the avatar server sent {content_type:?}, not an image")
             }
+            UpstreamError::ProxyUnreachable { proxy, detail } => {
+                write!(f, "could not connect to the proxy {proxy}: {detail}")
+            }
+            UpstreamError::ProxyAuth {
+                proxy,
+                target,
+                status,
+            } => write!(
+                f,
+                "the proxy {proxy} answered CONNECT {target} with HTTP {status} {}: \
+                 the proxy credentials are missing or wrong",
+                if *status == 407 {
+                    "Proxy Authentication Required"
+                } else {
+                    "Unauthorized"
+                }
+            ),
+            UpstreamError::ProxyRefused {
+                proxy,
+                target,
+                detail,
+            } => write!(
+                f,
+                "the proxy {proxy} refused to open a tunnel (CONNECT) to {target}: {detail}"
+            ),
         }
     }
 }
@@ -205,10 +261,70 @@ mod tests {
                 502,
                 "4096 KiB",
             ),
+            (
+                UpstreamError::ProxyUnreachable {
+                    proxy: "http://10.0.0.1:3128".into(),
+                    detail: "Connection refused".into(),
+                },
+                502,
+                "the proxy http://10.0.0.1:3128",
+            ),
+            (
+                UpstreamError::ProxyAuth {
+                    proxy: "http://10.0.0.1:3128".into(),
+                    target: "api.github.com:443".into(),
+                    status: 407,
+                },
+                502,
+                "HTTP 407 Proxy Authentication Required",
+            ),
+            (
+                UpstreamError::ProxyRefused {
+                    proxy: "http://10.0.0.1:3128".into(),
+                    target: "api.github.com:443".into(),
+                    detail: "it answered CONNECT with an error".into(),
+                },
+                502,
+                "refused to open a tunnel (CONNECT) to api.github.com:443",
+            ),
         ];
         for (error, status, words) in cases {
             assert_eq!(error.status().as_u16(), status, "{error:?}");
             assert!(error.to_string().contains(words), "{error}");
+        }
+    }
+
+    #[test]
+    fn proxy_failures_are_not_github_failures() {
+        let proxy = || "http://10.0.0.1:3128".to_string();
+        let target = || "api.github.com:443".to_string();
+        let github = UpstreamError::Connect {
+            host: "api.github.com".into(),
+            detail: "refused".into(),
+        };
+        for error in [
+            UpstreamError::ProxyUnreachable {
+                proxy: proxy(),
+                detail: "refused".into(),
+            },
+            UpstreamError::ProxyAuth {
+                proxy: proxy(),
+                target: target(),
+                status: 401,
+            },
+            UpstreamError::ProxyRefused {
+                proxy: proxy(),
+                target: target(),
+                detail: "403".into(),
+            },
+        ] {
+            assert_ne!(error.title(), github.title(), "{error:?}");
+            assert!(error.title().contains("proxy"), "{error:?}");
+            assert!(
+                error.hint().is_some_and(|h| h.contains("proxy")),
+                "{error:?}"
+            );
+            assert!(error.is_outage());
         }
     }
 }

@@ -21,6 +21,8 @@
 //!     its quota as last reported;
 //!   - `upstream`: the one HTTPS client, and `roots`: the roots it trusts
 //!     (compiled in, plus an optional PEM file);
+//!   - `connector`: its TCP connections, direct or tunnelled through the
+//!     proxy that `proxy` (`HTTPS_PROXY`, `NO_PROXY`) says applies;
 //!   - `error`: every upstream failure as a typed error with a status and text.
 //! - `page_cache`: the pages rendered from those lists, served again while
 //!   their list is current.
@@ -44,6 +46,7 @@ pub mod avatars;
 pub mod cache;
 pub mod clock;
 pub mod config;
+pub mod connector;
 pub mod contributor_lists;
 pub mod contributors_json;
 pub mod data_uri;
@@ -54,6 +57,7 @@ pub mod healthcheck;
 pub mod names;
 pub mod page_cache;
 pub mod pages;
+pub mod proxy;
 pub mod query;
 pub mod rate_limit;
 pub mod representation;

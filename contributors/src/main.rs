@@ -27,7 +27,7 @@ Usage:
                                      GET http://127.0.0.1:PORT/healthz; exit 0 if 200
   contributors doctor [--offline] [OPTIONS]
                                      report what the process finds around itself
-                                     (users, /tmp, PID 1, roots, DNS, TLS, limits)
+                                     (users, /tmp, PID 1, roots, DNS, proxy, TLS, limits)
   contributors --help | --version
 
 Options (each also read from the environment variable shown):";
@@ -144,7 +144,13 @@ fn print_help() {
         };
         println!("  --{:<20} {:<32} {}{default}", s.flag, s.env, s.help);
     }
+    println!("{PROXY_HELP}");
 }
+
+const PROXY_HELP: &str = "
+Proxy (environment only, as in curl):
+  HTTPS_PROXY, ALL_PROXY   http://[user:password@]host:port, tunnelled with CONNECT
+  NO_PROXY                 hosts reached directly: names, .domains, IPs, CIDRs, *, [:port]";
 
 fn config(flags: &HashMap<String, String>) -> Result<Config, Failure> {
     Config::from_sources(flags, |name| std::env::var(name).ok()).map_err(Failure::usage)

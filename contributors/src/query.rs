@@ -13,7 +13,8 @@ use std::ops::RangeInclusive;
 pub fn query_value(query: Option<&str>, key: &str) -> Option<String> {
     query?.split('&').find_map(|pair| {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        (percent_decode(k)? == key).then(|| percent_decode(v))?
+        let form_decode = |text: &str| percent_decode(&text.replace('+', " "));
+        (form_decode(k)? == key).then(|| form_decode(v))?
     })
 }
 
@@ -47,12 +48,14 @@ pub fn switch(query: Option<&str>, key: &str) -> Result<bool, String> {
     }
 }
 
-fn percent_decode(text: &str) -> Option<String> {
+/// `%XX` escapes decoded (RFC 3986; a `+` stays a `+`). `None` if an escape
+/// is broken or the result is not UTF-8. Also used for the credentials in
+/// a proxy URL (`proxy.rs`).
+pub fn percent_decode(text: &str) -> Option<String> {
     let mut out = Vec::with_capacity(text.len());
     let mut bytes = text.bytes();
     while let Some(b) = bytes.next() {
         match b {
-            b'+' => out.push(b' '),
             b'%' => {
                 let hi = (bytes.next()? as char).to_digit(16)?;
                 let lo = (bytes.next()? as char).to_digit(16)?;
@@ -79,6 +82,8 @@ mod tests {
         assert_eq!(query_value(q, "missing"), None);
         assert_eq!(query_value(None, "owner"), None);
         assert_eq!(query_value(Some("%ff=1"), "x"), None);
+        assert_eq!(query_value(Some("p=a%2Bb"), "p").as_deref(), Some("a+b"));
+        assert_eq!(percent_decode("a+b%40c").as_deref(), Some("a+b@c"));
     }
 
     #[test]

@@ -19,8 +19,8 @@
 //!   content; the gzip form's ends in `-gz`, because HTTP wants different
 //!   bytes to carry different tags. An `If-None-Match` naming the chosen
 //!   form's tag (or `*`) gets `304 Not Modified`: the same headers, no body.
-//! - **HEAD** needs nothing here: the GET answer goes to hyper, which sends
-//!   its headers, `Content-Length` included, and drops the body.
+//! - **HEAD** needs nothing here: `routes::handle` sends the GET answer's
+//!   headers, `Content-Length` included, without its body.
 //!
 //! Small bodies (under [`MIN_GZIP_BYTES`]) and bodies that gzip does not
 //! shrink are kept as they are; so are images ([`Representation::identity`]),
@@ -95,7 +95,7 @@ impl Representation {
         }
     }
 
-    /// The content as it is.
+    /// The content as it is (the wall inlines avatars from it).
     pub fn body(&self) -> &Bytes {
         &self.identity.body
     }

@@ -20,6 +20,7 @@ use bytes::Bytes;
 use http::header::{self, HeaderValue};
 use http::{Response, StatusCode};
 use http_body_util::Full;
+use hyper::body::Body as _;
 
 use crate::clock::now_unix;
 use crate::pages::RenderFailed;
@@ -102,7 +103,9 @@ pub fn respond(
     cache: &'static str,
     body: impl Into<Bytes>,
 ) -> Response<Body> {
-    let mut response = Response::new(Body::new(body.into()));
+    let body: Bytes = body.into();
+    let empty = body.is_empty();
+    let mut response = Response::new(Body::new(body));
     *response.status_mut() = status;
     let h = response.headers_mut();
     h.insert(
@@ -110,6 +113,11 @@ pub fn respond(
         HeaderValue::from_static(kind.content_type()),
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    // hyper adds `Content-Length: 0` to an empty answer over HTTP/1.1 only;
+    // said here, GET and HEAD say it over both. (A 304 says no length.)
+    if empty && status != StatusCode::NOT_MODIFIED {
+        h.insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
+    }
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -141,6 +149,19 @@ pub fn respond(
 pub fn with_cache_control(mut response: Response<Body>, value: HeaderValue) -> Response<Body> {
     response.headers_mut().insert(header::CACHE_CONTROL, value);
     response
+}
+
+/// The answer to HEAD: GET's answer, `Content-Length` included, without
+/// its body. hyper leaves out a HEAD answer's body over HTTP/1.1 by itself,
+/// but over HTTP/2 it would send it, which the client rejects.
+pub fn without_body(response: Response<Body>) -> Response<Body> {
+    let (mut parts, body) = response.into_parts();
+    if let Some(length) = body.size_hint().exact()
+        && parts.status != StatusCode::NOT_MODIFIED
+    {
+        parts.headers.insert(header::CONTENT_LENGTH, length.into());
+    }
+    Response::from_parts(parts, Body::default())
 }
 
 /// A short plain-text answer that nobody should keep: errors, mostly.

@@ -11,8 +11,10 @@
 //! | `GET /{owner}/{repo}/contributors.json` | the list as JSON (`contributors_json.rs`) |
 //! | `GET /avatars/{id}?s=N`          | an avatar image, proxied and cached    |
 //! | `GET /healthz`                   | 200 "ok", without touching GitHub      |
-//! | `GET /status`                    | JSON: version, rate-limit quota, cache usage |
+//! | `GET /status`                    | JSON: version, proxy, rate limit, cache usage |
 //! | `GET /style.css`                 | the stylesheet, compiled into the binary |
+//!
+//! HEAD gets GET's answer without its body, on every route.
 //!
 //! Each handler reads as its steps: check the input, get the data, render,
 //! answer. A step that ends the request early (a bad name, GitHub down)
@@ -44,12 +46,9 @@ use crate::query::{self, query_value};
 use crate::representation::Representation;
 use crate::responses::{
     Body, Kind, NO_STORE, Reply, redirect, respond, shared_cache_control, text, with_cache_control,
+    without_body,
 };
 use crate::wall::{self, Layout};
-
-/// Browsers may reuse a contributors page briefly; the server's caches do
-/// the rest.
-const FRESH: &str = "public, max-age=60";
 
 /// Answers one request. Never fails: every outcome is a response.
 pub async fn handle(app: &App, method: &Method, uri: &Uri, headers: &HeaderMap) -> Response<Body> {
@@ -84,7 +83,11 @@ pub async fn handle(app: &App, method: &Method, uri: &Uri, headers: &HeaderMap) 
             },
         },
     };
-    reply.unwrap_or_else(|early| early)
+    let response = reply.unwrap_or_else(|early| early);
+    if method == Method::HEAD {
+        return without_body(response);
+    }
+    response
 }
 
 fn not_found() -> Reply {
@@ -137,7 +140,11 @@ async fn contributors(
         return Ok(respond(StatusCode::OK, Kind::Html, NO_STORE, html));
     }
     let page = fresh_page(app, &name, max, &shown)?;
-    Ok(page.respond(headers, Kind::Html, FRESH))
+    let fresh = shared_cache_control(app.config.cache_ttl, shown.list.checked_at);
+    Ok(with_cache_control(
+        page.respond(headers, Kind::Html, NO_STORE),
+        fresh,
+    ))
 }
 
 /// The page of a fresh list: the one rendered from this list before, or a
@@ -337,6 +344,8 @@ fn status(app: &App) -> Response<Body> {
     let body = json!({
         "version": env!("CARGO_PKG_VERSION"),
         "api_url": app.config.api_url.as_str(),
+        // Password masked: `http://user:***@host:port`.
+        "proxy": app.config.proxy.server().map(|p| p.to_string()),
         "rate_limit": app.github.rate_limit().latest(),
         "rate_limited_until": app.github.rate_limit().exhausted_until(),
         "cache": {

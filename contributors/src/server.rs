@@ -113,6 +113,12 @@ impl Server {
                 "without a token (60 requests an hour)"
             }
         );
+        if app.config.proxy.server().is_some() {
+            for url in [&app.config.api_url, &app.config.avatar_url] {
+                let (host, port) = url.host_port();
+                tracing::info!("{}", app.config.proxy.describe_route(host, port));
+            }
+        }
         serve(self.listener, self.app, shutdown).await;
     }
 }

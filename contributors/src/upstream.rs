@@ -10,6 +10,10 @@
 //! looks for `/etc/ssl/certs`, which is why the same binary works in a
 //! `FROM scratch` image that has no certificate store at all.
 //!
+//! Behind a company proxy, the TCP stream under TLS comes from a `CONNECT`
+//! tunnel through it instead (`connector.rs`), host by host as `NO_PROXY`
+//! decides (`proxy.rs`). TLS still runs end to end with GitHub.
+//!
 //! Every exchange here is bounded: a connect timeout, a total timeout that
 //! covers the body too, a cap on the body size, and at most a few redirects,
 //! all to the same host. Whatever goes wrong comes back as an
@@ -28,7 +32,9 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
+use crate::connector::Connector;
 use crate::error::UpstreamError;
+use crate::proxy::Proxy;
 
 /// Who we are, on every request: GitHub refuses API requests without a
 /// `User-Agent` and asks that it name the application.
@@ -59,15 +65,17 @@ impl Answer {
 /// The shared client. Cheap to clone: clones share one connection pool.
 #[derive(Clone)]
 pub struct Upstream {
-    client: Client<HttpsConnector<HttpConnector>, Empty<Bytes>>,
+    client: Client<HttpsConnector<Connector>, Empty<Bytes>>,
     connect_timeout: Duration,
     timeout: Duration,
 }
 
 impl Upstream {
-    /// Builds the client over the given trust anchors.
+    /// Builds the client over the given trust anchors, through `proxy`
+    /// where it applies.
     pub fn new(
         roots: rustls::RootCertStore,
+        proxy: Proxy,
         connect_timeout: Duration,
         timeout: Duration,
     ) -> Upstream {
@@ -85,13 +93,14 @@ impl Upstream {
         tcp.set_nodelay(true);
         // The HTTPS connector checks the scheme; let the TCP layer accept it.
         tcp.enforce_http(false);
+        let connector = Connector::new(tcp, proxy, connect_timeout);
 
         let https = hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config(tls)
             .https_only()
             .enable_http1()
             .enable_http2()
-            .wrap_connector(tcp);
+            .wrap_connector(connector);
 
         let client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(90))
@@ -238,6 +247,13 @@ fn classify_request_error(
 ) -> UpstreamError {
     let host = host.to_string();
     let causes: Vec<&(dyn StdError + 'static)> = causes(error).collect();
+    // The connector's own verdict on a proxy failure, already specific.
+    if let Some(proxy) = causes
+        .iter()
+        .find_map(|e| e.downcast_ref::<UpstreamError>())
+    {
+        return proxy.clone();
+    }
     if let Some(tls) = causes
         .iter()
         .find_map(|e| e.downcast_ref::<rustls::Error>())
@@ -287,7 +303,7 @@ fn causes<'a>(
 }
 
 /// The message of the deepest cause: usually the most specific one.
-fn innermost(error: &(dyn StdError + 'static)) -> String {
+pub(crate) fn innermost(error: &(dyn StdError + 'static)) -> String {
     causes(error)
         .last()
         .map(|e| e.to_string())

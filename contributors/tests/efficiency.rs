@@ -26,6 +26,31 @@ async fn a_cached_list_is_not_fetched_again_within_the_ttl() {
     assert_eq!(app.fake.contributors_requests(), 1);
 }
 
+/// The page tells HTTP caches (nginx or a CDN in front of several replicas)
+/// they may share it for what is left of the list's TTL, and serve an old
+/// copy while refreshing it or while we fail. ci/nginx-cache-test.sh shows
+/// a real nginx doing so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fresh_page_may_be_shared_by_caches_for_the_rest_of_its_ttl() {
+    let app = TestApp::start_with(|c| c.cache_ttl = Duration::from_secs(300)).await;
+    app.fake.set_contributors("o", "r", users(3));
+    for _ in 0..2 {
+        // The first answer renders the page, the second is the kept rendering.
+        let reply = app.get("/o/r").await;
+        assert_eq!(reply.status, 200);
+        let cache = reply.header("cache-control").unwrap();
+        let rest = cache
+            .strip_prefix("public, max-age=")
+            .and_then(|r| r.strip_suffix(", stale-while-revalidate=60, stale-if-error=86400"))
+            .unwrap_or_else(|| panic!("unexpected Cache-Control: {cache}"));
+        // The list is fresh, so nearly all of the 300 s are left (a second
+        // may tick between fetching it and answering).
+        let max_age: u64 = rest.parse().unwrap();
+        assert!((298..=300).contains(&max_age), "{cache}");
+    }
+    assert_eq!(app.fake.contributors_requests(), 1);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_burst_on_a_cold_repository_makes_one_upstream_request() {
     let app = TestApp::start().await;
@@ -165,7 +190,10 @@ async fn a_kept_page_follows_its_list_and_spelling() {
     app.fake.set_contributors("o", "r", users(2));
     let first = app.get("/o/r").await;
     assert!(first.text().contains("user2"));
-    assert_eq!(first.header("cache-control"), Some("public, max-age=60"));
+    assert_eq!(
+        first.header("cache-control"),
+        Some("public, max-age=0, stale-while-revalidate=60, stale-if-error=86400")
+    );
     assert_eq!(pages(&app.get("/status").await.body), 1);
 
     // Each spelling is its own page: the page echoes it.
@@ -190,5 +218,8 @@ async fn a_kept_page_follows_its_list_and_spelling() {
     app.fake.clear_behaviours();
     let back = app.get("/o/r").await;
     assert!(!back.text().contains("GitHub is unavailable"));
-    assert_eq!(back.header("cache-control"), Some("public, max-age=60"));
+    assert_eq!(
+        back.header("cache-control"),
+        Some("public, max-age=0, stale-while-revalidate=60, stale-if-error=86400")
+    );
 }

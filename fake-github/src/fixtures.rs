@@ -60,10 +60,9 @@ impl Fixtures {
     /// - `kelseyhightower/contributors`: 12 users, one page;
     /// - `rust-lang/rust`: 250 generated users, to show pagination;
     /// - `tokio-rs/tokio`: 40 generated users;
+    /// - `torvalds/linux`: 500 generated users, the largest page (`?max=500`);
     /// - `octo/empty`: no contributors, answered with 204 like GitHub;
-    /// - `octo/anon`: users and anonymous contributors mixed;
-    /// - `kubernetes/kubernetes`: 600 generated users, for the largest
-    ///   lists the app shows (500, `max=500`), as `make bench` measures.
+    /// - `octo/anon`: users and anonymous contributors mixed.
     pub fn demo() -> Self {
         let contributors = [
             ("kelseyhightower", 1_123_322, 412),
@@ -98,9 +97,9 @@ impl Fixtures {
                 repo("kelseyhightower", "contributors", contributors),
                 repo("rust-lang", "rust", generated(250, 10_000_000)),
                 repo("tokio-rs", "tokio", generated(40, 20_000_000)),
+                repo("torvalds", "linux", generated(500, 30_000_000)),
                 repo("octo", "empty", Vec::new()),
                 repo("octo", "anon", anon),
-                repo("kubernetes", "kubernetes", generated(600, 30_000_000)),
             ],
         }
     }

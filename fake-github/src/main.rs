@@ -32,8 +32,8 @@ A fake GitHub API (contributors and avatars) over HTTPS with a throwaway CA.
 Prints one line, `fake-github listening on https://127.0.0.1:PORT`, then
 serves until SIGINT/SIGTERM or --exit-after.
 Demo repositories: kelseyhightower/contributors, rust-lang/rust (250 users,
-3 pages of 100), tokio-rs/tokio, octo/empty (204), octo/anon (use anon=1) and
-kubernetes/kubernetes (600 users).
+3 pages of 100), tokio-rs/tokio, torvalds/linux (500 users), octo/empty (204)
+and octo/anon (use anon=1).
 GET /_fake/stats answers its counters as JSON (requests, contributors_requests,
 contributors_lists, avatar_requests, handshakes, failed_handshakes); reading
 them changes none.";

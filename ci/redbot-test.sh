@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# ci/redbot-test.sh — what the HTTP linter web engineers use says about us.
+#
+#   bash ci/redbot-test.sh [CONTRIBUTORS_BINARY [FAKE_GITHUB_BINARY]]
+#   (default: dist/contributors dist/fake-github; a debug build works too)
+#
+# REDbot (PyPI `redbot`, installed into target/redbot-venv on first use)
+# fetches a URL several times over: plainly, with Accept-Encoding: gzip, with
+# the ETag it got in If-None-Match, and more, and writes one note per
+# finding, each with a level (GOOD, INFO, WARN, BAD). Its positive notes
+# appear only when the behaviour is really there. For a contributors page
+# and for /style.css, served from the fake GitHub on loopback, this test
+# asserts:
+#
+#   - "Content negotiation for gzip compression is supported" (CONNEG_GZIP_GOOD)
+#   - "If-None-Match conditional requests are supported" (INM_304)
+#   - no note at the BAD level.
+#
+# Bounded: the fake GitHub and the app stop after 120 s at the latest, each
+# REDbot run after 60 s. Traffic stays on 127.0.0.1.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=ci/checks.sh
+source ci/checks.sh
+
+APP=${1:-dist/contributors}
+FAKE=${2:-dist/fake-github}
+REDBOT_VERSION=${REDBOT_VERSION:-2.7.1}
+VENV=target/redbot-venv
+PATHS=(/kelseyhightower/contributors /style.css)
+
+for bin in "$APP" "$FAKE"; do
+  [ -x "$bin" ] || { echo "redbot-test: $bin is missing; run 'make build' first" >&2; exit 1; }
+done
+
+# python3 with venv. The venv module has no command of its own for
+# ensure-packages to look for, so it is asked for when the check fails.
+bash ci/ensure-packages.sh python3:python3
+if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
+  bash ci/ensure-packages.sh python3-venv-missing:python3-venv
+fi
+if ! "$VENV/bin/redbot" --help >/dev/null 2>&1 ||
+   [ "$("$VENV/bin/pip" show redbot 2>/dev/null | sed -n 's/^Version: //p')" != "$REDBOT_VERSION" ]; then
+  echo "redbot-test: installing redbot $REDBOT_VERSION into $VENV"
+  python3 -m venv "$VENV"
+  timeout 300 "$VENV/bin/pip" install -q --disable-pip-version-check "redbot==$REDBOT_VERSION"
+fi
+
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+
+# Wait (bounded) until FILE shows an https?:// URL on 127.0.0.1, and print it.
+url_in() {
+  for _ in $(seq 1 200); do
+    grep -om1 'https\?://127\.0\.0\.1:[0-9]*' "$1" 2>/dev/null && return 0
+    sleep 0.05
+  done
+  echo "redbot-test: no address in $1:" >&2; cat "$1" >&2; return 1
+}
+
+"$FAKE" --listen 127.0.0.1:0 --ca-out "$tmp/ca.pem" --exit-after 120 >"$tmp/fake.out" 2>&1 &
+pids+=($!)
+fake_url=$(url_in "$tmp/fake.out")
+PORT=0 CONTRIBUTORS_BIND=127.0.0.1 GITHUB_API_URL=$fake_url CONTRIBUTORS_AVATAR_URL=$fake_url \
+  CONTRIBUTORS_EXTRA_CA_FILE="$tmp/ca.pem" timeout 120 "$APP" >"$tmp/app.out" 2>&1 &
+pids+=($!)
+app_url=$(url_in "$tmp/app.out")
+
+for path in "${PATHS[@]}"; do
+  har="$tmp/redbot.har"
+  if ! timeout 60 "$VENV/bin/redbot" -o har "$app_url$path" >"$har" 2>"$tmp/redbot.err"; then
+    not_ok "$path: REDbot ran ($(tail -n1 "$tmp/redbot.err"))"
+    continue
+  fi
+  # One line per note: LEVEL NOTE_ID summary.
+  "$VENV/bin/python" -c '
+import json, sys
+for entry in json.load(open(sys.argv[1]))["log"]["entries"]:
+    for note in entry.get("_red_messages", []):
+        print(note["level"], note["note_id"], note["summary"])
+' "$har" >"$tmp/notes"
+  sed "s|^|  $path: |" "$tmp/notes"
+  has_note() { awk -v id="$1" '$2 == id { found = 1 } END { exit !found }' "$tmp/notes"; }
+  check "$path: Content negotiation for gzip compression is supported" has_note CONNEG_GZIP_GOOD
+  check "$path: If-None-Match conditional requests are supported" has_note INM_304
+  bad=$(awk '$1 == "BAD"' "$tmp/notes")
+  check "$path: no note at the BAD level${bad:+: $bad}" test -z "$bad"
+done
+finish
