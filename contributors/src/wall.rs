@@ -10,13 +10,14 @@
 //! - **Inert.** The document is written here by hand, and every piece of
 //!   text in it (logins, names, messages) goes through [`push_text`], which
 //!   escapes markup and drops characters XML cannot hold. There is no
-//!   script, no `foreignObject`, no event attribute and no link; the route
-//!   adds a Content-Security-Policy that allows `data:` images only.
+//!   script, no `foreignObject`, no event attribute and no link; and its
+//!   answers carry a Content-Security-Policy that allows `data:` images
+//!   only (`responses.rs`).
 //! - **Drawing.** Round avatars (one shared `clipPath`), each with a
 //!   `<title>` (the tooltip when the SVG is opened directly) naming the
 //!   login and the count. An avatar that cannot be had becomes a grey
 //!   placeholder disc; it never fails the wall. [`message`] draws the small
-//!   SVG that says why a wall is missing ("repository not found").
+//!   SVG that says why a wall is missing ("Not found: o/r not found").
 //! - **Bounded.** One wall fetches at most [`FETCHES_AT_ONCE`] avatars at
 //!   a time and inlines at most [`IMAGE_BUDGET`] bytes of them (the rest
 //!   become placeholders), so the whole SVG stays under [`MAX_SVG_BYTES`]
