@@ -1184,8 +1184,9 @@ def write_report(args, results, first200, views, dock, evidence, rows, backgroun
     w("")
     w(f"The {base['name']} build. Bytes of each answer as sent once cached, as it is and "
       "gzipped (`Accept-Encoding: gzip`); `?max=N` shows N contributors. The fake's avatars "
-      "are one-colour PNGs of about 1 KB at 80 px; GitHub's photos are larger, and a wall "
-      "inlines at most 4 MiB of them (the rest become placeholders).")
+      "are one-colour PNGs of about 1 KB at 80 px, much alike, which is why its walls gzip so "
+      "well; GitHub's photos are larger and compressed already, and a wall inlines at most "
+      "4 MiB of them (the rest become placeholders).")
     w("")
     w("| contributors | `wall.svg` | gzipped | `contributors.json` | gzipped |")
     w("| ---: | ---: | ---: | ---: | ---: |")
@@ -1209,6 +1210,9 @@ def write_report(args, results, first200, views, dock, evidence, rows, backgroun
         w(f"| `{WALL_LOADED}/{file}?max=100` | {x['rps']:,.0f}{mark} | {ms(x['p50'])} | "
           f"{ms(x['p99'])} | {x['errors']} | {cores(x['app_user'] + x['app_sys'])} |")
     w("")
+    if any(x["rest"] > BUSY_REST for x in wall["load"].values()):
+        w(f"† As in section 1: something else used more than {BUSY_REST} of a core during the run.")
+        w("")
 
     # ---- commands
     w("## How it was measured")
