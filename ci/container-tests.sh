@@ -32,13 +32,6 @@ STOP_LIMIT_MS=5000
 HEALTH_LIMIT_S=30
 MiB=1048576
 declare -A SIZE_LIMIT=([scratch]=$((3 * MiB)) [busybox]=$((8 * MiB)))
-SIZE_NOTE=""
-# `make build` falls back to static glibc when the musl target cannot be had;
-# that binary is ~1 MiB larger, so the scratch ceiling moves to 4 MiB, and the
-# check line says why.
-if [ "$(cat "$DIST/contributors.target" 2>/dev/null || true)" = x86_64-unknown-linux-gnu ]; then
-  SIZE_LIMIT[scratch]=$((4 * MiB)) SIZE_NOTE=" (glibc fallback build: musl target unavailable)"
-fi
 
 # What `docker export` of a FROM scratch container holds: our one file, plus
 # the mount points and files Docker's init layer adds to every container.
@@ -71,7 +64,8 @@ if ! timeout 20 docker version --format '{{.Server.Version}}' >/dev/null 2>&1; t
   exit 1
 fi
 
-. "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
+# shellcheck source=ci/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # ---- prerequisites: made by the Makefile, never rebuilt here
 missing=()
@@ -83,32 +77,17 @@ if [ ${#missing[@]} -gt 0 ]; then
   finish; exit 1
 fi
 
-CONTAINER_LABEL=io.contributors.test=1
+export CONTAINER_LABEL=io.contributors.test=1
+# shellcheck source=ci/containers.sh
 . "$(dirname "${BASH_SOURCE[0]}")/containers.sh"
 chmod 755 "$TMP"
 # http_code URL: the status code (000 when no answer), 5 s max.
 http_code() { curl -s --noproxy '*' -o /dev/null -w '%{http_code}' --max-time 5 "$1" || true; }
+expect_200() { [ "$(http_code "$1")" = 200 ]; }
 # wait_200 URL: poll until 200, at most ~10 s.
-wait_200() {
-  local _
-  for _ in $(seq 1 50); do
-    [ "$(http_code "$1")" = 200 ] && return 0
-    sleep 0.2
-  done
-  return 1
-}
-# free_port: a loopback port nothing listens on (for --network host runs).
-free_port() {
-  local p _
-  for _ in $(seq 1 50); do
-    p=$((20000 + RANDOM % 20000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
-  done
-  return 1
-}
+wait_200() { retry 50 0.2 expect_200 "$1"; }
 mapped_port() { docker port "$1" 8080/tcp 2>/dev/null | head -n1 | sed 's/.*://'; }
 show_logs() { docker logs --tail 15 "$1" 2>&1 | sed 's/^/#   /' || true; }
-expect_200() { [ "$(http_code "$1")" = 200 ]; }
 
 # ---- fake GitHub: real TLS on loopback, its own CA, demo fixtures
 if start_fake 600; then
@@ -203,22 +182,13 @@ for v in $VARIANTS; do
   docker rm -f "$c" >/dev/null 2>&1 || true
 
   # Docker's own HEALTHCHECK on A (first probe one --interval after start).
-  status=""
-  while :; do
-    status=$(docker inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{end}}' "$a" 2>/dev/null || true)
-    [ "$status" = healthy ] && break
-    [ $(($(date +%s) - started)) -ge "$HEALTH_LIMIT_S" ] && break
-    sleep 1
-  done
-  check "$v: health status healthy after $(($(date +%s) - started)) s (got ${status:-none})" test "$status" = healthy
+  wait_healthy "$a" "$started" "$HEALTH_LIMIT_S" || true
+  check "$v: health status healthy after $HEALTH_SECS s (got ${HEALTH:-none})" test "$HEALTH" = healthy
 
   # Graceful stop: SIGTERM to PID 1, which must exit 0, promptly.
-  t0=$(date +%s%N)
-  docker stop -t 10 "$a" >/dev/null 2>&1 || true
-  ms=$((($(date +%s%N) - t0) / 1000000))
-  check "$v: docker stop took $ms ms (limit $STOP_LIMIT_MS)" test "$ms" -lt "$STOP_LIMIT_MS"
-  code=$(docker inspect -f '{{.State.ExitCode}}' "$a")
-  check "$v: exit code after docker stop is 0 (got $code)" test "$code" = 0
+  stop_timed "$a" 10
+  check "$v: docker stop took $STOP_MS ms (limit $STOP_LIMIT_MS)" test "$STOP_MS" -lt "$STOP_LIMIT_MS"
+  check "$v: exit code after docker stop is 0 (got $STOP_CODE)" test "$STOP_CODE" = 0
 
   # scratch: nothing in the container but the binary and Docker's own files.
   if [ "$v" = scratch ]; then
@@ -235,7 +205,7 @@ for v in $VARIANTS; do
   # Size ceilings.
   size=$(docker image inspect -f '{{.Size}}' "$img")
   if [ -n "${SIZE_LIMIT[$v]:-}" ]; then
-    check "$v: image size $size bytes <= ${SIZE_LIMIT[$v]} ($((SIZE_LIMIT[$v] / MiB)) MiB)${SIZE_NOTE}" test "$size" -le "${SIZE_LIMIT[$v]}"
+    check "$v: image size $size bytes <= ${SIZE_LIMIT[$v]} ($((SIZE_LIMIT[$v] / MiB)) MiB)" test "$size" -le "${SIZE_LIMIT[$v]}"
   else
     say "$v: image size $size bytes (no ceiling)"
   fi

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ci/workshop-test.sh — does the workshop print what docs/workshop.md says?
+# workshop/workshop-test.sh — does the workshop print what docs/workshop.md says?
 # (`make workshop-test`)
 #
 # docs/workshop.md shows the output of each step in fenced blocks marked
@@ -30,7 +30,7 @@ fi
 STEP_TIMEOUT=${STEP_TIMEOUT:-600}       # seconds for steps 2-5
 STEP1_TIMEOUT=${STEP1_TIMEOUT:-3600}    # step 1 builds Rust in Docker
 
-. ci/checks.sh
+. ci/lib.sh
 
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
