@@ -41,6 +41,7 @@ help: ## Show the targets (this list)
 
 build: ## Build the static binary dist/contributors (checked) and dist/fake-github
 	bash ci/build.sh app $(DIST)/contributors
+	bash ci/chroot-check.sh $(DIST)/contributors
 	bash ci/build.sh fake-github $(DIST)/fake-github
 
 $(DIST)/contributors $(DIST)/fake-github &: $(RUST_SOURCES)
@@ -53,10 +54,10 @@ $(DIST)/contributors-system-roots: $(RUST_SOURCES)
 
 # ---------------------------------------------------------------- images
 
-image: image-scratch ## The scratch image, tagged $(IMAGE):$(TAG) and $(IMAGE):scratch
+image: image-scratch ## The scratch image, tagged IMAGE:TAG and IMAGE:scratch
 	docker tag $(IMAGE):scratch $(IMAGE):$(TAG)
 
-images: image-scratch image-busybox image-debian ## All three: $(IMAGE):scratch, :busybox, :debian
+images: image-scratch image-busybox image-debian ## All three: IMAGE:scratch, :busybox, :debian
 
 # docker/scratch, docker/busybox, docker/debian: the same binary on three bases.
 image-scratch image-busybox image-debian: image-%: $(DIST)/contributors

@@ -37,11 +37,12 @@ trap 'rm -rf "$TMP"' EXIT
 
 [ -f "$DOC" ] || { not_ok "$DOC exists"; finish; exit 1; }
 
-# The expect blocks, as "STEP<TAB>LINE" records.
-awk '
+# The expect blocks, as "STEP<TAB>LINE" records. The document shows the
+# default image name; a run with IMAGE=other prints that name instead.
+awk -v image="${IMAGE:-contributors}" '
   /^```expect workshop-[0-9]+ *$/ { step = $2; sub(/^workshop-/, "", step); inblock = 1; next }
   /^```/ && inblock { inblock = 0; next }
-  inblock && NF { print step "\t" $0 }
+  inblock && NF { line = $0; gsub(/contributors:/, image ":", line); print step "\t" line }
 ' "$DOC" >"$TMP/expect.tsv"
 
 for n in $ALL_STEPS; do
