@@ -28,6 +28,7 @@ IMAGE=${IMAGE:-contributors}
 DIST=${DIST:-dist}
 VARIANTS=${VARIANTS:-scratch busybox debian}
 REPO_PATH=kelseyhightower/contributors   # a fixture repo of fake-github
+RUN=${IMAGE##*/}-test                     # container names: IMAGE-test-VARIANT-...
 STOP_LIMIT_MS=5000
 HEALTH_LIMIT_S=30
 MiB=1048576
@@ -127,14 +128,14 @@ contributors_page() {
 # health checks (first probe one --interval after start) run while we test.
 declare -A STARTED=()
 for v in $VARIANTS; do
-  start "contributors-test-$v-plain" -P "$IMAGE:$v"
+  start "$RUN-$v-plain" -P "$IMAGE:$v"
   STARTED[$v]=$(date +%s)
 done
 
 for v in $VARIANTS; do
   img=$IMAGE:$v
   say "---- $img"
-  a=contributors-test-$v-plain
+  a=$RUN-$v-plain
   started=${STARTED[$v]}
   port=$(mapped_port "$a")
   if [ -n "$port" ] && wait_200 "http://127.0.0.1:$port/healthz"; then
@@ -157,7 +158,7 @@ for v in $VARIANTS; do
     grep -Eq '^Uid: 65534 65534 65534 65534 Gid: 65534 65534 65534 65534 $' <<<"$ids"
 
   # B. against fake GitHub over TLS (host network: the fake listens on loopback).
-  b=contributors-test-$v-tls
+  b=$RUN-$v-tls
   bport=$(free_port)
   start "$b" --network host -e "PORT=$bport" "${APP_ENV[@]}" "$img"
   if wait_200 "http://127.0.0.1:$bport/healthz"; then
@@ -168,7 +169,7 @@ for v in $VARIANTS; do
   docker rm -f "$b" >/dev/null 2>&1 || true
 
   # C. hardened: read-only root, no capabilities, no privilege escalation.
-  c=contributors-test-$v-hardened
+  c=$RUN-$v-hardened
   cport=$(free_port)
   start "$c" --network host -e "PORT=$cport" "${APP_ENV[@]}" \
     --read-only --cap-drop ALL --security-opt no-new-privileges "$img"

@@ -8,6 +8,7 @@ TEST_EXTRAS += workshop-test
 
 workshop: ## The workshop's steps (docs/workshop.md): make workshop-1 ... workshop-5
 	@sed -n 's/^## Step \([0-9]\): /  make workshop-\1   /p' docs/workshop.md
+	@echo "  make doctor       contributors doctor in the three images, side by side"
 
 workshop-1: # Step 1: build inside a FROM rust image; its size (slow; NO_CACHE=1 for a cold build)
 	NO_CACHE=$(NO_CACHE) $(WORKSHOP) build-inside
