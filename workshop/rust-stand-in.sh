@@ -8,7 +8,9 @@
 # (rustup in /usr/local/cargo/bin, toolchains in /usr/local/rustup, gcc).
 # So workshop/Dockerfile stays the one a user writes. The stand-in carries
 # the label io.contributors.base.stand-in, and needs rustup here, with the
-# toolchain version the tag names.
+# toolchain version the tag names. It also trusts what this machine trusts
+# (its CA bundle, for cargo's downloads): a machine that cannot pull often
+# reaches crates.io only through a TLS-inspecting proxy with its own CA.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 image=${1:?usage: workshop/rust-stand-in.sh rust:VERSION-slim-bookworm}
@@ -38,6 +40,7 @@ rm -rf "$ctx/rustup/toolchains/$toolchain/share"
 printf 'version = "12"\ndefault_toolchain = "%s"\nprofile = "minimal"\n' "$toolchain" >"$ctx/rustup/settings.toml"
 install -m 0755 "$(command -v rustup)" "$ctx/cargo/bin/rustup"
 for proxy in cargo rustc rustdoc; do ln -s rustup "$ctx/cargo/bin/$proxy"; done
+cp "${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}" "$ctx/host-ca-certificates.crt"
 
 docker build -q -t "$image" -f - "$ctx" >/dev/null <<DOCKERFILE
 FROM debian:bookworm-slim
@@ -46,7 +49,9 @@ RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates
     rm -rf /var/lib/apt/lists/*
 COPY rustup/ /usr/local/rustup/
 COPY cargo/ /usr/local/cargo/
-ENV RUSTUP_HOME=/usr/local/rustup CARGO_HOME=/usr/local/cargo PATH=/usr/local/cargo/bin:\$PATH
+COPY host-ca-certificates.crt /usr/local/share/host-ca-certificates.crt
+ENV RUSTUP_HOME=/usr/local/rustup CARGO_HOME=/usr/local/cargo PATH=/usr/local/cargo/bin:\$PATH \
+    CARGO_HTTP_CAINFO=/usr/local/share/host-ca-certificates.crt
 LABEL io.contributors.base.stand-in="built by workshop/rust-stand-in.sh from $toolchain ($have) on debian:bookworm-slim"
 DOCKERFILE
 say "built $image (local stand-in, $(docker image inspect -f '{{.Size}}' "$image") bytes)"

@@ -118,12 +118,15 @@ step_build_inside() {
   fi
   size=$(size_of "$img")
   say "image $img: $(mib "$size") MiB"
-  # Where the bytes are: the layers, from docker history, by what made them.
-  docker history --no-trunc --human=false --format '{{.Size}}|{{.CreatedBy}}' "$img" >"$TMP/history"
-  local apt src build
+  # Where the bytes are: the layers this Dockerfile added (docker history,
+  # newest first, minus the base's own layers), by what made them.
+  local apt src build ours
+  ours=$(($(docker history -q "$img" | wc -l) - $(docker history -q "$rust_base" | wc -l)))
+  docker history --no-trunc --human=false --format '{{.Size}}|{{.CreatedBy}}' "$img" |
+    head -n "$ours" >"$TMP/history"
   sum() { awk -F'|' -v re="$1" '$2 ~ re { s += $1 } END { print s + 0 }' "$TMP/history"; }
   apt=$(sum 'apt-get install')
-  src=$(sum 'COPY \. \.')
+  src=$(sum 'COPY .* in \.')
   build=$(sum 'cargo build')
   say "  base $rust_base (Debian, C and Rust toolchains): $(mib "$(size_of "$rust_base")") MiB"
   say "  apt-get install musl-tools, rustup target add: $(mib "$apt") MiB"
