@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # ci/deploy-test.sh — check deploy/kubernetes and the Dockerfiles with the
-# tools Kubernetes users run. (`make deploy-test`)
+# tools Kubernetes users run. (`make test-deploy`)
 #
 #   - `kubectl kustomize deploy/kubernetes` renders the base (no kubectl:
 #     says so and skips the manifest checks; the Dockerfiles are still checked);
@@ -19,14 +19,14 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 CHECKOV_VERSION=${CHECKOV_VERSION:-3.3.30}
 KUBECTL=${KUBECTL:-kubectl}
-VENV=target/venv-checkov
 
-. ci/checks.sh
+. ci/lib.sh
 say() { printf '# %s\n' "$*"; }
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
-bash ci/venv.sh "$VENV" "checkov==$CHECKOV_VERSION"
+# checkov has many dependencies of its own: a venv apart from the other tools.
+VENV=$(VENV=target/venv-checkov bash ci/venv.sh "checkov==$CHECKOV_VERSION")
 PY=$VENV/bin/python   # has PyYAML: checkov depends on it
 
 # ---- render
