@@ -4,7 +4,7 @@
 #
 #   - `kubectl kustomize deploy/kubernetes` renders the base (no kubectl:
 #     says so and skips the manifest checks; the Dockerfiles are still checked);
-#   - the rendered manifests hold what DEPLOY-README.md promises: 2 replicas,
+#   - the rendered manifests hold what README.md promises: 2 replicas,
 #     startup/readiness/liveness probes on /healthz, the security context,
 #     a grace period that covers preStop + CONTRIBUTORS_SHUTDOWN_GRACE, the
 #     token from an optional Secret, egress to DNS and 443 only;
