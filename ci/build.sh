@@ -1,6 +1,49 @@
 #!/usr/bin/env bash
-# ci/build.sh — CI's build step: the static binary artifact, dist/contributors
-# (and the test tool dist/fake-github). Everything is in the Makefile.
+# ci/build.sh — the release builds, in one place (`make build`, `make bench`).
+#
+#   ci/build.sh app DEST [CARGO_ARGS...]   the shipped binary, for $TARGET, to DEST,
+#                                          checked: statically linked
+#   ci/build.sh fake-github DEST           the test tool, for this machine, to DEST
+#
+# The target's C compiler and linker are set in .cargo/config.toml; the
+# release profile (fat LTO, one codegen unit, strip) in Cargo.toml.
+# Env: TARGET (default x86_64-unknown-linux-musl); CARGO_TARGET_DIR (where
+# cargo builds, default target/); CI (set: --locked, exactly Cargo.lock).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-exec make build "$@"
+TARGET=${TARGET:-x86_64-unknown-linux-musl}
+what=${1:?usage: ci/build.sh app|fake-github DEST [CARGO_ARGS...]}
+dest=${2:?usage: ci/build.sh app|fake-github DEST [CARGO_ARGS...]}
+shift 2
+out=${CARGO_TARGET_DIR:-target}
+locked=()
+[ -n "${CI:-}" ] && locked=(--locked)
+
+case $what in
+  app)
+    case $TARGET in
+      x86_64-*-musl) bash ci/ensure-packages.sh file:file musl-gcc:musl-tools ;;
+      aarch64-*-musl) bash ci/ensure-packages.sh file:file aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu ;;
+    esac
+    bash ci/toolchain.sh "$TARGET"
+    # An explicit --target also keeps RUSTFLAGS off build scripts and proc-macros.
+    cargo build "${locked[@]}" --release -p contributors --target "$TARGET" "$@"
+    install -D -m 0755 "$out/$TARGET/release/contributors" "$dest"
+    # Static: no interpreter, no shared libraries. static-pie counts (it is
+    # only position-independent, for address randomisation).
+    info=$(file -L "$dest")
+    echo "build: $info"
+    if ! grep -Eq 'statically linked|static-pie linked' <<<"$info" || grep -q interpreter <<<"$info"; then
+      echo "build: ERROR: $dest is not statically linked" >&2
+      exit 1
+    fi
+    echo "build: OK $dest ($(stat -c %s "$dest") bytes, $TARGET)"
+    ;;
+  fake-github)
+    # A test tool: a plain optimised build is plenty (no fat LTO, fast link).
+    cargo build "${locked[@]}" --release -p fake-github \
+      --config profile.release.lto=false --config profile.release.codegen-units=16 "$@"
+    install -D -m 0755 "$out/release/fake-github" "$dest"
+    ;;
+  *) echo "usage: ci/build.sh app|fake-github DEST [CARGO_ARGS...]" >&2; exit 2 ;;
+esac

@@ -9,6 +9,8 @@
 # Needs root (chroot), or unprivileged user namespaces (`unshare -r`);
 # otherwise it says so and skips (exit 0).
 set -euo pipefail
+# shellcheck source=ci/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bin=${1:?usage: ci/chroot-check.sh BINARY}
 say() { printf 'chroot-check: %s\n' "$*"; }
 
@@ -38,23 +40,14 @@ out=$(env -i "${jail[@]}" "$root" /contributors --version 2>&1) ||
   { say "FAILED: /contributors --version in an empty root: $out"; exit 1; }
 say "runs in an empty root: $out"
 
-# A free port: pick at random until nothing answers on it (bounded).
-port=""
-for _ in $(seq 1 20); do
-  p=$((20000 + RANDOM % 20000))
-  if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then port=$p; break; fi
-done
-[ -n "$port" ] || { say "FAILED: no free port found"; exit 1; }
+port=$(free_port) || { say "FAILED: no free port found"; exit 1; }
 
 env -i PORT="$port" "${jail[@]}" "$root" /contributors serve >"$root.log" 2>&1 &
 pid=$!
-ok=""
-for _ in $(seq 1 50); do   # up to ~5 s
-  if env -i PORT="$port" "${jail[@]}" "$root" /contributors healthcheck >/dev/null 2>&1; then ok=1; break; fi
-  kill -0 "$pid" 2>/dev/null || break
-  sleep 0.1
-done
-if [ -z "$ok" ]; then
+healthy() {
+  env -i PORT="$port" "${jail[@]}" "$root" /contributors healthcheck >/dev/null 2>&1
+}
+if ! retry 50 0.1 healthy; then   # up to ~5 s
   say "FAILED: the server in an empty root did not pass 'healthcheck' on 127.0.0.1:$port; its output:"
   sed 's/^/    /' "$root.log" || true
   rm -f "$root.log"
@@ -62,8 +55,8 @@ if [ -z "$ok" ]; then
 fi
 kill -TERM "$pid"
 rc=0
-for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-if kill -0 "$pid" 2>/dev/null; then
+gone() { ! kill -0 "$pid" 2>/dev/null; }
+if ! retry 50 0.1 gone; then
   say "FAILED: still running 5 s after SIGTERM"; rm -f "$root.log"; exit 1
 fi
 wait "$pid" || rc=$?

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # ci/compose-test.sh — compose.yaml comes up, serves, and goes away.
-# (`make compose-test`)
+# (`make test-deploy`)
 #
 # Brings the file up with its `demo` profile under a project name of its
 # own, then checks:
@@ -27,7 +27,7 @@ PROJECT=${PROJECT:-contributors-compose-test-$$}
 REPO_PATH=kelseyhightower/contributors   # a fixture repo of fake-github
 HEALTH_LIMIT_S=40
 
-. ci/checks.sh
+. ci/lib.sh
 say() { printf '# %s\n' "$*"; }
 
 if ! timeout 20 docker version >/dev/null 2>&1; then
@@ -39,6 +39,7 @@ else
   bash ci/ensure-packages.sh docker-compose:docker-compose curl:curl python3:python3
   COMPOSE=(docker-compose)
 fi
+BASE_IMAGES=debian bash ci/base-images.sh   # fake-github's container runs on it
 missing=()
 [ "$DIST" = dist ] || missing+=("DIST=dist (compose.yaml mounts ./dist/fake-github)")
 [ -x dist/fake-github ] || missing+=("dist/fake-github (run: make build)")
@@ -48,7 +49,6 @@ if [ ${#missing[@]} -gt 0 ]; then
   not_ok "prerequisites present: missing ${missing[*]}"; finish; exit 1
 fi
 
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 APP_PORT=$(free_port) DEMO_PORT=$(free_port)
 export CONTRIBUTORS_IMAGE=$IMAGE:scratch CONTRIBUTORS_ADDR=127.0.0.1:$APP_PORT DEMO_ADDR=127.0.0.1:$DEMO_PORT
 # GITHUB_TOKEN from the caller's environment would be handed to the app: not here.

@@ -1,14 +1,23 @@
+# shellcheck shell=bash
 # ci/containers.sh — sourced by the scripts that start containers and a fake
-# GitHub (ci/container-tests.sh, ci/workshop.sh): one place that cleans up
-# whatever they started, however they end.
+# GitHub (ci/container-tests.sh, workshop/workshop.sh, demo/demo.sh): one
+# place that starts, waits for, stops and cleans up what they start, however
+# they end. Sources ci/lib.sh.
 #
 #   CONTAINER_LABEL=io.contributors.test=1   # before sourcing: tags each container
 #   . ci/containers.sh
-#   start NAME ARGS...                        # docker run -d, removed on exit
-#   start_fake 600                            # $DIST/fake-github on loopback, killed on exit
-#   free_port                                 # a loopback port nothing listens on
-#   http_code URL / wait_200 URL              # a GET's status (000: none) / poll until 200, ~10 s
-#   "$TMP"                                    # a scratch directory, removed on exit
+#   start NAME ARGS...        docker run -d, removed on exit
+#   start_fake SECONDS        $DIST/fake-github on loopback, killed on exit
+#   wait_healthy NAME SINCE LIMIT
+#                             Docker's HEALTHCHECK says healthy, at most LIMIT s
+#                             after SINCE (epoch s); sets HEALTH and HEALTH_SECS
+#   stop_timed NAME GRACE     docker stop -t GRACE; sets STOP_MS and STOP_CODE
+#   http_code URL             a GET's status code (000: no answer), 5 s max
+#   wait_200 URL              poll until 200, at most ~10 s
+#   "$TMP"                    a scratch directory, removed on exit
+
+# shellcheck source=ci/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 TMP=$(mktemp -d)
 CONTAINERS=()
@@ -23,7 +32,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# start NAME ARGS...: docker run -d, remembered for cleanup.
 start() {
   local name=$1; shift
   docker rm -f "$name" >/dev/null 2>&1 || true
@@ -31,47 +39,46 @@ start() {
   docker run -d --name "$name" --label "${CONTAINER_LABEL:-io.contributors.test=1}" "$@" >/dev/null
 }
 
-# start_fake SECONDS: runs $DIST/fake-github on 127.0.0.1 with its throwaway
-# CA in $TMP/ca.pem; it exits by itself after SECONDS. Sets FAKE_PID and
-# FAKE_URL. Returns 1 if it has not printed its URL within ~10 s (its output
-# is then in $TMP/fake.out and $TMP/fake.err).
+# fake-github exits by itself after SECONDS. Sets FAKE_PID and FAKE_URL; its
+# throwaway CA lands in $TMP/ca.pem. Returns 1 if it has not printed its URL
+# within ~10 s (its output is then in $TMP/fake.out and $TMP/fake.err).
 start_fake() {
-  "$DIST/fake-github" --listen 127.0.0.1:0 --ca-out "$TMP/ca.pem" --exit-after "$1" \
+  "${DIST:-dist}/fake-github" --listen 127.0.0.1:0 --ca-out "$TMP/ca.pem" --exit-after "$1" \
     >"$TMP/fake.out" 2>"$TMP/fake.err" &
   FAKE_PID=$!
   FAKE_URL=""
-  local _
-  for _ in $(seq 1 100); do
-    FAKE_URL=$(sed -n 's/^fake-github listening on \(https:\/\/127\.0\.0\.1:[0-9]*\).*/\1/p' "$TMP/fake.out" | head -n1)
-    [ -n "$FAKE_URL" ] && [ -s "$TMP/ca.pem" ] && break
-    kill -0 "$FAKE_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  [ -n "$FAKE_URL" ] && [ -s "$TMP/ca.pem" ] || return 1
+  retry 100 0.1 fake_ready || return 1
   # Containers run as uid 65534 and read the CA through a bind mount.
   chmod 755 "$TMP"
   chmod 644 "$TMP/ca.pem"
 }
-
-# free_port: a loopback port nothing listens on (for --network host runs).
-free_port() {
-  local p _
-  for _ in $(seq 1 50); do
-    p=$((20000 + RANDOM % 20000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
-  done
+fake_ready() {
+  FAKE_URL=$(sed -n 's/^fake-github listening on \(https:\/\/127\.0\.0\.1:[0-9]*\).*/\1/p' "$TMP/fake.out" | head -n1)
+  [ -n "$FAKE_URL" ] && [ -s "$TMP/ca.pem" ] && return 0
+  kill -0 "$FAKE_PID" 2>/dev/null || return 2
   return 1
 }
 
-# http_code URL: the status code (000 when no answer), 5 s max.
+wait_healthy() {
+  local name=$1 since=$2 limit=$3
+  while :; do
+    HEALTH=$(docker inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{end}}' "$name" 2>/dev/null || true)
+    HEALTH_SECS=$(($(date +%s) - since))
+    [ "$HEALTH" = healthy ] && return 0
+    [ "$HEALTH_SECS" -ge "$limit" ] && return 1
+    sleep 1
+  done
+}
+
+# shellcheck disable=SC2034  # STOP_MS, STOP_CODE: for the caller
+stop_timed() {
+  local t0
+  t0=$(date +%s%N)
+  docker stop -t "$2" "$1" >/dev/null 2>&1 || true
+  STOP_MS=$((($(date +%s%N) - t0) / 1000000))
+  STOP_CODE=$(docker inspect -f '{{.State.ExitCode}}' "$1")
+}
+
 http_code() { curl -s --noproxy '*' -o /dev/null -w '%{http_code}' --max-time 5 "$1" || true; }
-
-# wait_200 URL: poll until 200, at most ~10 s.
-wait_200() {
-  local _
-  for _ in $(seq 1 50); do
-    [ "$(http_code "$1")" = 200 ] && return 0
-    sleep 0.2
-  done
-  return 1
-}
+expect_200() { [ "$(http_code "$1")" = 200 ]; }
+wait_200() { retry 50 0.2 expect_200 "$1"; }

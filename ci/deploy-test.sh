@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # ci/deploy-test.sh — check deploy/kubernetes and the Dockerfiles with the
-# tools Kubernetes users run. (`make deploy-test`)
+# tools Kubernetes users run. (`make test-deploy`)
 #
 #   - `kubectl kustomize deploy/kubernetes` renders the base (no kubectl:
 #     says so and skips the manifest checks; the Dockerfiles are still checked);
-#   - the rendered manifests hold what DEPLOY-README.md promises: 2 replicas,
+#   - the rendered manifests hold what README.md promises: 2 replicas,
 #     startup/readiness/liveness probes on /healthz, the security context,
 #     a grace period that covers preStop + CONTRIBUTORS_SHUTDOWN_GRACE, the
 #     token from an optional Secret, egress to DNS and 443 only;
@@ -19,14 +19,14 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 CHECKOV_VERSION=${CHECKOV_VERSION:-3.3.30}
 KUBECTL=${KUBECTL:-kubectl}
-VENV=target/venv-checkov
 
-. ci/checks.sh
+. ci/lib.sh
 say() { printf '# %s\n' "$*"; }
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
-bash ci/venv.sh "$VENV" "checkov==$CHECKOV_VERSION"
+# checkov has many dependencies of its own: a venv apart from the other tools.
+VENV=$(VENV=target/venv-checkov bash ci/venv.sh "checkov==$CHECKOV_VERSION")
 PY=$VENV/bin/python   # has PyYAML: checkov depends on it
 
 # ---- render

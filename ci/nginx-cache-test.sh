@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # ci/nginx-cache-test.sh — replicas behind a shared HTTP cache make one
 # upstream call, and the cache carries them through an outage.
-# (`make nginx-cache-test`)
+# (`make test-cache`)
 #
 # A real nginx (Debian's nginx-light), started here on loopback as a caching
 # reverse proxy, in front of TWO app processes (dist/contributors), which
@@ -32,7 +32,7 @@ CLIENTS=8
 TTL=${TTL:-15}
 REPO_PATH=kelseyhightower/contributors   # a fixture repo of fake-github
 
-. ci/checks.sh
+. ci/lib.sh
 say() { printf '# %s\n' "$*"; }
 
 # nginx lives in /usr/sbin, which is not on a non-root PATH on Debian.
@@ -60,7 +60,6 @@ get() {
   curl -s --noproxy '*' --max-time 15 -o "$TMP/body" "$@" \
     -w '%{http_code} %header{x-cache-status} %header{x-upstream}\n' "$url" || echo "000"
 }
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 # start_app N PORT: app number N on 127.0.0.1:PORT (0: any free port);
 # sets APP_PORT[N] from its "listening on" line.

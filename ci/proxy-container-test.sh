@@ -34,9 +34,10 @@ if [ "${SKIP_CONTAINER_TESTS:-}" = 1 ]; then
   exit 0
 fi
 
-# shellcheck source=ci/checks.sh
-. "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
+# shellcheck source=ci/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+bash "$(dirname "${BASH_SOURCE[0]}")/ensure-packages.sh" tinyproxy:tinyproxy curl:curl
 TINYPROXY=$(command -v tinyproxy || true)
 missing=()
 timeout 20 docker version >/dev/null 2>&1 || missing+=("a Docker engine (docker version fails)")

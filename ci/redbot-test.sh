@@ -20,31 +20,20 @@
 # REDbot run after 60 s. Traffic stays on 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-# shellcheck source=ci/checks.sh
-source ci/checks.sh
+# shellcheck source=ci/lib.sh
+source ci/lib.sh
 
 APP=${1:-dist/contributors}
 FAKE=${2:-dist/fake-github}
 REDBOT_VERSION=${REDBOT_VERSION:-2.7.1}
-VENV=target/redbot-venv
 PATHS=(/kelseyhightower/contributors /style.css)
 
 for bin in "$APP" "$FAKE"; do
   [ -x "$bin" ] || { echo "redbot-test: $bin is missing; run 'make build' first" >&2; exit 1; }
 done
 
-# python3 with venv. The venv module has no command of its own for
-# ensure-packages to look for, so it is asked for when the check fails.
-bash ci/ensure-packages.sh python3:python3
-if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
-  bash ci/ensure-packages.sh python3-venv-missing:python3-venv
-fi
-if ! "$VENV/bin/redbot" --help >/dev/null 2>&1 ||
-   [ "$("$VENV/bin/pip" show redbot 2>/dev/null | sed -n 's/^Version: //p')" != "$REDBOT_VERSION" ]; then
-  echo "redbot-test: installing redbot $REDBOT_VERSION into $VENV"
-  python3 -m venv "$VENV"
-  timeout 300 "$VENV/bin/pip" install -q --disable-pip-version-check "redbot==$REDBOT_VERSION"
-fi
+# REDbot in a venv of its own (its dependencies stay apart from the other tools).
+VENV=$(VENV=target/venv-redbot bash ci/venv.sh "redbot==$REDBOT_VERSION")
 
 tmp=$(mktemp -d)
 pids=()

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ci/fuzz.sh [SECONDS_PER_TARGET] — run every cargo-fuzz target of fuzz/ for a
+# fuzz/fuzz.sh [SECONDS_PER_TARGET] — run every cargo-fuzz target of fuzz/ for a
 # bounded time (default 60 s each), one process each, RSS capped at 2 GiB.
 #
 # Installs what is missing: a nightly toolchain (rustup) and cargo-fuzz

@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
-# ci/workshop.sh STEP — the measuring behind `make workshop-1` ... `workshop-5`
+# workshop/workshop.sh STEP — the measuring behind `make workshop-1` ... `workshop-5`
 # (docs/workshop.md). Each step prints a few key lines; the numbers in them
 # are measured here, on this machine, every time.
 #
 #   context        prepare the step-1 build context (target/workshop/build-inside/)
-#   build-inside   step 1: build the app inside a Debian image; its size, layer by layer
+#   build-inside   step 1: build the app inside a FROM rust image; its size, layer by layer
 #   debian         step 2: the prebuilt binary on debian:bookworm-slim
 #   busybox        step 3: the same binary on busybox
 #   scratch        step 4: the same binary on nothing; the ladder of sizes
 #   lessons        step 5: what scratch lacks, and how the app copes with each
+#   doctor ARGS    `make doctor`: `contributors doctor` in the three images, side by side
 #
 # Uses what make already built (dist/, the images); builds only step 1's
 # image. Env: IMAGE (default contributors), DIST (default dist),
 # NO_CACHE=1 (step 1: docker build --no-cache, for an honest first-build time).
-# Traffic: Debian's mirror (step 1's apt-get, from inside the build), and
+# Traffic: step 1 builds from the rust image and fetches Debian packages and
+# crates from inside the build (as any user's build would); otherwise
 # 127.0.0.1 and this script's own containers. Every wait is bounded, and what
 # it starts it removes, however it ends.
 set -euo pipefail
@@ -24,7 +26,6 @@ DIST=${DIST:-dist}
 BIN=$DIST/contributors
 WORKDIR=target/workshop
 DEBIAN_BASE=debian:bookworm-slim
-MUSL=x86_64-unknown-linux-musl
 
 say() { printf '%s\n' "$*"; }
 die() { printf 'workshop: ERROR: %s\n' "$*" >&2; exit 1; }
@@ -74,95 +75,34 @@ base_line() {
 
 # ---------------------------------------------------------------- step 1
 
-# The build context for docker/workshop/build-inside/Dockerfile:
-#   rust/ (host toolchain, the parts a build needs), cargo-home/ (crates,
-#   offline), src/ (the workspace sources).
+# The build context for workshop/Dockerfile: the workspace as a user would
+# have it (manifests, lock file, .cargo/config.toml, the member crates), and
+# nothing else, so that a docs edit does not invalidate the build layer.
 prepare_context() {
-  local ctx=$WORKDIR/build-inside sysroot host
-  command -v rustc >/dev/null 2>&1 || die "no rustc on this machine: step 1 copies the host's Rust toolchain"
-  sysroot=$(rustc --print sysroot)
-  host=$(rustc -vV | sed -n 's/^host: //p')
-  [ -d "$sysroot/lib/rustlib/$MUSL/lib" ] || die "the $MUSL target is not installed (rustup target add $MUSL)"
-  rm -rf "$ctx"
-  mkdir -p "$ctx/rust/bin" "$ctx/rust/lib/rustlib/$host" "$ctx/rust/lib/rustlib/$MUSL" "$ctx/cargo-home" "$ctx/src"
-
-  # rust/: cargo and rustc, the compiler's shared libraries, the standard
-  # library for the host (build scripts and proc-macros run there) and for
-  # musl, and the linker rustc uses for the host (rust-lld behind gcc-ld).
-  # Not copied: docs (share/, ~800 MB), rustdoc, clippy, rustfmt, other targets.
-  # Hard links where possible: same bytes, no copy.
-  cpl() { cp -al "$@" 2>/dev/null || cp -a "$@"; }
-  cpl "$sysroot/bin/cargo" "$sysroot/bin/rustc" "$ctx/rust/bin/"
-  cpl "$sysroot"/lib/*.so* "$ctx/rust/lib/"
-  cpl "$sysroot/lib/rustlib/$host/lib" "$ctx/rust/lib/rustlib/$host/"
-  if [ -d "$sysroot/lib/rustlib/$host/bin" ]; then
-    mkdir -p "$ctx/rust/lib/rustlib/$host/bin"
-    for f in rust-lld gcc-ld; do
-      [ -e "$sysroot/lib/rustlib/$host/bin/$f" ] && cpl "$sysroot/lib/rustlib/$host/bin/$f" "$ctx/rust/lib/rustlib/$host/bin/"
-    done
-  fi
-  cpl "$sysroot/lib/rustlib/$MUSL/lib" "$ctx/rust/lib/rustlib/$MUSL/"
-
-  # src/: the workspace manifest, lock file and member crates, nothing else
-  # (a docs edit does not invalidate the build layer).
-  local members f
+  local ctx=$WORKDIR/build-inside members f
   read -r -a members < <(sed -n 's/^members *= *\[\(.*\)\]/\1/p' Cargo.toml | tr -d '",')
   [ ${#members[@]} -gt 0 ] || die "no 'members = [...]' line in Cargo.toml"
-  cp -p Cargo.toml Cargo.lock "$ctx/src/"
+  rm -rf "$ctx"
+  mkdir -p "$ctx/.cargo"
+  cp -p Cargo.toml Cargo.lock "$ctx/"
+  cp -p .cargo/config.toml "$ctx/.cargo/"
   while IFS= read -r -d '' f; do
     [ -f "$f" ] || continue
-    mkdir -p "$ctx/src/$(dirname "$f")"
-    cp -p "$f" "$ctx/src/$f"
+    mkdir -p "$ctx/$(dirname "$f")"
+    cp -p "$f" "$ctx/$f"
   done < <(git ls-files -z --cached --others --exclude-standard -- "${members[@]}")
-
-  # cargo-home/: the crates, with no network. `cargo vendor` first: it
-  # needs every package of Cargo.lock in cargo's cache, for every platform
-  # (the macOS and Windows ones too). An offline machine that only ever built
-  # for Linux lacks those; then copy cargo's own cache instead (the index
-  # entries and the .crate files of the packages in Cargo.lock): in the
-  # image, `cargo build --offline` finds them exactly as it does here.
-  if (cd "$ctx/src" && timeout 300 cargo vendor --offline --locked vendor >"$TMP/vendor.out" 2>"$TMP/vendor.err"); then
-    cat >"$ctx/cargo-home/config.toml" <<'EOF'
-# Written by ci/workshop.sh: crates come from /src/vendor (cargo vendor).
-[source.crates-io]
-replace-with = "vendored-sources"
-
-[source.vendored-sources]
-directory = "/src/vendor"
-EOF
-    CRATES_HOW="cargo vendor"
-    CRATES_BYTES=$(du_bytes "$ctx/src/vendor")
-  else
-    rm -rf "$ctx/src/vendor"
-    local home=${CARGO_HOME:-$HOME/.cargo} idx n=0 name version
-    idx=$(cd "$home/registry/index" 2>/dev/null && ls -d index.crates.io-* 2>/dev/null | head -n1 || true)
-    [ -n "$idx" ] || { cat "$TMP/vendor.err" >&2; die "cargo vendor failed and cargo's cache ($home/registry) has no crates.io index to copy"; }
-    mkdir -p "$ctx/cargo-home/registry/index" "$ctx/cargo-home/registry/cache/$idx"
-    cpl "$home/registry/index/$idx" "$ctx/cargo-home/registry/index/"
-    while read -r name version; do
-      if [ -f "$home/registry/cache/$idx/$name-$version.crate" ]; then
-        cpl "$home/registry/cache/$idx/$name-$version.crate" "$ctx/cargo-home/registry/cache/$idx/"
-        n=$((n + 1))
-      fi
-    done < <(awk '/^\[\[package\]\]/ { n = v = s = "" }
-                  /^name = / { n = $3 } /^version = / { v = $3 }
-                  /^source = "registry\+/ { gsub(/"/, "", n); gsub(/"/, "", v); print n, v }' Cargo.lock)
-    CRATES_HOW="cargo vendor cannot run offline here ($(grep -m1 -o 'failed to download `[^`]*`' "$TMP/vendor.err" || echo 'see target/workshop/vendor.err')); cargo's own cache instead: $n crates"
-    cp "$TMP/vendor.err" "$WORKDIR/vendor.err"
-    CRATES_BYTES=$(du_bytes "$ctx/cargo-home")
-  fi
-  say "context: Rust toolchain $(mib "$(du_bytes "$ctx/rust")") MiB, crates $(mib "$CRATES_BYTES") MiB, sources $(mib "$(du_bytes "$ctx/src" --exclude=vendor)") MiB"
-  say "context: crates by $CRATES_HOW"
+  say "context: sources $(mib "$(du_bytes "$ctx")") MiB"
 }
 
 step_build_inside() {
-  local img=$IMAGE:build-inside t0 secs size bin log=$WORKDIR/build-inside.log
+  local img=$IMAGE:build-inside t0 secs size bin log=$WORKDIR/build-inside.log rust_base
   mkdir -p "$WORKDIR"
-  docker image inspect "$DEBIAN_BASE" >/dev/null 2>&1 || BASE_IMAGES=debian bash ci/base-images.sh
+  rust_base=$(sed -n 's/^FROM //p' workshop/Dockerfile | head -n1)
+  bash workshop/rust-stand-in.sh "$rust_base"
   prepare_context
-  say "building $img from docker/workshop/build-inside/Dockerfile (minutes; log: $log)"
+  say "building $img from workshop/Dockerfile (minutes; log: $log)"
   t0=$(date +%s)
-  if ! timeout 3600 docker build ${NO_CACHE:+--no-cache} -f docker/workshop/build-inside/Dockerfile \
+  if ! timeout 3600 docker build ${NO_CACHE:+--no-cache} -f workshop/Dockerfile \
       -t "$img" "$WORKDIR/build-inside" >"$log" 2>&1; then
     tail -n 30 "$log" >&2
     die "docker build failed after $(($(date +%s) - t0)) s (log: $log)"
@@ -178,21 +118,20 @@ step_build_inside() {
   fi
   size=$(size_of "$img")
   say "image $img: $(mib "$size") MiB"
-  # Where the bytes are: the layers, from docker history, by what made them.
-  docker history --no-trunc --human=false --format '{{.Size}}|{{.CreatedBy}}' "$img" >"$TMP/history"
-  local base apt rust crates src build
-  base=$(size_of "$DEBIAN_BASE")
+  # Where the bytes are: the layers this Dockerfile added (docker history,
+  # newest first, minus the base's own layers), by what made them.
+  local apt src build ours
+  ours=$(($(docker history -q "$img" | wc -l) - $(docker history -q "$rust_base" | wc -l)))
+  docker history --no-trunc --human=false --format '{{.Size}}|{{.CreatedBy}}' "$img" |
+    head -n "$ours" >"$TMP/history"
   sum() { awk -F'|' -v re="$1" '$2 ~ re { s += $1 } END { print s + 0 }' "$TMP/history"; }
   apt=$(sum 'apt-get install')
-  rust=$(sum 'COPY.*/usr/local/rust')
-  crates=$(sum 'COPY.*/usr/local/cargo')
-  src=$(sum 'COPY.* /src/? *($|#)')
+  src=$(sum 'COPY .* in \.')
   build=$(sum 'cargo build')
-  say "  base $DEBIAN_BASE: $(mib "$base") MiB"
-  say "  C toolchain (apt-get install gcc libc6-dev musl-tools): $(mib "$apt") MiB"
-  say "  Rust toolchain: $(mib "$rust") MiB"
-  say "  crates and sources: $(mib $((crates + src))) MiB"
-  say "  cargo build (target/ and the binary): $(mib "$build") MiB"
+  say "  base $rust_base (Debian, C and Rust toolchains): $(mib "$(size_of "$rust_base")") MiB"
+  say "  apt-get install musl-tools, rustup target add: $(mib "$apt") MiB"
+  say "  sources: $(mib "$src") MiB"
+  say "  cargo build (crates, target/ and the binary): $(mib "$build") MiB"
   bin=$(docker run --rm --entrypoint "" "$img" stat -c %s /contributors)
   say "the binary inside: $(mib "$bin") MiB"
   say "the image is $(awk -v i="$size" -v b="$bin" 'BEGIN { printf "%d", i / b }') times the size of the binary it runs"
@@ -238,24 +177,17 @@ step_scratch() {
 
 # ---------------------------------------------------------------- step 5
 
-wait_healthcheck() {  # wait_healthcheck CONTAINER: exit code of the in-container check, ~10 s max
-  local rc=1 _
-  for _ in $(seq 1 50); do
-    rc=0; docker exec "$1" /contributors healthcheck >/dev/null 2>&1 || rc=$?
-    [ "$rc" = 0 ] && break
-    sleep 0.2
-  done
+# wait_healthcheck CONTAINER: exit code of the in-container check, ~10 s max.
+wait_healthcheck() {
+  local rc=0
+  retry 50 0.2 docker exec "$1" /contributors healthcheck >/dev/null 2>&1 || rc=$?
   echo "$rc"
 }
 
 # stop_time CONTAINER: "<seconds> s, exit <code>" for docker stop -t 3.
 stop_time() {
-  local t0 ms code
-  t0=$(date +%s%N)
-  docker stop -t 3 "$1" >/dev/null 2>&1 || true
-  ms=$((($(date +%s%N) - t0) / 1000000))
-  code=$(docker inspect -f '{{.State.ExitCode}}' "$1")
-  awk -v ms="$ms" -v c="$code" 'BEGIN { printf "%.1f s, exit %s", ms / 1000, c }'
+  stop_timed "$1" 3
+  awk -v ms="$STOP_MS" -v c="$STOP_CODE" 'BEGIN { printf "%.1f s, exit %s", ms / 1000, c }'
 }
 
 step_lessons() {
@@ -317,23 +249,39 @@ step_lessons() {
   say "pid 1: docker stop, sh is PID 1 ($IMAGE:busybox, sh -c): $(stop_time "workshop-sh-$tag") (killed when -t 3 ran out)"
 
   # -- health checks without a shell
-  local status=""
-  while :; do
-    status=$(docker inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{end}}' "workshop-health-$tag" 2>/dev/null || true)
-    [ "$status" = healthy ] && break
-    [ $(($(date +%s) - health_t0)) -ge 40 ] && break
-    sleep 1
-  done
-  say "health: $img is ${status:-unknown} after $(($(date +%s) - health_t0)) s; the check: $(docker image inspect -f '{{join .Config.Healthcheck.Test " "}}' "$img")"
+  wait_healthy "workshop-health-$tag" "$health_t0" 40 || true
+  say "health: $img is ${HEALTH:-unknown} after $HEALTH_SECS s; the check: $(docker image inspect -f '{{join .Config.Healthcheck.Test " "}}' "$img")"
   say "more: make doctor shows the doctor report of all three images side by side"
+}
+
+# ---------------------------------------------------------------- make doctor
+
+# step_doctor ARGS...: `contributors doctor ARGS` in each image; a matrix of
+# the checks first (one row each, one column per image), then the reports.
+step_doctor() {
+  local v name
+  for v in scratch busybox debian; do
+    need_image "$IMAGE:$v" images
+    docker run --rm "$IMAGE:$v" doctor "$@" >"$TMP/doctor.$v" 2>&1 || true
+  done
+  printf '%-9s %-8s %-8s %-8s\n' check scratch busybox debian
+  awk 'NF >= 2 && $1 ~ /^(ok|note|FAIL)$/ { print $2 }' "$TMP/doctor.scratch" | while read -r name; do
+    printf '%-9s' "$name"
+    for v in scratch busybox debian; do
+      printf ' %-8s' "$(awk -v n="$name" '$2 == n { print $1; exit }' "$TMP/doctor.$v")"
+    done
+    echo
+  done
+  for v in scratch busybox debian; do echo; echo "== $IMAGE:$v"; cat "$TMP/doctor.$v"; done
 }
 
 case "${1:-}" in
   context) mkdir -p "$WORKDIR"; prepare_context ;;
+  doctor) shift; step_doctor "$@" ;;
   1 | build-inside) step_build_inside ;;
   2 | debian) step_debian ;;
   3 | busybox) step_busybox ;;
   4 | scratch) step_scratch ;;
   5 | lessons) step_lessons ;;
-  *) echo "usage: ci/workshop.sh context|build-inside|debian|busybox|scratch|lessons" >&2; exit 2 ;;
+  *) echo "usage: workshop/workshop.sh context|build-inside|debian|busybox|scratch|lessons|doctor [ARGS]" >&2; exit 2 ;;
 esac

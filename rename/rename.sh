@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# ci/rename.sh NAME — make a fork of this template your own app: rename the
+# rename/rename.sh NAME — make a fork of this template your own app: rename the
 # crate, the binary, the image and the image labels from "contributors" to NAME.
 #
-#   ci/rename.sh myapp            (or: make rename NAME=myapp)
+#   rename/rename.sh myapp            (or: make rename NAME=myapp)
 #
 # The catch: "contributors" is two things in this repository. It is the
 # app's name (crate, binary, image) and it is also the app's subject: GitHub's
@@ -19,7 +19,7 @@
 #   2. moves the crate directory contributors/ to NAME/ (git mv in a git tree);
 #   3. applies the patterns to every text file of the project (git ls-files,
 #      tracked and new; or every file outside target/ dist/ .git/ without
-#      git), except this script and ci/rename-test.sh, which are about the
+#      git), except this script and rename/rename-test.sh, which are about the
 #      template's own name (delete them after renaming);
 #   4. lets cargo re-sort Cargo.lock for the renamed package (cargo metadata,
 #      offline first); fuzz/Cargo.lock gets the same text edits;
@@ -42,7 +42,7 @@ die() { printf 'rename: ERROR: %s\n' "$*" >&2; exit 1; }
 say() { printf 'rename: %s\n' "$*"; }
 
 # ---- 1. check NAME
-[ $# -eq 1 ] || die "usage: ci/rename.sh NAME   (e.g. ci/rename.sh myapp)"
+[ $# -eq 1 ] || die "usage: rename/rename.sh NAME   (e.g. rename/rename.sh myapp)"
 [[ $NAME =~ ^[a-z][a-z0-9-]{0,38}$ ]] ||
   die "'$NAME' is not a valid name: lower-case letters, digits and '-', starting with a letter, at most 39 characters"
 [[ $NAME == *- ]] && die "'$NAME' ends with '-': image names cannot"
@@ -102,7 +102,7 @@ files=()
 while IFS= read -r -d '' f; do
   [ -f "$f" ] || continue                     # deleted, or a directory git still lists
   case "$f" in
-    ci/rename.sh | ci/rename-test.sh) continue ;;   # they speak of the template's own name
+    rename/rename.sh | rename/rename-test.sh) continue ;;   # they speak of the template's own name
     */__pycache__/* | *.png | *.pyc) continue ;;
   esac
   grep -Iq . "$f" 2>/dev/null || continue         # binary (or empty): skip
@@ -203,9 +203,9 @@ my @rules = (
   # Makefile VERSION: grep of cargo metadata for "name":"contributors".
   ["metadata-name",$any,  qr/"name":"contributors"/,                     sub { "\"name\":\"$N\"" }],
   # the crate directory in a list of the source directories:
-  # `find contributors ca-bundle fake-github` (Makefile RUST_SOURCES, ci/bench.sh).
+  # `find contributors ca-bundle fake-github` (Makefile RUST_SOURCES).
   ["dir-list",     $any,  qr/(?<![\w\/.:-])contributors(?= +ca-bundle\b)/, sub { $N }],
-  # the copies ci/bench.sh makes of the binary: contributors-musl, contributors-mimalloc.
+  # the copies bench/bench.sh makes of the binary: contributors-musl, contributors-mimalloc.
   ["bench-copy",   $any,  qr/(?<![\w\/.:-])contributors-(musl|mimalloc)\b/, sub { "$N-$1" }],
   # first-line titles: "# contributors" (README), "# contributors: ..." (Makefile),
   # "# contributors FROM scratch" (Dockerfiles).
@@ -261,7 +261,7 @@ fi
 left=0
 while IFS= read -r -d '' f; do
   [ -f "$f" ] || continue
-  case "$f" in ci/rename.sh | ci/rename-test.sh | *.lock) continue ;; esac
+  case "$f" in rename/rename.sh | rename/rename-test.sh | *.lock) continue ;; esac
   grep -Iq . "$f" 2>/dev/null || continue
   left=$((left + $(grep -c "$OLD" "$f" || true)))
 done < <(list_files)
@@ -269,4 +269,4 @@ say "$nfiles files changed, $nrepl replacements"
 say "left as is: $left lines still say '$OLD' on purpose: the GitHub API path /repos/{o}/{r}/contributors,"
 say "  ContributorLists and contributor_lists, page text and templates, fake-github's fixtures,"
 say "  the CONTRIBUTORS_* variables, io.contributors.* label keys (see README: Use this as a template)"
-say "next: read 'git diff', run 'make test', then delete ci/rename.sh and ci/rename-test.sh"
+say "next: read 'git diff', run 'make test', then delete rename/rename.sh and rename/rename-test.sh"

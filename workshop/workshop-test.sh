@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ci/workshop-test.sh — does the workshop print what docs/workshop.md says?
+# workshop/workshop-test.sh — does the workshop print what docs/workshop.md says?
 # (`make workshop-test`)
 #
 # docs/workshop.md shows the output of each step in fenced blocks marked
@@ -30,18 +30,19 @@ fi
 STEP_TIMEOUT=${STEP_TIMEOUT:-600}       # seconds for steps 2-5
 STEP1_TIMEOUT=${STEP1_TIMEOUT:-3600}    # step 1 builds Rust in Docker
 
-. ci/checks.sh
+. ci/lib.sh
 
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
 [ -f "$DOC" ] || { not_ok "$DOC exists"; finish; exit 1; }
 
-# The expect blocks, as "STEP<TAB>LINE" records.
-awk '
+# The expect blocks, as "STEP<TAB>LINE" records. The document shows the
+# default image name; a run with IMAGE=other prints that name instead.
+awk -v image="${IMAGE:-contributors}" '
   /^```expect workshop-[0-9]+ *$/ { step = $2; sub(/^workshop-/, "", step); inblock = 1; next }
   /^```/ && inblock { inblock = 0; next }
-  inblock && NF { print step "\t" $0 }
+  inblock && NF { line = $0; gsub(/contributors:/, image ":", line); print step "\t" line }
 ' "$DOC" >"$TMP/expect.tsv"
 
 for n in $ALL_STEPS; do

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# ci/rename-test.sh — does ci/rename.sh turn this template into a working app
+# rename/rename-test.sh — does rename/rename.sh turn this template into a working app
 # called "myapp"? (`make rename-test`)
 #
 # Copies the project's files (git ls-files: tracked and new, as they are in
-# the working tree) into a scratch directory, runs `ci/rename.sh myapp` there,
+# the working tree) into a scratch directory, runs `rename/rename.sh myapp` there,
 # then builds and tests the renamed workspace:
 #   - rename.sh refuses bad names, and runs once;
 #   - contributors/ became myapp/, and the workspace lists it;
@@ -13,7 +13,7 @@
 #   - no stale reference to the old binary is left (dist/contributors,
 #     "/contributors" outside GitHub's API path, -p contributors,
 #     CARGO_BIN_EXE_contributors, contributors::, contributors:scratch, ...);
-#   - `make -n build` and the Dockerfiles use the new name.
+#   - `make -n build`, ci/build.sh and the Dockerfiles use the new name.
 # One `ok - ...` / `not ok - ...` line per check; ends with `N passed, M failed`.
 #
 # Speed: cargo's target dir is $CARGO_TARGET_DIR (default target/rename-test
@@ -31,7 +31,7 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target/rename-test}
 export CARGO_TERM_COLOR=never
 CARGO_TIMEOUT=${CARGO_TIMEOUT:-1800}   # seconds, per cargo command
 
-. ci/checks.sh
+. ci/lib.sh
 say() { printf '# %s\n' "$*"; }
 # show FILE: the last lines of a log, as comments.
 show() { tail -n "${2:-25}" "$1" | sed 's/^/#   /'; }
@@ -67,7 +67,7 @@ export GIT_CEILING_DIRECTORIES
 
 # ---- rename.sh refuses what it should, before touching anything
 for bad in "My_App" "9lives" "tokio" "fake-github" "contributors" "app-" "self"; do
-  if bash ci/rename.sh "$bad" >"$LOGS/rename-bad.log" 2>&1; then
+  if bash rename/rename.sh "$bad" >"$LOGS/rename-bad.log" 2>&1; then
     not_ok "rename.sh refuses the name '$bad'"; show "$LOGS/rename-bad.log" 5
   else
     ok "rename.sh refuses the name '$bad' ($(grep -m1 ERROR "$LOGS/rename-bad.log" | sed 's/^rename: ERROR: //' | cut -c1-70))"
@@ -76,17 +76,17 @@ done
 check "nothing changed by the refusals (contributors/ still there)" test -f contributors/Cargo.toml
 
 # ---- the rename
-if bash ci/rename.sh "$NEW" >"$LOGS/rename.log" 2>&1; then
-  ok "ci/rename.sh $NEW exits 0 ($(grep -o '[0-9]* files changed, [0-9]* replacements' "$LOGS/rename.log" || echo '?'))"
+if bash rename/rename.sh "$NEW" >"$LOGS/rename.log" 2>&1; then
+  ok "rename/rename.sh $NEW exits 0 ($(grep -o '[0-9]* files changed, [0-9]* replacements' "$LOGS/rename.log" || echo '?'))"
 else
-  not_ok "ci/rename.sh $NEW exits 0"; show "$LOGS/rename.log"
+  not_ok "rename/rename.sh $NEW exits 0"; show "$LOGS/rename.log"
   finish; exit 1
 fi
 sed 's/^/#   /' "$LOGS/rename.log"
 check "contributors/ is now $NEW/" test -f "$NEW/Cargo.toml" -a ! -e contributors
 check "$NEW/Cargo.toml says name = \"$NEW\"" grep -qx "name = \"$NEW\"" "$NEW/Cargo.toml"
 check "the workspace members list $NEW" grep -Eq "^members = \[\"$NEW\"" Cargo.toml
-if bash ci/rename.sh other >"$LOGS/rename-again.log" 2>&1; then
+if bash rename/rename.sh other >"$LOGS/rename-again.log" 2>&1; then
   not_ok "a second rename is refused"
 else
   ok "a second rename is refused ($(grep -m1 ERROR "$LOGS/rename-again.log" | sed 's/^rename: ERROR: //' | cut -c1-60))"
@@ -125,13 +125,15 @@ stale "Dockerfile COPY/ENTRYPOINT/HEALTHCHECK of the old binary" '^(COPY|ENTRYPO
 
 # ---- make and the Dockerfiles speak of the new binary
 if plan=$(make -n build 2>&1); then
-  check "make -n build: cargo -p $NEW, install to dist/$NEW" \
-    grep -q -- "-p $NEW" <<<"$plan"
+  check "make -n build: builds dist/$NEW" grep -q -- "dist/$NEW" <<<"$plan"
+  check "ci/build.sh: cargo build -p $NEW" grep -q -- "-p $NEW " ci/build.sh
+  # shellcheck disable=SC2016  # $1 is bash -c's argument
   check "make -n build: no dist/contributors left" bash -c '! grep -q "dist/contributors" <<<"$1"' _ "$plan"
 else
-  not_ok "make -n build runs"; sed 's/^/#   /' <<<"$plan" | tail -n 10
+  not_ok "make -n build runs"; printf '%s\n' "$plan" | tail -n 10 | sed 's/^/#   /'
 fi
 for d in docker/*/Dockerfile; do
+  # shellcheck disable=SC2016  # $1, $2 are bash -c's arguments
   check "$d: ENTRYPOINT [\"/$NEW\"] and title label \"$NEW\"" \
     bash -c 'grep -qx "ENTRYPOINT \[\"/$1\"\]" "$2" && grep -q "image.title=\"$1\"" "$2"' _ "$NEW" "$d"
 done

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# bench/bench.sh — `make bench`: build the static binary with and without
+# mimalloc, measure both against a local fake GitHub, write BENCHMARKS.md.
+#
+#   bash bench/bench.sh                  # writes BENCHMARKS.md
+#   BENCH_OUT=/tmp/b.md bash bench/bench.sh
+#
+# What it measures (details and the exact commands land in the report):
+#   1. wrk req/s and p50/p99 for /, a cached contributors page and a cached
+#      avatar; 256 connections for 30 s with the error count; RSS idle and
+#      under load; binary sizes; which allocator wins, by a stated rule;
+#   2. exec → first 200 on /healthz (raw-socket poller, median of 21);
+#   3. upstream requests and TLS handshakes per 1,000 page views;
+#   4. image sizes and `docker stop` time (if an engine and the images exist);
+#   5. the targets with PASS/MISS, and evidence for each MISS;
+#   6. bytes on the wire for /, a 100- and a 500-contributor page, identity
+#      against gzip;
+#   7. the wall and the JSON API: bytes for 12, 100 and 500 contributors,
+#      and wrk on their cached answers.
+# The measuring is bench/bench.py (Python 3, standard library only).
+#
+# Bounded: every load run has a fixed duration, every wait a deadline, the
+# fake GitHub exits by itself after 15 minutes. Traffic stays on 127.0.0.1
+# (and the project's own containers). About 4-5 minutes when the builds are up
+# to date; after a source change the three fat-LTO links add ~2 minutes, and a
+# first build from nothing about 6.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+OUT=${BENCH_OUT:-BENCHMARKS.md}
+IMAGE=${IMAGE:-contributors}
+BENCH_DIR=target/bench
+
+# Tools: wrk (load), python3 (the measuring), curl (handy when reading the
+# report by hand). perf is optional: only used to explain a missed
+# throughput target.
+bash ci/ensure-packages.sh wrk:wrk python3:python3 curl:curl
+bash ci/ensure-packages.sh perf:linux-perf >/dev/null 2>&1 ||
+  echo "bench: perf not installable here; a MISS will be explained from /proc only" >&2
+
+# The builds, once, by ci/build.sh as `make build` does (static check
+# included). The mimalloc one gets its own target dir so the two binaries do
+# not overwrite each other (and both stay incremental); the third is the
+# default build with symbols kept, for the profile the report shows if a
+# throughput target is missed (same code; the shipped binary is stripped).
+COMMANDS=()
+build() { echo "bench: $*" >&2; COMMANDS+=("--command=$*"); env "$@"; }
+start=$SECONDS
+build bash ci/build.sh app "$BENCH_DIR/contributors-musl"
+build CARGO_TARGET_DIR=target/bench-mimalloc bash ci/build.sh app "$BENCH_DIR/contributors-mimalloc" --features mimalloc
+build CARGO_TARGET_DIR=target/bench-symbols bash ci/build.sh app "$BENCH_DIR/contributors-musl-symbols" \
+  --config profile.release.strip=false
+build bash ci/build.sh fake-github "$BENCH_DIR/fake-github"
+build_secs=$((SECONDS - start))
+sources=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+git diff --quiet HEAD -- 2>/dev/null || sources=$sources-dirty
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+python3 bench/bench.py \
+  --variant "musl-malloc=$BENCH_DIR/contributors-musl" \
+  --variant "mimalloc=$BENCH_DIR/contributors-mimalloc" \
+  --fake "$BENCH_DIR/fake-github" \
+  --image "$IMAGE" \
+  --workdir "$work" \
+  --out "$OUT" \
+  --build-secs "$build_secs" \
+  "${COMMANDS[@]}" \
+  --sources "$sources" \
+  --symbols-binary "$BENCH_DIR/contributors-musl-symbols"

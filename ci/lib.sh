@@ -1,0 +1,36 @@
+# shellcheck shell=bash
+# ci/lib.sh — sourced by the test scripts, so that all of them report, wait
+# and pick ports the same way.
+#
+#   ok DESCRIPTION / not_ok DESCRIPTION   count one check: `ok - ...` / `not ok - ...`
+#   check DESCRIPTION COMMAND...          run COMMAND: ok if it succeeds
+#   finish                                print "N passed, M failed"; false if M > 0
+#   retry TIMES SECONDS COMMAND...        run COMMAND until it succeeds, at most
+#                                         TIMES times, SECONDS apart (every wait is bounded)
+#   free_port                             a loopback port nothing listens on
+
+PASS=${PASS:-0} FAIL=${FAIL:-0}   # sourcing twice keeps the counts
+ok() { PASS=$((PASS + 1)); printf 'ok - %s\n' "$*"; }
+not_ok() { FAIL=$((FAIL + 1)); printf 'not ok - %s\n' "$*"; }
+check() { local d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
+finish() { echo "$PASS passed, $FAIL failed"; [ "$FAIL" = 0 ]; }
+
+retry() {
+  local times=$1 pause=$2 i
+  shift 2
+  for ((i = 1; i <= times; i++)); do
+    "$@" && return 0
+    [ "$i" -lt "$times" ] && sleep "$pause"
+  done
+  return 1
+}
+
+# A random port in 20000-39999 that refuses a connection (bounded tries).
+free_port() {
+  local p _
+  for _ in $(seq 1 50); do
+    p=$((20000 + RANDOM % 20000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
+  done
+  return 1
+}

@@ -1,0 +1,38 @@
+# workshop/workshop.mk — the workshop (docs/workshop.md), one target per step.
+# An optional part: delete workshop/ and docs/workshop.md, and it is gone.
+# Uses the main Makefile's image targets; workshop/workshop.sh does the measuring.
+
+WORKSHOP := bash workshop/workshop.sh
+TEST_EXTRAS += workshop-test
+.PHONY: workshop workshop-1 workshop-2 workshop-3 workshop-4 workshop-5 doctor workshop-test workshop-clean
+
+workshop: ## The workshop's steps (docs/workshop.md): make workshop-1 ... workshop-5
+	@sed -n 's/^## Step \([0-9]\): /  make workshop-\1   /p' docs/workshop.md
+	@echo "  make doctor       contributors doctor in the three images, side by side"
+
+workshop-1: # Step 1: build inside a FROM rust image; its size (slow; NO_CACHE=1 for a cold build)
+	NO_CACHE=$(NO_CACHE) $(WORKSHOP) build-inside
+
+workshop-2: image-debian # Step 2: the prebuilt binary on debian:bookworm-slim
+	$(WORKSHOP) debian
+
+workshop-3: image-busybox # Step 3: the same binary on busybox
+	$(WORKSHOP) busybox
+
+workshop-4: images # Step 4: the same binary on scratch; the ladder of sizes
+	$(WORKSHOP) scratch
+
+workshop-5: image-scratch image-busybox image-scratch-system-roots $(DIST)/fake-github # Step 5: what scratch lacks
+	$(WORKSHOP) lessons
+
+doctor: images # `contributors doctor` in the three images, side by side (DOCTOR_ARGS=--offline)
+	$(WORKSHOP) doctor $(or $(DOCTOR_ARGS),--offline)
+
+workshop-test: ## Run workshop steps 2-5, compare with docs/workshop.md (WORKSHOP_FULL=1: step 1 too)
+	bash workshop/workshop-test.sh
+
+workshop-clean: # Remove step 1's image and build context
+	docker rmi $(IMAGE):build-inside >/dev/null 2>&1 || true
+	rm -rf target/workshop
+
+clean: workshop-clean
