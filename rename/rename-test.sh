@@ -18,15 +18,16 @@
 #
 # Speed: cargo's target dir is $CARGO_TARGET_DIR (default target/rename-test
 # in this repository), kept between runs, and the copy always lands at the
-# same path ($RENAME_TEST_DIR, default /tmp/contributors-rename-test) with
-# the files' times kept: so a second run recompiles only the renamed crates,
+# same path ($RENAME_TEST_DIR, default /tmp/contributors-rename-test-N, N
+# from this checkout's path) with the files' times kept: so a second run recompiles only the renamed crates,
 # not the ~120 dependencies. The first run compiles everything once (debug).
 # Env: KEEP=1 keeps the renamed copy for reading.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$(pwd)
 NEW=myapp
-WORK=${RENAME_TEST_DIR:-/tmp/contributors-rename-test}
+# One copy per checkout (two checkouts on one machine must not share it).
+WORK=${RENAME_TEST_DIR:-/tmp/contributors-rename-test-$(printf %s "$ROOT" | cksum | cut -d" " -f1)}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target/rename-test}
 export CARGO_TERM_COLOR=never
 CARGO_TIMEOUT=${CARGO_TIMEOUT:-1800}   # seconds, per cargo command
