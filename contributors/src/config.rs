@@ -17,6 +17,8 @@ use std::time::Duration;
 
 use http::Uri;
 
+use crate::trusted_proxies::TrustedProxies;
+
 /// All settings of a running server.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -47,6 +49,19 @@ pub struct Config {
     pub max_connections: usize,
     /// Time allowed for in-flight requests to finish after SIGTERM.
     pub shutdown_grace: Duration,
+    /// Time a client gets, from connecting (or from the first byte after
+    /// an idle spell), to send a complete request head.
+    pub header_timeout: Duration,
+    /// Time a kept-alive connection may sit idle between requests.
+    pub idle_timeout: Duration,
+    /// Time a client may go without reading while we have bytes to send.
+    pub write_timeout: Duration,
+    /// How long a "no such repository" (404, 410, 451) is remembered.
+    pub negative_cache_ttl: Duration,
+    /// Lookups that reach GitHub, per client per minute; 0: no limit.
+    pub client_lookups: u32,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: TrustedProxies,
 }
 
 /// One setting: its flag, its environment variable, and its help text.
@@ -143,6 +158,42 @@ pub const SETTINGS: &[Setting] = &[
         default: "5",
         help: "seconds in-flight requests get to finish after SIGTERM",
     },
+    Setting {
+        flag: "header-timeout",
+        env: "CONTRIBUTORS_HEADER_TIMEOUT",
+        default: "5",
+        help: "seconds a client gets to send its request headers, from connecting",
+    },
+    Setting {
+        flag: "idle-timeout",
+        env: "CONTRIBUTORS_IDLE_TIMEOUT",
+        default: "75",
+        help: "seconds a keep-alive connection may idle between requests",
+    },
+    Setting {
+        flag: "write-timeout",
+        env: "CONTRIBUTORS_WRITE_TIMEOUT",
+        default: "10",
+        help: "seconds a client may stop reading a response before it is dropped",
+    },
+    Setting {
+        flag: "negative-cache-ttl",
+        env: "CONTRIBUTORS_NEGATIVE_CACHE_TTL",
+        default: "60",
+        help: "seconds a missing repository (404, 410, 451) is remembered",
+    },
+    Setting {
+        flag: "client-lookups",
+        env: "CONTRIBUTORS_CLIENT_LOOKUPS",
+        default: "30",
+        help: "uncached lists a client may have fetched from GitHub per minute (0: no limit)",
+    },
+    Setting {
+        flag: "trusted-proxies",
+        env: "CONTRIBUTORS_TRUSTED_PROXIES",
+        default: "",
+        help: "comma-separated CIDRs of proxies whose X-Forwarded-For names the client",
+    },
 ];
 
 /// A configuration mistake, reported once at start-up.
@@ -224,6 +275,22 @@ impl Config {
             upstream_timeout: seconds(value("upstream-timeout"), 1)?,
             max_connections: positive(value("max-connections"))?,
             shutdown_grace: seconds(value("shutdown-grace"), 0)?,
+            header_timeout: seconds(value("header-timeout"), 1)?,
+            idle_timeout: seconds(value("idle-timeout"), 1)?,
+            write_timeout: seconds(value("write-timeout"), 1)?,
+            negative_cache_ttl: seconds(value("negative-cache-ttl"), 0)?,
+            client_lookups: parse(
+                value("client-lookups"),
+                "expected a whole number (0: no limit)",
+            )?,
+            trusted_proxies: {
+                let (setting, value) = value("trusted-proxies");
+                TrustedProxies::parse(&value).map_err(|reason| ConfigError::Invalid {
+                    setting,
+                    value,
+                    reason,
+                })?
+            },
         })
     }
 
@@ -422,6 +489,16 @@ mod tests {
         assert!(e.contains("--api-url"), "{e}");
         assert!(config(&[], &[("CONTRIBUTORS_CACHE_ENTRIES", "0")]).is_err());
         assert!(config(&[], &[("CONTRIBUTORS_UPSTREAM_TIMEOUT", "0")]).is_err());
+        let e = config(
+            &[],
+            &[("CONTRIBUTORS_TRUSTED_PROXIES", "10.0.0.0/8, 10.0.0.0/40")],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("CONTRIBUTORS_TRUSTED_PROXIES") && e.contains("\"40\""),
+            "{e}"
+        );
     }
 
     #[test]

@@ -5,6 +5,9 @@
 //!
 //! - `config`: the settings (flags and environment), checked at start-up.
 //! - `server`: accepts connections, caps them, times them out, drains on stop.
+//! - `timed_stream`: the deadline on each phase of a client connection.
+//! - `trusted_proxies`: who the client is, behind a proxy.
+//! - `client_budget`: how many GitHub lookups each client may cause.
 //! - `routes`: the URL table and the HTML pages.
 //! - `names`: owner/repository validation, before anything goes upstream.
 //! - `contributor_lists`: the cached, coalesced, revalidated lists.
@@ -12,6 +15,7 @@
 //! - `avatars`: the avatar proxy.
 //! - `cache`: the bounded LRU cache and request coalescing both of those use.
 //! - `rate_limit`: GitHub's quota as last reported.
+//! - `upstream_health`: one log line when GitHub goes away, one when it is back.
 //! - `upstream`: the one HTTPS client, trusting the compiled-in roots.
 //! - `roots`: which roots those are (the bundle plus an optional PEM file).
 //! - `error`: every upstream failure as a typed error with a status and text.
@@ -21,6 +25,7 @@
 
 pub mod avatars;
 pub mod cache;
+pub mod client_budget;
 pub mod config;
 pub mod contributor_lists;
 pub mod doctor;
@@ -33,7 +38,10 @@ pub mod roots;
 pub mod routes;
 pub mod server;
 pub mod shutdown;
+pub mod timed_stream;
+pub mod trusted_proxies;
 pub mod upstream;
+pub mod upstream_health;
 
 use std::fmt;
 use std::future::Future;
@@ -43,6 +51,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 
 use crate::avatars::Avatars;
+use crate::client_budget::ClientBudget;
 use crate::config::Config;
 use crate::contributor_lists::ContributorLists;
 use crate::github::GitHub;
@@ -55,6 +64,8 @@ pub struct App {
     pub github: GitHub,
     pub lists: ContributorLists,
     pub avatars: Avatars,
+    /// Each client's allowance of lookups that reach GitHub.
+    pub budget: ClientBudget,
     /// How many roots the TLS client trusts, bundled plus extra.
     pub root_count: usize,
     /// Where those roots came from, in words.
@@ -103,6 +114,7 @@ impl App {
         let lists = ContributorLists::new(
             github.clone(),
             config.cache_ttl,
+            config.negative_cache_ttl,
             config.cache_entries,
             config.cache_bytes,
         );
@@ -112,6 +124,7 @@ impl App {
             config.avatar_cache_bytes,
         );
         Ok(App {
+            budget: ClientBudget::new(config.client_lookups),
             config,
             github,
             lists,

@@ -15,6 +15,8 @@
 //! Pages are askama templates (in `templates/`), compiled into the binary and
 //! HTML-escaped by askama: nothing GitHub sends can become markup.
 
+use std::net::IpAddr;
+
 use askama::Template;
 use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderValue};
@@ -39,8 +41,15 @@ const STYLESHEET: &str = include_str!("../static/style.css");
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; img-src 'self'; style-src 'self'; \
      form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
-/// Answers one request. Never fails: every outcome is a response.
-pub async fn handle(app: &App, method: &Method, uri: &Uri, headers: &HeaderMap) -> Response<Body> {
+/// Answers one request from `client`. Never fails: every outcome is a
+/// response.
+pub async fn handle(
+    app: &App,
+    client: IpAddr,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Response<Body> {
     if method != Method::GET && method != Method::HEAD {
         let mut response = text(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -64,7 +73,7 @@ pub async fn handle(app: &App, method: &Method, uri: &Uri, headers: &HeaderMap) 
                 return avatar(app, id, query, headers).await;
             }
             match split_repo_path(path) {
-                Some((owner, repo)) => contributors(app, owner, repo, query).await,
+                Some((owner, repo)) => contributors(app, client, owner, repo, query).await,
                 None => error_page(
                     StatusCode::NOT_FOUND,
                     "Page not found",
@@ -149,7 +158,13 @@ fn people(contributors: &[Contributor]) -> Vec<Person> {
         .collect()
 }
 
-async fn contributors(app: &App, owner: &str, repo: &str, query: Option<&str>) -> Response<Body> {
+async fn contributors(
+    app: &App,
+    client: IpAddr,
+    owner: &str,
+    repo: &str,
+    query: Option<&str>,
+) -> Response<Body> {
     let name = match RepoName::new(owner, repo) {
         Ok(name) => name,
         Err(e) => return bad_name(&e.to_string(), (owner, repo)),
@@ -170,7 +185,11 @@ async fn contributors(app: &App, owner: &str, repo: &str, query: Option<&str>) -
     let Shown {
         list,
         stale_because,
-    } = match app.lists.get(&name, max).await {
+    } = match app
+        .lists
+        .get(&name, max, || spend_lookup(app, client))
+        .await
+    {
         Ok(shown) => shown,
         Err(e) => return upstream_error_page(&e, (owner, repo)),
     };
@@ -310,6 +329,17 @@ struct ErrorPage<'a> {
     status: u16,
 }
 
+/// Takes one GitHub lookup from `client`'s budget: only a page that is not
+/// in memory, and not being fetched already, costs one.
+fn spend_lookup(app: &App, client: IpAddr) -> Result<(), UpstreamError> {
+    app.budget
+        .spend(client)
+        .map_err(|wait| UpstreamError::OverBudget {
+            // Whole seconds, rounded up: never "try again in 0 s".
+            retry_after: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
+        })
+}
+
 fn upstream_error_page(error: &UpstreamError, form: (&str, &str)) -> Response<Body> {
     let message = match error {
         UpstreamError::NotFound { .. } => {
@@ -317,7 +347,13 @@ fn upstream_error_page(error: &UpstreamError, form: (&str, &str)) -> Response<Bo
         }
         _ => format!("{error}."),
     };
-    error_page(error.status(), error.title(), &message, error.hint(), form)
+    let mut response = error_page(error.status(), error.title(), &message, error.hint(), form);
+    if let UpstreamError::OverBudget { retry_after } = error {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
+    }
+    response
 }
 
 fn bad_name(why: &str, form: (&str, &str)) -> Response<Body> {
