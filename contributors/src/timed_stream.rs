@@ -98,12 +98,15 @@ impl Activity {
         }
     }
 
-    /// A flush completed: a written response means the connection is idle.
-    fn flushed(&self) {
+    /// A flush completed: a written response means the connection is now
+    /// idle. True if it just became so.
+    fn flushed(&self) -> bool {
         let mut phase = self.phase();
-        if *phase == Phase::Responding {
+        let responding = *phase == Phase::Responding;
+        if responding {
             *phase = Phase::Idle(Instant::now() + self.deadlines.idle);
         }
+        responding
     }
 }
 
@@ -221,7 +224,11 @@ impl AsyncWrite for TimedStream {
         match Pin::new(&mut self.inner).poll_flush(cx) {
             Poll::Ready(result) => {
                 self.write_progressed();
-                self.activity.flushed();
+                if self.activity.flushed() {
+                    // hyper's pending read was polled before the idle
+                    // deadline existed; have it polled again to arm it.
+                    cx.waker().wake_by_ref();
+                }
                 Poll::Ready(result)
             }
             Poll::Pending => self.write_pending(cx).map(Err),
