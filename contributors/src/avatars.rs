@@ -18,7 +18,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{self, HeaderValue};
 
 use crate::cache::{Coalescer, LruCache};
 use crate::config::BaseUrl;
@@ -42,7 +41,8 @@ const ALLOWED_TYPES: [&str; 4] = ["image/png", "image/jpeg", "image/gif", "image
 #[derive(Debug)]
 pub struct Avatar {
     pub body: Bytes,
-    pub content_type: HeaderValue,
+    /// One of the allowed image types.
+    pub content_type: &'static str,
     /// A strong validator of the body, for browsers' `If-None-Match`.
     pub etag: String,
 }
@@ -125,11 +125,7 @@ impl Avatars {
     async fn fetch(&self, id: u64, size: u16) -> Fetched {
         // No token here: the avatar host is not the API and needs none.
         let url = self.base.join(&format!("/u/{id}?s={size}&v=4"));
-        let headers = [(
-            header::USER_AGENT,
-            HeaderValue::from_static(concat!("contributors/", env!("CARGO_PKG_VERSION"))),
-        )];
-        let answer = self.upstream.get(url, &headers, MAX_AVATAR_BYTES).await?;
+        let answer = self.upstream.get(url, &[], MAX_AVATAR_BYTES).await?;
         if answer.status == http::StatusCode::NOT_FOUND {
             return Err(UpstreamError::NotFound {
                 what: format!("avatar {id}"),
@@ -148,15 +144,14 @@ impl Avatars {
             .unwrap_or("")
             .trim()
             .to_ascii_lowercase();
-        if !ALLOWED_TYPES.contains(&essence.as_str()) {
+        let Some(&allowed) = ALLOWED_TYPES.iter().find(|&&t| t == essence) else {
             return Err(UpstreamError::NotAnImage { content_type });
-        }
+        };
         let mut hasher = DefaultHasher::new();
         answer.body.hash(&mut hasher);
         Ok(Arc::new(Avatar {
             etag: format!("\"{:016x}\"", hasher.finish()),
-            content_type: HeaderValue::from_str(&essence)
-                .expect("an allowed type is a valid header"),
+            content_type: allowed,
             body: answer.body,
         }))
     }

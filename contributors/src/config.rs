@@ -64,7 +64,9 @@ pub struct Config {
     pub trusted_proxies: TrustedProxies,
 }
 
-/// One setting: its flag, its environment variable, and its help text.
+/// One setting: its flag, its environment variable, its default and its
+/// help text. Each is a named constant below, and `Config::from_sources`
+/// reads them by name, so a misspelt setting is a compile error.
 pub struct Setting {
     pub flag: &'static str,
     pub env: &'static str,
@@ -72,128 +74,170 @@ pub struct Setting {
     pub help: &'static str,
 }
 
+pub const PORT: Setting = Setting {
+    flag: "port",
+    env: "PORT",
+    default: "8080",
+    help: "TCP port to listen on",
+};
+
+pub const BIND: Setting = Setting {
+    flag: "bind",
+    env: "CONTRIBUTORS_BIND",
+    default: "0.0.0.0",
+    help: "IP address to listen on",
+};
+
+pub const API_URL: Setting = Setting {
+    flag: "api-url",
+    env: "GITHUB_API_URL",
+    default: "https://api.github.com",
+    help: "GitHub REST API base URL (GitHub Enterprise: https://HOST/api/v3)",
+};
+
+pub const AVATAR_URL: Setting = Setting {
+    flag: "avatar-url",
+    env: "CONTRIBUTORS_AVATAR_URL",
+    default: "https://avatars.githubusercontent.com",
+    help: "avatar server base URL",
+};
+
+pub const TOKEN: Setting = Setting {
+    flag: "token",
+    env: "GITHUB_TOKEN",
+    default: "",
+    help: "GitHub token (prefer the environment variable: flags show in `ps`)",
+};
+
+pub const EXTRA_CA_FILE: Setting = Setting {
+    flag: "extra-ca-file",
+    env: "CONTRIBUTORS_EXTRA_CA_FILE",
+    default: "",
+    help: "PEM file of extra CA roots to trust besides the bundled ones",
+};
+
+pub const CACHE_TTL: Setting = Setting {
+    flag: "cache-ttl",
+    env: "CONTRIBUTORS_CACHE_TTL",
+    default: "600",
+    help: "seconds a contributor list is served from the cache",
+};
+
+pub const CACHE_ENTRIES: Setting = Setting {
+    flag: "cache-entries",
+    env: "CONTRIBUTORS_CACHE_ENTRIES",
+    default: "1000",
+    help: "contributor lists kept in the cache at most",
+};
+
+pub const CACHE_BYTES: Setting = Setting {
+    flag: "cache-bytes",
+    env: "CONTRIBUTORS_CACHE_BYTES",
+    default: "16777216",
+    help: "bytes of contributor lists kept in the cache at most",
+};
+
+pub const AVATAR_CACHE_BYTES: Setting = Setting {
+    flag: "avatar-cache-bytes",
+    env: "CONTRIBUTORS_AVATAR_CACHE_BYTES",
+    default: "33554432",
+    help: "bytes of avatar images kept in the cache at most",
+};
+
+pub const CONNECT_TIMEOUT: Setting = Setting {
+    flag: "connect-timeout",
+    env: "CONTRIBUTORS_CONNECT_TIMEOUT",
+    default: "3",
+    help: "seconds allowed to connect to GitHub",
+};
+
+pub const UPSTREAM_TIMEOUT: Setting = Setting {
+    flag: "upstream-timeout",
+    env: "CONTRIBUTORS_UPSTREAM_TIMEOUT",
+    default: "10",
+    help: "seconds allowed for a whole request to GitHub",
+};
+
+pub const MAX_CONNECTIONS: Setting = Setting {
+    flag: "max-connections",
+    env: "CONTRIBUTORS_MAX_CONNECTIONS",
+    default: "1024",
+    help: "client connections served at once",
+};
+
+pub const SHUTDOWN_GRACE: Setting = Setting {
+    flag: "shutdown-grace",
+    env: "CONTRIBUTORS_SHUTDOWN_GRACE",
+    default: "5",
+    help: "seconds in-flight requests get to finish after SIGTERM",
+};
+
+pub const HEADER_TIMEOUT: Setting = Setting {
+    flag: "header-timeout",
+    env: "CONTRIBUTORS_HEADER_TIMEOUT",
+    default: "5",
+    help: "seconds a client gets to send its request headers, from connecting",
+};
+
+// Above the 60 s that nginx and cloud load balancers keep idle connections
+// to a backend open: the proxy, not this server, should close them first.
+pub const IDLE_TIMEOUT: Setting = Setting {
+    flag: "idle-timeout",
+    env: "CONTRIBUTORS_IDLE_TIMEOUT",
+    default: "75",
+    help: "seconds a keep-alive connection may idle between requests",
+};
+
+pub const WRITE_TIMEOUT: Setting = Setting {
+    flag: "write-timeout",
+    env: "CONTRIBUTORS_WRITE_TIMEOUT",
+    default: "10",
+    help: "seconds a client may stop reading a response before it is dropped",
+};
+
+pub const NEGATIVE_CACHE_TTL: Setting = Setting {
+    flag: "negative-cache-ttl",
+    env: "CONTRIBUTORS_NEGATIVE_CACHE_TTL",
+    default: "60",
+    help: "seconds a missing repository (404, 410, 451) is remembered",
+};
+
+pub const CLIENT_LOOKUPS: Setting = Setting {
+    flag: "client-lookups",
+    env: "CONTRIBUTORS_CLIENT_LOOKUPS",
+    default: "30",
+    help: "uncached lists a client may have fetched from GitHub per minute (0: no limit)",
+};
+
+pub const TRUSTED_PROXIES: Setting = Setting {
+    flag: "trusted-proxies",
+    env: "CONTRIBUTORS_TRUSTED_PROXIES",
+    default: "",
+    help: "comma-separated CIDRs of proxies whose X-Forwarded-For names the client",
+};
+
 /// Every setting, in the order `--help` and the README show them.
-pub const SETTINGS: &[Setting] = &[
-    Setting {
-        flag: "port",
-        env: "PORT",
-        default: "8080",
-        help: "TCP port to listen on",
-    },
-    Setting {
-        flag: "bind",
-        env: "CONTRIBUTORS_BIND",
-        default: "0.0.0.0",
-        help: "IP address to listen on",
-    },
-    Setting {
-        flag: "api-url",
-        env: "GITHUB_API_URL",
-        default: "https://api.github.com",
-        help: "GitHub REST API base URL (GitHub Enterprise: https://HOST/api/v3)",
-    },
-    Setting {
-        flag: "avatar-url",
-        env: "CONTRIBUTORS_AVATAR_URL",
-        default: "https://avatars.githubusercontent.com",
-        help: "avatar server base URL",
-    },
-    Setting {
-        flag: "token",
-        env: "GITHUB_TOKEN",
-        default: "",
-        help: "GitHub token (prefer the environment variable: flags show in `ps`)",
-    },
-    Setting {
-        flag: "extra-ca-file",
-        env: "CONTRIBUTORS_EXTRA_CA_FILE",
-        default: "",
-        help: "PEM file of extra CA roots to trust besides the bundled ones",
-    },
-    Setting {
-        flag: "cache-ttl",
-        env: "CONTRIBUTORS_CACHE_TTL",
-        default: "600",
-        help: "seconds a contributor list is served from the cache",
-    },
-    Setting {
-        flag: "cache-entries",
-        env: "CONTRIBUTORS_CACHE_ENTRIES",
-        default: "1000",
-        help: "contributor lists kept in the cache at most",
-    },
-    Setting {
-        flag: "cache-bytes",
-        env: "CONTRIBUTORS_CACHE_BYTES",
-        default: "16777216",
-        help: "bytes of contributor lists kept in the cache at most",
-    },
-    Setting {
-        flag: "avatar-cache-bytes",
-        env: "CONTRIBUTORS_AVATAR_CACHE_BYTES",
-        default: "33554432",
-        help: "bytes of avatar images kept in the cache at most",
-    },
-    Setting {
-        flag: "connect-timeout",
-        env: "CONTRIBUTORS_CONNECT_TIMEOUT",
-        default: "3",
-        help: "seconds allowed to connect to GitHub",
-    },
-    Setting {
-        flag: "upstream-timeout",
-        env: "CONTRIBUTORS_UPSTREAM_TIMEOUT",
-        default: "10",
-        help: "seconds allowed for a whole request to GitHub",
-    },
-    Setting {
-        flag: "max-connections",
-        env: "CONTRIBUTORS_MAX_CONNECTIONS",
-        default: "1024",
-        help: "client connections served at once",
-    },
-    Setting {
-        flag: "shutdown-grace",
-        env: "CONTRIBUTORS_SHUTDOWN_GRACE",
-        default: "5",
-        help: "seconds in-flight requests get to finish after SIGTERM",
-    },
-    Setting {
-        flag: "header-timeout",
-        env: "CONTRIBUTORS_HEADER_TIMEOUT",
-        default: "5",
-        help: "seconds a client gets to send its request headers, from connecting",
-    },
-    Setting {
-        flag: "idle-timeout",
-        env: "CONTRIBUTORS_IDLE_TIMEOUT",
-        default: "75",
-        help: "seconds a keep-alive connection may idle between requests",
-    },
-    Setting {
-        flag: "write-timeout",
-        env: "CONTRIBUTORS_WRITE_TIMEOUT",
-        default: "10",
-        help: "seconds a client may stop reading a response before it is dropped",
-    },
-    Setting {
-        flag: "negative-cache-ttl",
-        env: "CONTRIBUTORS_NEGATIVE_CACHE_TTL",
-        default: "60",
-        help: "seconds a missing repository (404, 410, 451) is remembered",
-    },
-    Setting {
-        flag: "client-lookups",
-        env: "CONTRIBUTORS_CLIENT_LOOKUPS",
-        default: "30",
-        help: "uncached lists a client may have fetched from GitHub per minute (0: no limit)",
-    },
-    Setting {
-        flag: "trusted-proxies",
-        env: "CONTRIBUTORS_TRUSTED_PROXIES",
-        default: "",
-        help: "comma-separated CIDRs of proxies whose X-Forwarded-For names the client",
-    },
+pub const SETTINGS: &[&Setting] = &[
+    &PORT,
+    &BIND,
+    &API_URL,
+    &AVATAR_URL,
+    &TOKEN,
+    &EXTRA_CA_FILE,
+    &CACHE_TTL,
+    &CACHE_ENTRIES,
+    &CACHE_BYTES,
+    &AVATAR_CACHE_BYTES,
+    &CONNECT_TIMEOUT,
+    &UPSTREAM_TIMEOUT,
+    &MAX_CONNECTIONS,
+    &SHUTDOWN_GRACE,
+    &HEADER_TIMEOUT,
+    &IDLE_TIMEOUT,
+    &WRITE_TIMEOUT,
+    &NEGATIVE_CACHE_TTL,
+    &CLIENT_LOOKUPS,
+    &TRUSTED_PROXIES,
 ];
 
 /// A configuration mistake, reported once at start-up.
@@ -233,13 +277,9 @@ impl Config {
     ) -> Result<Config, ConfigError> {
         // Look a setting up: the flag, else the variable, else the default.
         // An empty variable counts as unset, as `docker run -e X=` intends.
-        let value = |flag: &str| -> (String, String) {
-            let setting = SETTINGS
-                .iter()
-                .find(|s| s.flag == flag)
-                .expect("every looked-up flag is listed in SETTINGS");
-            if let Some(v) = flags.get(flag) {
-                return (format!("--{flag}"), v.clone());
+        let value = |setting: &Setting| -> (String, String) {
+            if let Some(v) = flags.get(setting.flag) {
+                return (format!("--{}", setting.flag), v.clone());
             }
             match env(setting.env) {
                 Some(v) if !v.is_empty() => (setting.env.to_string(), v),
@@ -247,9 +287,9 @@ impl Config {
             }
         };
 
-        let port: u16 = parse(value("port"), "expected a port number 0-65535")?;
-        let bind: IpAddr = parse(value("bind"), "expected an IP address")?;
-        let (token_name, token) = value("token");
+        let port: u16 = parse(value(&PORT), "expected a port number 0-65535")?;
+        let bind: IpAddr = parse(value(&BIND), "expected an IP address")?;
+        let (token_name, token) = value(&TOKEN);
         let token = if token.is_empty() {
             None
         } else {
@@ -259,43 +299,43 @@ impl Config {
                 reason,
             })?)
         };
-        let (_, extra_ca) = value("extra-ca-file");
+        let (_, extra_ca) = value(&EXTRA_CA_FILE);
+        let (proxies_name, proxies) = value(&TRUSTED_PROXIES);
+        let trusted_proxies =
+            TrustedProxies::parse(&proxies).map_err(|reason| ConfigError::Invalid {
+                setting: proxies_name,
+                value: proxies,
+                reason,
+            })?;
 
         Ok(Config {
             listen: SocketAddr::new(bind, port),
-            api_url: BaseUrl::parse_setting(value("api-url"))?,
-            avatar_url: BaseUrl::parse_setting(value("avatar-url"))?,
+            api_url: BaseUrl::parse_setting(value(&API_URL))?,
+            avatar_url: BaseUrl::parse_setting(value(&AVATAR_URL))?,
             token,
             extra_ca_file: (!extra_ca.is_empty()).then(|| PathBuf::from(extra_ca)),
-            cache_ttl: seconds(value("cache-ttl"), 0)?,
-            cache_entries: positive(value("cache-entries"))?,
-            cache_bytes: positive(value("cache-bytes"))?,
-            avatar_cache_bytes: positive(value("avatar-cache-bytes"))?,
-            connect_timeout: seconds(value("connect-timeout"), 1)?,
-            upstream_timeout: seconds(value("upstream-timeout"), 1)?,
-            max_connections: positive(value("max-connections"))?,
-            shutdown_grace: seconds(value("shutdown-grace"), 0)?,
-            header_timeout: seconds(value("header-timeout"), 1)?,
-            idle_timeout: seconds(value("idle-timeout"), 1)?,
-            write_timeout: seconds(value("write-timeout"), 1)?,
-            negative_cache_ttl: seconds(value("negative-cache-ttl"), 0)?,
+            cache_ttl: seconds(value(&CACHE_TTL), 0)?,
+            cache_entries: positive(value(&CACHE_ENTRIES))?,
+            cache_bytes: positive(value(&CACHE_BYTES))?,
+            avatar_cache_bytes: positive(value(&AVATAR_CACHE_BYTES))?,
+            connect_timeout: seconds(value(&CONNECT_TIMEOUT), 1)?,
+            upstream_timeout: seconds(value(&UPSTREAM_TIMEOUT), 1)?,
+            max_connections: positive(value(&MAX_CONNECTIONS))?,
+            shutdown_grace: seconds(value(&SHUTDOWN_GRACE), 0)?,
+            header_timeout: seconds(value(&HEADER_TIMEOUT), 1)?,
+            idle_timeout: seconds(value(&IDLE_TIMEOUT), 1)?,
+            write_timeout: seconds(value(&WRITE_TIMEOUT), 1)?,
+            negative_cache_ttl: seconds(value(&NEGATIVE_CACHE_TTL), 0)?,
             client_lookups: parse(
-                value("client-lookups"),
-                "expected a whole number (0: no limit)",
+                value(&CLIENT_LOOKUPS),
+                "expected a whole number of lookups a minute (0: no limit)",
             )?,
-            trusted_proxies: {
-                let (setting, value) = value("trusted-proxies");
-                TrustedProxies::parse(&value).map_err(|reason| ConfigError::Invalid {
-                    setting,
-                    value,
-                    reason,
-                })?
-            },
+            trusted_proxies,
         })
     }
 
     /// Defaults only, listening on an ephemeral loopback port: a starting
-    /// point for tests and for the demo.
+    /// point for tests.
     pub fn for_loopback() -> Config {
         let mut config =
             Config::from_sources(&HashMap::new(), |_| None).expect("the defaults are valid");

@@ -16,17 +16,16 @@
 //! - Starting a fetch can be refused (the caller's `admit`, e.g. a client's
 //!   budget); joining one already running, or a cached answer, never is.
 
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use bytes::Bytes;
 use http::Uri;
 
 use crate::cache::{Coalescer, LruCache};
+use crate::clock::now_unix;
 use crate::error::UpstreamError;
 use crate::github::{Contributor, GitHub, PageAnswer, Validators};
 use crate::names::RepoName;
-use crate::rate_limit::now_unix;
 
 /// Contributors shown when the page does not ask for a number.
 pub const DEFAULT_MAX: usize = 100;
@@ -38,25 +37,14 @@ const PER_PAGE: usize = 100;
 const MISSING_WEIGHT: usize = 256;
 
 /// A list as fetched, with what is needed to revalidate it page by page.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct List {
     pub contributors: Vec<Contributor>,
     /// True when GitHub has more than the `max` we fetched.
     pub truncated: bool,
     /// When GitHub last confirmed this list (Unix time).
     pub checked_at: u64,
-    /// The page rendered from this list, kept to be served again: a cached
-    /// list renders to the same HTML every time (see `routes.rs`).
-    pub rendered: OnceLock<RenderedPage>,
     pages: Vec<CachedPage>,
-}
-
-/// HTML rendered for one spelling of the names (the page echoes it).
-#[derive(Debug)]
-pub struct RenderedPage {
-    pub owner: String,
-    pub repo: String,
-    pub html: Bytes,
 }
 
 #[derive(Debug)]
@@ -69,16 +57,12 @@ struct CachedPage {
 
 impl List {
     fn weight(&self) -> usize {
-        // Each contributor is held twice: in its page and in the flat list,
-        // and once more as HTML when the page is rendered (`rendered`), at
-        // most about 600 bytes of markup per row.
-        const HTML_PER_ROW: usize = 600;
-        self.contributors.len() * HTML_PER_ROW
-            + 2 * self
-                .contributors
-                .iter()
-                .map(Contributor::weight)
-                .sum::<usize>()
+        // Each contributor is held twice: in its page and in the flat list.
+        2 * self
+            .contributors
+            .iter()
+            .map(Contributor::weight)
+            .sum::<usize>()
             + 256
     }
 }
@@ -267,7 +251,6 @@ impl ContributorLists {
                     contributors,
                     truncated,
                     checked_at: now_unix(),
-                    rendered: OnceLock::new(),
                     pages,
                 }));
             }
@@ -276,7 +259,6 @@ impl ContributorLists {
             contributors,
             truncated: false,
             checked_at: now_unix(),
-            rendered: OnceLock::new(),
             pages,
         }))
     }

@@ -15,8 +15,6 @@ use std::fmt;
 use std::path::Path;
 use std::time::Duration;
 
-use http::header::{self, HeaderValue};
-
 use crate::config::Config;
 use crate::roots;
 use crate::upstream::Upstream;
@@ -316,13 +314,9 @@ async fn tls(config: &Config) -> Check {
         Err(e) => return check(Mark::Fail, "tls", format!("no roots to check with: {e}")),
     };
     let upstream = Upstream::new(roots.store, NETWORK_TIMEOUT, NETWORK_TIMEOUT);
-    let headers = [(
-        header::USER_AGENT,
-        HeaderValue::from_static(concat!("contributors/", env!("CARGO_PKG_VERSION"))),
-    )];
     let host = config.api_url.host();
     match upstream
-        .get(config.api_url.join("/rate_limit"), &headers, 64 * 1024)
+        .get(config.api_url.join("/rate_limit"), &[], 64 * 1024)
         .await
     {
         Ok(answer) => check(

@@ -10,6 +10,8 @@ use std::fmt;
 
 use http::StatusCode;
 
+use crate::clock::clock_time;
+
 /// A failed upstream request, as the user will hear about it.
 ///
 /// `Clone` because one upstream answer may be shared by many waiting
@@ -176,13 +178,6 @@ impl fmt::Display for UpstreamError {
 
 impl std::error::Error for UpstreamError {}
 
-/// `HH:MM` (UTC) of a Unix timestamp; enough for "resets at ..." and
-/// "data from ..." notes without a date-time dependency.
-pub fn clock_time(unix: u64) -> String {
-    let minutes_of_day = (unix % 86_400) / 60;
-    format!("{:02}:{:02}", minutes_of_day / 60, minutes_of_day % 60)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -257,11 +252,5 @@ mod tests {
             assert_eq!(error.status().as_u16(), status, "{error:?}");
             assert!(error.to_string().contains(words), "{error}");
         }
-    }
-
-    #[test]
-    fn clock_time_is_utc_hours_and_minutes() {
-        assert_eq!(clock_time(0), "00:00");
-        assert_eq!(clock_time(1_700_000_000), "22:13");
     }
 }

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use crate::config::{BaseUrl, Token};
 use crate::error::UpstreamError;
 use crate::names::RepoName;
-use crate::rate_limit::RateLimit;
+use crate::rate_limit::{RateHeaders, RateLimit};
 use crate::upstream::{Answer, Upstream, same_host_url};
 use crate::upstream_health::UpstreamHealth;
 
@@ -137,10 +137,6 @@ impl GitHub {
 
         let mut headers = vec![
             (
-                header::USER_AGENT,
-                HeaderValue::from_static(concat!("contributors/", env!("CARGO_PKG_VERSION"))),
-            ),
-            (
                 header::ACCEPT,
                 HeaderValue::from_static("application/vnd.github+json"),
             ),
@@ -181,6 +177,7 @@ impl GitHub {
 /// What a status (and for a 403, its headers and message) means.
 fn interpret(repo: &RepoName, answer: Answer) -> Result<PageAnswer, UpstreamError> {
     let host = answer.url.host().unwrap_or_default().to_string();
+    let rate = RateHeaders::read(&answer.headers);
     match answer.status {
         StatusCode::OK => {
             let contributors =
@@ -219,13 +216,11 @@ fn interpret(repo: &RepoName, answer: Answer) -> Result<PageAnswer, UpstreamErro
             })
         }
         StatusCode::TOO_MANY_REQUESTS => Err(UpstreamError::RateLimited {
-            reset: reset_time(&answer),
+            reset: rate.reset_at(),
         }),
-        StatusCode::FORBIDDEN if answer.header("x-ratelimit-remaining") == Some("0") => {
-            Err(UpstreamError::RateLimited {
-                reset: reset_time(&answer),
-            })
-        }
+        StatusCode::FORBIDDEN if rate.remaining == Some(0) => Err(UpstreamError::RateLimited {
+            reset: rate.reset_at(),
+        }),
         StatusCode::FORBIDDEN if message(&answer.body).contains("too large") => {
             Err(UpstreamError::TooLarge {
                 what: repo.to_string(),
@@ -236,16 +231,6 @@ fn interpret(repo: &RepoName, answer: Answer) -> Result<PageAnswer, UpstreamErro
             status: status.as_u16(),
         }),
     }
-}
-
-fn reset_time(answer: &Answer) -> Option<u64> {
-    let number = |name| {
-        answer
-            .header(name)
-            .and_then(|v| v.trim().parse::<u64>().ok())
-    };
-    number("x-ratelimit-reset")
-        .or_else(|| number("retry-after").map(|s| crate::rate_limit::now_unix() + s))
 }
 
 /// The `message` of a GitHub error body, or "" if there is none.

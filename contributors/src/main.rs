@@ -6,16 +6,17 @@
 //! 2 a usage or configuration mistake.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::process::ExitCode;
 
 use contributors::Server;
+use contributors::config::{Config, SETTINGS};
 
 // With `--features mimalloc`, mimalloc replaces the C library's allocator
 // (musl's is compact but serialises threads under load; see BENCHMARKS.md).
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use contributors::config::{Config, SETTINGS};
 
 const USAGE: &str = "\
 contributors: a web page listing a GitHub repository's contributors
@@ -42,18 +43,48 @@ enum Command {
     Version,
 }
 
-fn main() -> ExitCode {
-    let command = match parse_args() {
-        Ok(command) => command,
-        Err(message) => {
-            eprintln!("contributors: {message}\nTry 'contributors --help'.");
-            return ExitCode::from(2);
+/// Why a command failed: the message for standard error and the exit code.
+/// Every failure leaves through `main`, the one place that prints it.
+struct Failure {
+    message: String,
+    code: u8,
+}
+
+impl Failure {
+    /// A usage or configuration mistake: exit code 2.
+    fn usage(message: impl fmt::Display) -> Failure {
+        Failure {
+            message: message.to_string(),
+            code: 2,
         }
-    };
+    }
+
+    /// Anything else that went wrong: exit code 1.
+    fn failed(message: impl fmt::Display) -> Failure {
+        Failure {
+            message: message.to_string(),
+            code: 1,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(code) => code,
+        Err(Failure { message, code }) => {
+            eprintln!("contributors: {message}");
+            ExitCode::from(code)
+        }
+    }
+}
+
+fn run() -> Result<ExitCode, Failure> {
+    let command = parse_args()
+        .map_err(|message| Failure::usage(format!("{message}\nTry 'contributors --help'.")))?;
     match command {
         Command::Help => {
             print_help();
-            ExitCode::SUCCESS
+            Ok(ExitCode::SUCCESS)
         }
         Command::Version => {
             println!(
@@ -61,7 +92,7 @@ fn main() -> ExitCode {
                 env!("CARGO_PKG_VERSION"),
                 env!("BUILD_TARGET")
             );
-            ExitCode::SUCCESS
+            Ok(ExitCode::SUCCESS)
         }
         Command::Healthcheck(flags) => healthcheck(&flags),
         Command::Doctor { flags, offline } => doctor(&flags, offline),
@@ -115,68 +146,40 @@ fn print_help() {
     }
 }
 
-fn config(flags: &HashMap<String, String>) -> Result<Config, ExitCode> {
-    Config::from_sources(flags, |name| std::env::var(name).ok()).map_err(|e| {
-        eprintln!("contributors: {e}");
-        ExitCode::from(2)
-    })
+fn config(flags: &HashMap<String, String>) -> Result<Config, Failure> {
+    Config::from_sources(flags, |name| std::env::var(name).ok()).map_err(Failure::usage)
 }
 
-fn healthcheck(flags: &HashMap<String, String>) -> ExitCode {
-    let config = match config(flags) {
-        Ok(config) => config,
-        Err(code) => return code,
-    };
-    match contributors::healthcheck::check(config.listen.port()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(why) => {
-            eprintln!("contributors: unhealthy: {why}");
-            ExitCode::FAILURE
-        }
-    }
+fn healthcheck(flags: &HashMap<String, String>) -> Result<ExitCode, Failure> {
+    let config = config(flags)?;
+    contributors::healthcheck::check(config.listen.port())
+        .map_err(|why| Failure::failed(format!("unhealthy: {why}")))?;
+    Ok(ExitCode::SUCCESS)
 }
 
-fn doctor(flags: &HashMap<String, String>, offline: bool) -> ExitCode {
-    let config = match config(flags) {
-        Ok(config) => config,
-        Err(code) => return code,
-    };
+/// Prints the report; exits 1 (with nothing more to say) if a check failed.
+fn doctor(flags: &HashMap<String, String>, offline: bool) -> Result<ExitCode, Failure> {
+    let config = config(flags)?;
     // A current-thread runtime is enough for a handful of checks.
-    let runtime = match runtime(&mut tokio::runtime::Builder::new_current_thread()) {
-        Ok(runtime) => runtime,
-        Err(code) => return code,
-    };
+    let runtime = runtime(&mut tokio::runtime::Builder::new_current_thread())?;
     let checks = runtime.block_on(contributors::doctor::run(&config, offline));
     print!("{}", contributors::doctor::report(&checks));
-    if checks
+    let failed = checks
         .iter()
-        .any(|c| c.mark == contributors::doctor::Mark::Fail)
-    {
+        .any(|c| c.mark == contributors::doctor::Mark::Fail);
+    Ok(if failed {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
-    }
+    })
 }
 
-fn serve(flags: &HashMap<String, String>) -> ExitCode {
-    let config = match config(flags) {
-        Ok(config) => config,
-        Err(code) => return code,
-    };
+fn serve(flags: &HashMap<String, String>) -> Result<ExitCode, Failure> {
+    let config = config(flags)?;
     init_logging();
-
-    let runtime = match runtime(&mut tokio::runtime::Builder::new_multi_thread()) {
-        Ok(runtime) => runtime,
-        Err(code) => return code,
-    };
+    let runtime = runtime(&mut tokio::runtime::Builder::new_multi_thread())?;
     runtime.block_on(async {
-        let server = match Server::bind(config).await {
-            Ok(server) => server,
-            Err(e) => {
-                eprintln!("contributors: {e}");
-                return ExitCode::FAILURE;
-            }
-        };
+        let server = Server::bind(config).await.map_err(Failure::failed)?;
         server
             .run(async {
                 let signal = contributors::shutdown::signalled().await;
@@ -184,15 +187,15 @@ fn serve(flags: &HashMap<String, String>) -> ExitCode {
             })
             .await;
         tracing::info!("stopped");
-        ExitCode::SUCCESS
+        Ok(ExitCode::SUCCESS)
     })
 }
 
-fn runtime(builder: &mut tokio::runtime::Builder) -> Result<tokio::runtime::Runtime, ExitCode> {
-    builder.enable_all().build().map_err(|e| {
-        eprintln!("contributors: cannot start the async runtime: {e}");
-        ExitCode::FAILURE
-    })
+fn runtime(builder: &mut tokio::runtime::Builder) -> Result<tokio::runtime::Runtime, Failure> {
+    builder
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::failed(format!("cannot start the async runtime: {e}")))
 }
 
 /// Log lines go to standard output, where `docker logs` finds them.

@@ -6,10 +6,11 @@
 //! the rate-limit page) instead. `/status` shows what is left.
 
 use std::sync::Mutex;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use http::HeaderMap;
 use serde::Serialize;
+
+use crate::clock::now_unix;
 
 /// The quota as of the latest answer.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -30,26 +31,8 @@ impl RateLimit {
     /// Notes the quota an answer reports. A 429 or 403 rate-limit answer
     /// with only `retry-after` counts as "none left for that long".
     pub fn observe(&self, headers: &HeaderMap) {
-        let number = |name: &str| {
-            headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-        };
-        let quota = match (number("x-ratelimit-remaining"), number("x-ratelimit-reset")) {
-            (Some(remaining), Some(reset)) => Quota {
-                limit: number("x-ratelimit-limit"),
-                remaining,
-                reset,
-            },
-            _ => match number("retry-after") {
-                Some(seconds) => Quota {
-                    limit: None,
-                    remaining: 0,
-                    reset: now_unix() + seconds,
-                },
-                None => return,
-            },
+        let Some(quota) = RateHeaders::read(headers).quota() else {
+            return;
         };
         *self.latest.lock().unwrap_or_else(|p| p.into_inner()) = Some(quota);
     }
@@ -66,11 +49,58 @@ impl RateLimit {
     }
 }
 
-pub fn now_unix() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
+/// The rate-limit headers of one answer, read in this one place: the
+/// tracker above keeps the quota, `github.rs` tells a rate-limit 403 from
+/// another 403 and says when to come back.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RateHeaders {
+    pub limit: Option<u64>,
+    pub remaining: Option<u64>,
+    /// `x-ratelimit-reset`, in Unix time.
+    pub reset: Option<u64>,
+    /// `retry-after`, in seconds from now.
+    pub retry_after: Option<u64>,
+}
+
+impl RateHeaders {
+    pub fn read(headers: &HeaderMap) -> RateHeaders {
+        let number = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+        };
+        RateHeaders {
+            limit: number("x-ratelimit-limit"),
+            remaining: number("x-ratelimit-remaining"),
+            reset: number("x-ratelimit-reset"),
+            retry_after: number("retry-after"),
+        }
+    }
+
+    /// When asking again makes sense: the quota's reset, else `retry-after`
+    /// seconds from now.
+    pub fn reset_at(&self) -> Option<u64> {
+        self.reset
+            .or_else(|| self.retry_after.map(|s| now_unix() + s))
+    }
+
+    /// The quota these headers report: the `x-ratelimit-*` trio, or, with
+    /// only `retry-after`, none left until then.
+    fn quota(&self) -> Option<Quota> {
+        match (self.remaining, self.reset) {
+            (Some(remaining), Some(reset)) => Some(Quota {
+                limit: self.limit,
+                remaining,
+                reset,
+            }),
+            _ => self.retry_after.map(|seconds| Quota {
+                limit: None,
+                remaining: 0,
+                reset: now_unix() + seconds,
+            }),
+        }
+    }
 }
 
 #[cfg(test)]

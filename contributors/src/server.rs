@@ -2,6 +2,9 @@
 //!
 //! This is the plumbing around `routes::handle`, kept small and explicit:
 //!
+//! - **Bind, then run.** `Server::bind` builds the `App` and takes the port,
+//!   so a bad CA file or a port in use is reported before anything is
+//!   served, and tests can bind port 0 and learn the real port.
 //! - **HTTP/1.1 only.** Browsers speak HTTP/2 only over TLS, and TLS to the
 //!   browser belongs to the proxy or ingress in front of this server. Not
 //!   serving HTTP/2 keeps its attack classes (rapid reset, CONTINUATION
@@ -18,6 +21,7 @@
 //! - **One log line per request**: method, path, status, duration.
 
 use std::convert::Infallible;
+use std::fmt;
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -34,8 +38,88 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
 
 use crate::App;
-use crate::routes::{self, Body};
+use crate::config::Config;
+use crate::responses::Body;
+use crate::roots;
+use crate::routes;
 use crate::timed_stream::{Deadlines, TimedStream};
+
+/// Why the server could not start.
+#[derive(Debug)]
+pub enum StartError {
+    Roots(roots::RootsError),
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+impl fmt::Display for StartError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StartError::Roots(e) => write!(f, "{e}"),
+            StartError::Bind { addr, source } if source.kind() == std::io::ErrorKind::AddrInUse => {
+                write!(
+                    f,
+                    "cannot listen on {addr}: the port is already in use (set PORT to another one)"
+                )
+            }
+            StartError::Bind { addr, source } => write!(f, "cannot listen on {addr}: {source}"),
+        }
+    }
+}
+
+impl std::error::Error for StartError {}
+
+/// A bound, not yet serving server. Binding is separate from serving so
+/// that "port in use" is reported before anything else happens, and so
+/// that tests can bind port 0 and learn the real port.
+pub struct Server {
+    listener: TcpListener,
+    app: Arc<App>,
+}
+
+impl Server {
+    pub async fn bind(config: Config) -> Result<Server, StartError> {
+        let addr = config.listen;
+        let app = App::new(config).map_err(StartError::Roots)?;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| StartError::Bind { addr, source })?;
+        Ok(Server {
+            listener,
+            app: Arc::new(app),
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// Serves until `shutdown` resolves, then lets in-flight requests finish.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) {
+        let app = &self.app;
+        tracing::info!("listening on http://{}", self.local_addr());
+        tracing::info!(
+            "trusting {} root certificates: {}",
+            app.root_count,
+            app.roots_description
+        );
+        tracing::info!(
+            "GitHub API at {}, avatars from {}, {}",
+            app.config.api_url,
+            app.config.avatar_url,
+            if app.config.token.is_some() {
+                "with a token"
+            } else {
+                "without a token (60 requests an hour)"
+            }
+        );
+        serve(self.listener, self.app, shutdown).await;
+    }
+}
 
 /// Serves `listener` until `shutdown` resolves, then drains.
 pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Output = ()>) {

@@ -30,6 +30,11 @@ use hyper_util::rt::TokioExecutor;
 
 use crate::error::UpstreamError;
 
+/// Who we are, on every request: GitHub refuses API requests without a
+/// `User-Agent` and asks that it name the application.
+const USER_AGENT: HeaderValue =
+    HeaderValue::from_static(concat!("contributors/", env!("CARGO_PKG_VERSION")));
+
 /// Redirects followed per request: GitHub answers a renamed repository with
 /// one 301, so a handful is plenty, and a loop ends quickly.
 const MAX_REDIRECTS: usize = 3;
@@ -99,7 +104,7 @@ impl Upstream {
         }
     }
 
-    /// GETs `url` with `headers`, following same-host redirects, and reads
+    /// GETs `url` with `headers` (and our `User-Agent`), following same-host redirects, and reads
     /// at most `max_body` bytes of the answer, all within the total timeout.
     pub async fn get(
         &self,
@@ -141,7 +146,7 @@ impl Upstream {
         max_body: usize,
     ) -> Result<Answer, UpstreamError> {
         let host = url.host().unwrap_or_default().to_string();
-        let mut request = Request::get(url.clone());
+        let mut request = Request::get(url.clone()).header(header::USER_AGENT, USER_AGENT);
         for (name, value) in headers {
             request = request.header(name, value);
         }

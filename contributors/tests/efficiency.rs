@@ -130,7 +130,7 @@ async fn a_stale_list_stands_in_when_github_fails() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_exhausted_quota_stops_calls_until_the_reset() {
     let app = TestApp::start().await;
-    let reset = contributors::rate_limit::now_unix() + 3600;
+    let reset = contributors::clock::now_unix() + 3600;
     app.fake.set_rate_limit(0, reset);
     app.fake.set_contributors("o", "r", users(1));
     let reply = app.get("/o/r").await;
@@ -175,4 +175,42 @@ async fn the_cache_stays_within_its_entry_bound() {
     }
     let status: serde_json::Value = serde_json::from_slice(&app.get("/status").await.body).unwrap();
     assert_eq!(status["cache"]["lists"]["entries"].as_u64(), Some(5));
+    assert_eq!(status["cache"]["pages"]["entries"].as_u64(), Some(5));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kept_page_follows_its_list_and_spelling() {
+    let app = TestApp::start_with(|c| c.cache_ttl = Duration::ZERO).await;
+    let pages = |status: &[u8]| {
+        let status: serde_json::Value = serde_json::from_slice(status).unwrap();
+        status["cache"]["pages"]["entries"].as_u64().unwrap()
+    };
+    app.fake.set_contributors("o", "r", users(2));
+    let first = app.get("/o/r").await;
+    assert!(first.text().contains("user2"));
+    assert_eq!(first.header("cache-control"), Some("public, max-age=60"));
+    assert_eq!(pages(&app.get("/status").await.body), 1);
+
+    // Each spelling is its own page: the page echoes it.
+    assert!(app.get("/O/r").await.text().contains("<title>O/r"));
+    assert_eq!(pages(&app.get("/status").await.body), 2);
+
+    // The list changed upstream: a background revalidation brings a new
+    // list, and the page kept from the old one is not served again.
+    app.fake.set_contributors("o", "r", users(3));
+    assert!(eventually(&app, "/o/r", |r| r.text().contains("user3")).await);
+
+    // A stale page is rendered for its answer and not kept: once GitHub is
+    // back, the note is gone.
+    app.fake
+        .set_repo_behaviour("o", "r", Behaviour::Status(502));
+    assert!(eventually(&app, "/o/r", |r| r.text().contains("GitHub is unavailable")).await);
+    app.fake.clear_behaviours();
+    assert!(
+        eventually(&app, "/o/r", |r| {
+            !r.text().contains("GitHub is unavailable")
+                && r.header("cache-control") == Some("public, max-age=60")
+        })
+        .await
+    );
 }

@@ -1,0 +1,67 @@
+//! The application's shared state, built once at start-up from the
+//! configuration: the HTTPS client, the GitHub client, and the caches in
+//! front of them. Every connection gets a shared reference to the one `App`.
+
+use crate::avatars::Avatars;
+use crate::client_budget::ClientBudget;
+use crate::config::Config;
+use crate::contributor_lists::ContributorLists;
+use crate::github::GitHub;
+use crate::page_cache::PageCache;
+use crate::roots::{self, RootsError};
+use crate::upstream::Upstream;
+
+/// Configuration and the upstream clients with their caches.
+pub struct App {
+    pub config: Config,
+    pub github: GitHub,
+    pub lists: ContributorLists,
+    /// Pages rendered from those lists, served again while the list holds.
+    pub pages: PageCache,
+    pub avatars: Avatars,
+    /// Each client's allowance of lookups that reach GitHub.
+    pub budget: ClientBudget,
+    /// How many roots the TLS client trusts, bundled plus extra.
+    pub root_count: usize,
+    /// Where those roots came from, in words.
+    pub roots_description: String,
+}
+
+impl App {
+    /// Builds the clients: the bundled roots, plus the extra CA file if one
+    /// is configured. A bad CA file stops start-up here, naming the file.
+    pub fn new(config: Config) -> Result<App, RootsError> {
+        let roots = roots::load(config.extra_ca_file.as_deref())?;
+        let root_count = roots.store.len();
+        let upstream = Upstream::new(roots.store, config.connect_timeout, config.upstream_timeout);
+        let github = GitHub::new(
+            upstream.clone(),
+            config.api_url.clone(),
+            config.token.clone(),
+        );
+        let lists = ContributorLists::new(
+            github.clone(),
+            config.cache_ttl,
+            config.negative_cache_ttl,
+            config.cache_entries,
+            config.cache_bytes,
+        );
+        // A page is one rendering of one list: the same bounds fit both.
+        let pages = PageCache::new(config.cache_entries, config.cache_bytes);
+        let avatars = Avatars::new(
+            upstream,
+            config.avatar_url.clone(),
+            config.avatar_cache_bytes,
+        );
+        Ok(App {
+            budget: ClientBudget::new(config.client_lookups),
+            config,
+            github,
+            lists,
+            pages,
+            avatars,
+            root_count,
+            roots_description: roots.description,
+        })
+    }
+}

@@ -1,0 +1,182 @@
+//! The HTML pages: what each one shows, filled into askama templates.
+//!
+//! The templates (in `templates/`) are compiled into the binary and askama
+//! HTML-escapes every value, so nothing GitHub sends can become markup.
+//! This module only builds pages; which URL shows which page, and with what
+//! headers, is `routes.rs`.
+//!
+//! The home page's form never changes, so it is rendered once and shared as
+//! `Bytes`; serving it copies nothing. Nor does serving the stylesheet,
+//! which is compiled in.
+
+use std::sync::LazyLock;
+
+use askama::Template;
+use bytes::Bytes;
+
+use crate::clock::clock_time;
+use crate::contributor_lists::{LIMIT_MAX, Shown};
+use crate::github::Contributor;
+use crate::names::RepoName;
+
+/// The stylesheet, compiled into the binary.
+pub const STYLESHEET: &str = include_str!("../static/style.css");
+
+/// Rendering failed. It only can if a value's `Display` fails; ours don't,
+/// but the route still answers a plain 500 rather than panic.
+#[derive(Debug)]
+pub struct RenderFailed;
+
+/// A page as HTML bytes.
+pub fn render(page: &impl Template) -> Result<Bytes, RenderFailed> {
+    page.render().map(Bytes::from).map_err(|_| RenderFailed)
+}
+
+/// The form that the home page and every other page start with. `owner` and
+/// `repo` echo what the visitor typed.
+#[derive(Template)]
+#[template(path = "index.html")]
+struct IndexPage<'a> {
+    owner: &'a str,
+    repo: &'a str,
+}
+
+/// The home page: an empty form. Rendered on first use, shared after.
+pub fn index() -> Result<Bytes, RenderFailed> {
+    static HTML: LazyLock<Option<Bytes>> = LazyLock::new(|| {
+        render(&IndexPage {
+            owner: "",
+            repo: "",
+        })
+        .ok()
+    });
+    HTML.clone().ok_or(RenderFailed)
+}
+
+/// One row of the contributors list, ready for the template.
+struct Person {
+    name: String,
+    profile: Option<String>,
+    avatar: Option<String>,
+    contributions: u64,
+}
+
+#[derive(Template)]
+#[template(path = "contributors.html")]
+pub struct ContributorsPage<'a> {
+    owner: &'a str,
+    repo: &'a str,
+    repo_url: String,
+    people: Vec<Person>,
+    summary: String,
+    stale_note: Option<String>,
+    more_link: Option<String>,
+    more_max: usize,
+}
+
+impl<'a> ContributorsPage<'a> {
+    /// The page for the first `max` contributors of `name`, spelt the way
+    /// the visitor spelt it. A stale list gets a note saying how old it is
+    /// and why GitHub could not be asked.
+    pub fn new(name: &'a RepoName, max: usize, shown: &Shown) -> ContributorsPage<'a> {
+        let list = &shown.list;
+        let people = people(&list.contributors);
+        let summary = match (people.len(), list.truncated) {
+            (1, false) => "1 contributor".to_string(),
+            (n, false) => format!("{n} contributors"),
+            (n, true) => format!("The first {n} contributors"),
+        };
+        let more_max = LIMIT_MAX.min(max * 5);
+        let more_link =
+            (list.truncated && max < LIMIT_MAX).then(|| format!("/{name}?max={more_max}"));
+        let stale_note = shown.stale_because.as_ref().map(|why| {
+            format!(
+                "Data from {} UTC; GitHub is unavailable: {why}.",
+                clock_time(list.checked_at)
+            )
+        });
+        ContributorsPage {
+            owner: name.owner(),
+            repo: name.repo(),
+            repo_url: format!("https://github.com/{name}"),
+            people,
+            summary,
+            stale_note,
+            more_link,
+            more_max,
+        }
+    }
+}
+
+/// The rows of the page. GitHub omits `login` and `id` for anonymous
+/// contributors and may for deleted accounts: those rows get a name and no
+/// avatar or link, and never break the page.
+fn people(contributors: &[Contributor]) -> Vec<Person> {
+    contributors
+        .iter()
+        .map(|c| Person {
+            name: c
+                .login
+                .clone()
+                .or_else(|| c.name.clone().map(|n| format!("{n} (anonymous)")))
+                .unwrap_or_else(|| "(deleted account)".to_string()),
+            profile: c.profile_url().map(str::to_string),
+            avatar: c.id.map(|id| format!("/avatars/{id}?s=80")),
+            contributions: c.contributions,
+        })
+        .collect()
+}
+
+/// An error page: what went wrong, what to do, and the form again with what
+/// the visitor typed.
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage<'a> {
+    pub owner: &'a str,
+    pub repo: &'a str,
+    pub title: &'a str,
+    pub message: &'a str,
+    pub hint: Option<&'a str>,
+    pub status: u16,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::github::decode_page;
+
+    #[test]
+    fn rows_without_login_or_avatar_render() {
+        let list = decode_page(
+            br#"[
+                {"login":"octocat","id":1,"html_url":"https://github.com/octocat","contributions":9},
+                {"email":"a@b.c","name":"Ann <b>Onymous</b>","type":"Anonymous","contributions":2},
+                {"contributions":1}
+            ]"#,
+        )
+        .unwrap();
+        let page = ContributorsPage {
+            owner: "o",
+            repo: "r",
+            repo_url: "https://github.com/o/r".into(),
+            people: people(&list),
+            summary: "3 contributors".into(),
+            stale_note: None,
+            more_link: None,
+            more_max: 500,
+        };
+        let html = page.render().unwrap();
+        assert!(
+            html.contains("Ann &#60;b&#62;Onymous&#60;/b&#62; (anonymous)"),
+            "{html}"
+        );
+        assert!(html.contains("(deleted account)"));
+        assert_eq!(
+            html.matches("<img").count(),
+            1,
+            "only octocat has an avatar"
+        );
+        assert_eq!(html.matches("class=\"no-avatar\"").count(), 2);
+        assert!(html.contains("<a href=\"https://github.com/octocat\""));
+    }
+}
