@@ -19,6 +19,11 @@
 //! The write deadline counts from the moment a write stops making progress,
 //! so a slow but reading client is served, and one that stops reading (its
 //! receive window full, our send queue stuck) is dropped after `write`.
+//! A response can also fit whole in the kernel's send buffer, which grows to
+//! megabytes: the writes all succeed, and the bytes then sit there unread.
+//! On Linux, `TCP_USER_TIMEOUT` puts the same deadline on those: the kernel
+//! drops a connection whose sent data goes unacknowledged (zero-window
+//! probes included) for longer than `write`.
 //!
 //! The phase is shared with the request handler through [`Activity`], which
 //! also lets shutdown close connections that are waiting for a request at
@@ -126,6 +131,8 @@ pub struct TimedStream {
 impl TimedStream {
     /// Wraps a just-accepted stream: the head deadline starts now.
     pub fn new(inner: TcpStream, deadlines: Deadlines) -> (TimedStream, Activity) {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        let _ = socket2::SockRef::from(&inner).set_tcp_user_timeout(Some(deadlines.write));
         let now = Instant::now();
         let activity = Activity {
             phase: Arc::new(Mutex::new(Phase::Head(now + deadlines.head))),
