@@ -179,3 +179,26 @@ async fn a_next_link_elsewhere_is_named_with_its_port_and_checked_only_when_foll
         reply.text()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_body_is_never_waited_for() {
+    // Deadlines far away: only not reading the body can end this quickly.
+    let app = TestApp::start_with(|c| {
+        c.header_timeout = Duration::from_secs(30);
+        c.idle_timeout = Duration::from_secs(30);
+    })
+    .await;
+    let mut stream = TcpStream::connect(app.addr).await.unwrap();
+    stream
+        .write_all(b"POST /o/r HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\nten bytes.")
+        .await
+        .unwrap();
+    let mut got = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut got)).await;
+    assert!(read.is_ok(), "the connection waited for the body");
+    assert!(
+        got.starts_with(b"HTTP/1.1 405"),
+        "{}",
+        String::from_utf8_lossy(&got)
+    );
+}
