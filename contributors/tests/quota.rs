@@ -128,7 +128,7 @@ async fn an_untrusted_peers_forwarded_for_is_ignored() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_outage_and_the_recovery_each_log_one_line() {
+async fn an_outage_the_recovery_and_a_spent_quota_each_log_one_line() {
     let fake = FakeGitHub::start().await;
     for repo in ["a", "b", "c"] {
         fake.set_contributors("o", repo, users(1));
@@ -164,6 +164,13 @@ async fn an_outage_and_the_recovery_each_log_one_line() {
             200
         );
     }
+    // The quota runs out: one more warning, with the reset time. Later views
+    // are not even sent (the app waits for the reset).
+    fake.set_rate_limit(0, 1_900_000_000); // 17:46 UTC
+    for repo in ["d", "e", "f"] {
+        let reply = common::get(addr, &format!("/o/{repo}"), &[]).await;
+        assert_eq!(reply.status, 503);
+    }
 
     Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -179,9 +186,13 @@ async fn an_outage_and_the_recovery_each_log_one_line() {
         .read_to_string(&mut log)
         .unwrap();
     let warnings: Vec<&str> = log.lines().filter(|l| l.contains("WARN")).collect();
-    assert_eq!(warnings.len(), 1, "{log}");
+    assert_eq!(warnings.len(), 2, "{log}");
     assert!(
         warnings[0].contains("is unreachable") && warnings[0].contains("HTTP status 502"),
+        "{log}"
+    );
+    assert!(
+        warnings[1].contains("rate limit") && warnings[1].contains("resets at 17:46 UTC"),
         "{log}"
     );
     let recovered = log.lines().filter(|l| l.contains("answers again")).count();
