@@ -16,6 +16,9 @@ against a local fake GitHub on 127.0.0.1 and writes BENCHMARKS.md:
      against gzip (the cached-page throughput with gzip is in section 1);
   7. the wall (wall.svg) and the JSON API (contributors.json): their sizes
      for 12, 100 and 500 contributors, and wrk throughput once cached.
+  8. hostile clients (issue 9): a silent-connection flood at the default
+     cap, a slow-reader flood; and the GitHub client over HTTP/2 versus
+     HTTP/1.1 (this section alone: --only-hostile, one --variant).
 
 Standard library only. Every loop is bounded by a count or a deadline; every
 process started here is ended here (by its pid), every container removed.
@@ -134,10 +137,10 @@ def cleanup():
 class Fake:
     """A fake-github process with its own CA, on a free loopback port."""
 
-    def __init__(self, binary, workdir, name):
+    def __init__(self, binary, workdir, name, extra_args=()):
         self.ca = os.path.join(workdir, f"{name}-ca.pem")
         args = [binary, "--listen", "127.0.0.1:0", "--ca-out", self.ca,
-                "--exit-after", str(FAKE_EXIT_AFTER), "--avatar-base", "self"]
+                "--exit-after", str(FAKE_EXIT_AFTER), "--avatar-base", "self", *extra_args]
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL, text=True)
         children.append(self.proc)
@@ -693,6 +696,219 @@ def bench_docker(image_repo):
         return {"skipped": "skipped: no engine/images (none of "
                 + ", ".join(f"{image_repo}:{v}" for v in DOCKER_VARIANTS) + " exists)"}
     return {"rows": rows, "missing": missing, "failed": failed}
+
+
+# ---------------------------------------------------------------- 8. hostile clients, the client's protocol
+#
+# Issue 9's figures: how long a flood of silent connections at the default
+# cap locks visitors out, what a flood of clients that never read costs, and
+# whether HTTP/2 to GitHub gains anything over HTTP/1.1. Self-contained: run
+# alone with --only-hostile (one --variant), or as part of the whole bench.
+
+SILENT_SOCKETS = 1100  # past the default cap of 1024, as in the issue's report
+SILENT_WAIT = 30.0  # seconds the flood run waits at most for a 200
+SLOW_READERS = 50
+SLOW_PIPELINE = 20  # requests each slow reader sends and never reads
+SLOW_PAGE = "/rust-lang/rust?max=250"  # the demo's largest page
+SLOW_WATCH = 30.0  # seconds the slow-reader run watches at most
+POLL = 0.05
+PROTOCOL_LOOKUPS = 200  # cold lookups per protocol (distinct missing names)
+PROTOCOL_CONCURRENCY = 16
+
+
+def raise_fd_limit(wanted):
+    """Our sockets and the app's (which inherits the limit) both count."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(wanted, hard), hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def established(port):
+    """Established TCP connections whose local port is `port` (the app's side)."""
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                next(f)
+                for line in f:
+                    fields = line.split()
+                    if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01":
+                        count += 1
+        except OSError:
+            pass
+    return count
+
+
+def healthz_ms(port):
+    started = time.monotonic()
+    try:
+        ok = get(port, "/healthz", timeout=2) == 200
+    except OSError:
+        ok = False
+    return ok, (time.monotonic() - started) * 1000
+
+
+def bench_silent_flood(binary, fake):
+    limit = raise_fd_limit(4 * SILENT_SOCKETS)
+    log(f"silent-connection flood: {SILENT_SOCKETS} sockets that send nothing")
+    app = App(binary, fake)  # the defaults: cap 1024, header deadline 5 s
+    socks = []
+    try:
+        started = time.monotonic()
+        for _ in range(SILENT_SOCKETS):
+            socks.append(socket.create_connection(("127.0.0.1", app.port), timeout=5))
+        opened = time.monotonic() - started
+        refused, served = 0, None
+        while time.monotonic() - started < SILENT_WAIT:
+            ok, _ = healthz_ms(app.port)
+            if ok:
+                served = time.monotonic() - started
+                break
+            refused += 1
+            time.sleep(POLL)
+        return {"sockets": SILENT_SOCKETS, "fd_limit": limit, "opened_s": opened,
+                "served_s": served, "refused": refused}
+    finally:
+        for s in socks:
+            s.close()
+        app.close()
+
+
+def bench_slow_readers(binary, fake):
+    log(f"slow-reader flood: {SLOW_READERS} clients pipelining {SLOW_PIPELINE} x {SLOW_PAGE}")
+    app = App(binary, fake)  # the defaults: write deadline 10 s
+    socks = []
+    try:
+        if get(app.port, SLOW_PAGE) != 200:
+            raise SystemExit(f"bench: GET {SLOW_PAGE} did not answer 200")
+        baseline = established(app.port)
+        request = f"GET {SLOW_PAGE} HTTP/1.1\r\nHost: x\r\n\r\n".encode() * SLOW_PIPELINE
+        started = time.monotonic()
+        for _ in range(SLOW_READERS):
+            s = socket.socket()
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # fills fast
+            s.connect(("127.0.0.1", app.port))
+            s.sendall(request)
+            socks.append(s)
+        latencies, failures, peak_rss, dropped = [], 0, 0, None
+        while time.monotonic() - started < SLOW_WATCH:
+            ok, took = healthz_ms(app.port)
+            latencies.append(took)
+            failures += not ok
+            peak_rss = max(peak_rss, app.status()["VmRSS"])
+            if established(app.port) <= baseline:
+                dropped = time.monotonic() - started
+                break
+            time.sleep(POLL)
+        latencies.sort()
+        return {"readers": SLOW_READERS, "pipelined": SLOW_PIPELINE,
+                "p50_ms": latencies[len(latencies) // 2], "max_ms": latencies[-1],
+                "checks": len(latencies), "failures": failures,
+                "dropped_s": dropped, "peak_rss_kb": peak_rss}
+    finally:
+        for s in socks:
+            s.close()
+        app.close()
+
+
+def protocol_pass(binary, fake_binary, workdir, http2):
+    """PROTOCOL_LOOKUPS cold lookups (each one upstream call) from
+    PROTOCOL_CONCURRENCY clients; latency and the fake's TLS handshakes."""
+    fake = Fake(fake_binary, workdir, "h2" if http2 else "h1", [] if http2 else ["--http1-only"])
+    app = App(binary, fake, {"CONTRIBUTORS_CLIENT_LOOKUPS": "0"})
+    latencies, bad = [], 0
+    lock = threading.Lock()
+    todo = iter(range(PROTOCOL_LOOKUPS))
+
+    def worker():
+        nonlocal bad
+        while True:
+            with lock:
+                i = next(todo, None)
+            if i is None:
+                return
+            started = time.monotonic()
+            try:
+                status = get(app.port, f"/bench/missing-{i}")
+            except OSError:
+                status = None
+            with lock:
+                latencies.append((time.monotonic() - started) * 1000)
+                bad += status != 404  # a missing repository is the expected answer
+
+    try:
+        started = time.monotonic()
+        threads = [threading.Thread(target=worker, daemon=True)
+                   for _ in range(PROTOCOL_CONCURRENCY)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        wall = time.monotonic() - started
+        stats = fake.stats()
+    finally:
+        app.close()
+        fake.close()
+    latencies.sort()
+    return {"protocol": "HTTP/2" if http2 else "HTTP/1.1", "wall_s": wall,
+            "p50_ms": latencies[len(latencies) // 2],
+            "p95_ms": latencies[int(len(latencies) * 0.95)],
+            "upstream": stats["contributors_requests"], "handshakes": stats["handshakes"],
+            "unexpected": bad}
+
+
+def bench_hostile(binary, fake, fake_binary, workdir):
+    return {
+        "silent": bench_silent_flood(binary, fake),
+        "slow": bench_slow_readers(binary, fake),
+        "protocols": [protocol_pass(binary, fake_binary, workdir, h2) for h2 in (True, False)],
+    }
+
+
+def hostile_report(h):
+    """The section's Markdown, appended to the report."""
+    s, r = h["silent"], h["slow"]
+    h2, h1 = h["protocols"]
+    served = "never, within the wait" if s["served_s"] is None else f"after {s['served_s']:.1f} s"
+    dropped = ("not within the watch" if r["dropped_s"] is None
+               else f"after {r['dropped_s']:.1f} s")
+    keep = h2["handshakes"] < h1["handshakes"] and h2["p50_ms"] <= h1["p50_ms"] * 1.1
+    lines = [
+        "",
+        "## 8. Hostile clients",
+        "",
+        f"- **Silent-connection flood** at the default cap (1024) and header deadline (5 s): "
+        f"{s['sockets']} sockets that send nothing (opened in {s['opened_s']:.1f} s; "
+        f"open-file limit {s['fd_limit']}). A normal client polling `/healthz` every "
+        f"{POLL * 1000:.0f} ms was served again {served} ({s['refused']} tries refused before).",
+        f"- **Slow-reader flood** at the default write deadline (10 s): {r['readers']} clients "
+        f"each pipelining {r['pipelined']} × `{SLOW_PAGE}` with a 4 KiB receive buffer and "
+        f"never reading. Meanwhile `/healthz`: median {r['p50_ms']:.1f} ms, worst "
+        f"{r['max_ms']:.1f} ms, {r['failures']} failed of {r['checks']}; peak RSS "
+        f"{r['peak_rss_kb'] / 1024:.1f} MiB; the readers' connections were all closed {dropped}.",
+        "",
+        "## The GitHub client: HTTP/2 or HTTP/1.1",
+        "",
+        f"{PROTOCOL_LOOKUPS} cold lookups (distinct missing repositories, one API call each) "
+        f"from {PROTOCOL_CONCURRENCY} concurrent clients, against fake-github offering h2, "
+        "then HTTP/1.1 only (`--http1-only`):",
+        "",
+        "| protocol | wall | median | p95 | API calls | TLS handshakes | unexpected answers |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for p in (h2, h1):
+        lines.append(f"| {p['protocol']} | {p['wall_s']:.2f} s | {p['p50_ms']:.1f} ms | "
+                     f"{p['p95_ms']:.1f} ms | {p['upstream']} | {p['handshakes']} | "
+                     f"{p['unexpected']} |")
+    lines += [
+        "",
+        "Rule: the client keeps HTTP/2 if it needs fewer handshakes and its median is within "
+        f"10% of HTTP/1.1's. Result: **{'keep HTTP/2' if keep else 'HTTP/2 gains nothing here'}"
+        "**.",
+        "",
+    ]
+    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------- evidence for a MISS
@@ -1463,8 +1679,23 @@ def main():
     p.add_argument("--symbols-binary", default="",
                    help="the default variant built with symbols, for a profile on a MISS")
     p.add_argument("--sources", default="unknown", help="git revision of the sources built")
+    p.add_argument("--only-hostile", action="store_true",
+                   help="run only section 8 (hostile clients, the client's protocol) with "
+                        "the first --variant, and write just that section to --out")
     args = p.parse_args()
     variants = [tuple(v.split("=", 1)) for v in args.variant]
+    if args.only_hostile:
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+        try:
+            fake = Fake(args.fake, args.workdir, "main")
+            hostile = bench_hostile(variants[0][1], fake, args.fake, args.workdir)
+            fake.close()
+        finally:
+            cleanup()
+        with open(args.out, "w") as f:
+            f.write(hostile_report(hostile).lstrip("\n"))
+        print(f"wrote {args.out}")
+        return
     if len(variants) != 2:
         raise SystemExit("bench: give exactly two --variant NAME=BINARY")
 
@@ -1487,6 +1718,7 @@ def main():
         first200 = {name: bench_first200(name, binary, fake) for name, binary in variants}
         views = bench_views(variants[0][1], fake)
         weight = bench_weight(variants[0][1], fake)
+        hostile = bench_hostile(variants[0][1], fake, args.fake, args.workdir)
         dock = bench_docker(args.image)
         wall = bench_wall(variants[0][1], fake)
         rows = targets(results, first200, views)
@@ -1495,6 +1727,8 @@ def main():
         args.elapsed = time.monotonic() - t0
         winner, facts = write_report(args, results, first200, views, dock, evidence, rows,
                                      background, started, weight, wall)
+        with open(args.out, "a") as f:
+            f.write(hostile_report(hostile))
     finally:
         cleanup()
     width = max(len(r[0]) for r in rows)

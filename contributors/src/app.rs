@@ -5,6 +5,7 @@
 //! `App`.
 
 use crate::avatars::Avatars;
+use crate::client_budget::ClientBudget;
 use crate::config::Config;
 use crate::contributor_lists::ContributorLists;
 use crate::github::GitHub;
@@ -27,6 +28,8 @@ pub struct App {
     pub index: Result<Representation, RenderFailed>,
     /// The stylesheet, compiled in, gzipped and tagged at start.
     pub stylesheet: Representation,
+    /// Each client's allowance of lookups that reach GitHub.
+    pub budget: ClientBudget,
     /// How many roots the TLS client trusts, bundled plus extra.
     pub root_count: usize,
     /// Where those roots came from, in words.
@@ -53,6 +56,7 @@ impl App {
         let lists = ContributorLists::new(
             github.clone(),
             config.cache_ttl,
+            config.negative_cache_ttl,
             config.cache_entries,
             config.cache_bytes,
         );
@@ -64,6 +68,7 @@ impl App {
             config.avatar_cache_bytes,
         );
         Ok(App {
+            budget: ClientBudget::new(config.client_lookups),
             config,
             github,
             lists,

@@ -21,6 +21,7 @@ use crate::config::BaseUrl;
 use crate::error::UpstreamError;
 use crate::representation::Representation;
 use crate::upstream::Upstream;
+use crate::upstream_health::UpstreamHealth;
 
 /// The sizes we fetch. Few sizes mean few distinct cache entries per user.
 pub const SIZES: [u16; 4] = [40, 80, 160, 460];
@@ -86,11 +87,13 @@ pub struct Avatars {
     base: BaseUrl,
     cache: Arc<LruCache<Key, Arc<Avatar>>>,
     in_flight: Coalescer<Key, Fetched>,
+    health: Arc<UpstreamHealth>,
 }
 
 impl Avatars {
     pub fn new(upstream: Upstream, base: BaseUrl, max_bytes: usize) -> Avatars {
         Avatars {
+            health: Arc::new(UpstreamHealth::new(format!("the avatar server at {base}"))),
             upstream,
             base,
             // Entries are bounded by bytes; the count bound only guards
@@ -114,6 +117,7 @@ impl Avatars {
             .in_flight
             .run(key, move || async move {
                 let fetched = this.fetch(id, size).await;
+                this.health.observe(&fetched);
                 if let Ok(avatar) = &fetched {
                     this.cache
                         .insert(key, avatar.clone(), avatar.image.weight() + 128);

@@ -15,6 +15,7 @@
 //! the first one fetch while the others wait for its answer.
 
 use std::collections::{BTreeMap, HashMap};
+use std::convert::Infallible;
 use std::future::Future;
 use std::hash::Hash;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -108,6 +109,11 @@ impl<K: Clone + Eq + Hash, V: Clone> LruCache<K, V> {
         }
     }
 
+    /// Forgets `key`, if it is held.
+    pub fn remove(&self, key: &K) {
+        self.lock().remove(key);
+    }
+
     /// Number of entries and bytes held, for `/status` and tests.
     pub fn usage(&self) -> (usize, usize) {
         let inner = self.lock();
@@ -162,34 +168,61 @@ where
         F: FnOnce() -> Fut,
         Fut: Future<Output = V> + Send + 'static,
     {
-        let mut answer = {
-            let mut in_flight = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
-            match in_flight.get(&key) {
-                Some(waiting) => waiting.clone(),
-                None => {
-                    let (tx, rx) = watch::channel(None);
-                    in_flight.insert(key.clone(), rx.clone());
-                    let fetching = fetch();
-                    let in_flight = self.in_flight.clone();
-                    tokio::spawn(async move {
-                        let value = fetching.await;
-                        // Publish first, then forget the key: a caller that
-                        // arrives in between still finds the finished answer.
-                        tx.send_replace(Some(value));
-                        in_flight
-                            .lock()
-                            .unwrap_or_else(|p| p.into_inner())
-                            .remove(&key);
-                    });
-                    rx
-                }
-            }
-        };
+        let Ok(value) = self.try_run(key, || Ok::<_, Infallible>(fetch())).await;
+        value
+    }
+
+    /// Like [`run`](Self::run), but starting a fetch may be refused: `start`
+    /// is called only when no fetch for `key` is running, and its error is
+    /// returned as is. Joining a running fetch is never refused.
+    pub async fn try_run<F, Fut, E>(&self, key: K, start: F) -> Result<V, E>
+    where
+        F: FnOnce() -> Result<Fut, E>,
+        Fut: Future<Output = V> + Send + 'static,
+    {
+        let mut answer = self.join_or_start(key, start)?;
         // The sender is dropped only after it has published, so even when
         // `wait_for` reports a closed channel the value is there to read.
         let _ = answer.wait_for(Option::is_some).await;
         let value = answer.borrow().clone();
-        value.expect("the fetch task publishes before it ends")
+        Ok(value.expect("the fetch task publishes before it ends"))
+    }
+
+    /// Starts `fetch` for `key` unless one is running, without waiting for
+    /// it: for refreshing in the background.
+    pub fn start<F, Fut>(&self, key: K, fetch: F)
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = V> + Send + 'static,
+    {
+        let Ok(_running) = self.join_or_start(key, || Ok::<_, Infallible>(fetch()));
+    }
+
+    /// A receiver for the running fetch of `key`, or for a new one.
+    fn join_or_start<F, Fut, E>(&self, key: K, start: F) -> Result<watch::Receiver<Option<V>>, E>
+    where
+        F: FnOnce() -> Result<Fut, E>,
+        Fut: Future<Output = V> + Send + 'static,
+    {
+        let mut in_flight = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(waiting) = in_flight.get(&key) {
+            return Ok(waiting.clone());
+        }
+        let fetching = start()?;
+        let (tx, rx) = watch::channel(None);
+        in_flight.insert(key.clone(), rx.clone());
+        let in_flight = self.in_flight.clone();
+        tokio::spawn(async move {
+            let value = fetching.await;
+            // Publish first, then forget the key: a caller that arrives in
+            // between still finds the finished answer.
+            tx.send_replace(Some(value));
+            in_flight
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&key);
+        });
+        Ok(rx)
     }
 }
 
@@ -259,6 +292,19 @@ mod tests {
         // Once finished, the next call fetches again.
         let again = coalescer.run("repo", || async { 7 }).await;
         assert_eq!(again, 7);
+    }
+
+    #[tokio::test]
+    async fn only_starting_a_fetch_can_be_refused() {
+        let coalescer: Coalescer<u8, u8> = Coalescer::default();
+        let no = || Err::<std::future::Ready<u8>, _>("no");
+        assert_eq!(coalescer.try_run(1, no).await, Err("no"));
+        coalescer.start(1, || async {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            5
+        });
+        // A fetch is running: joining it does not ask `start` at all.
+        assert_eq!(coalescer.try_run(1, no).await, Ok(5));
     }
 
     #[tokio::test]

@@ -18,6 +18,7 @@ use std::time::Duration;
 use http::Uri;
 
 use crate::proxy::Proxy;
+use crate::trusted_proxies::TrustedProxies;
 
 /// All settings of a running server.
 #[derive(Clone, Debug)]
@@ -55,6 +56,19 @@ pub struct Config {
     /// Where visitors reach this app (`https://host[/path]`, no trailing
     /// slash), for the snippets of the page's Embed box; `None`: unknown.
     pub public_url: Option<String>,
+    /// Time a client gets, from connecting (or from the first byte after
+    /// an idle spell), to send a complete request head.
+    pub header_timeout: Duration,
+    /// Time a kept-alive connection may sit idle between requests.
+    pub idle_timeout: Duration,
+    /// Time a client may go without reading while we have bytes to send.
+    pub write_timeout: Duration,
+    /// How long a "no such repository" (404, 410, 451) is remembered.
+    pub negative_cache_ttl: Duration,
+    /// Lookups that reach GitHub, per client per minute; 0: no limit.
+    pub client_lookups: u32,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: TrustedProxies,
 }
 
 /// One setting: its flag, its environment variable, its default and its
@@ -165,6 +179,50 @@ pub const SHUTDOWN_GRACE: Setting = Setting {
     help: "seconds in-flight requests get to finish after SIGTERM",
 };
 
+pub const HEADER_TIMEOUT: Setting = Setting {
+    flag: "header-timeout",
+    env: "CONTRIBUTORS_HEADER_TIMEOUT",
+    default: "5",
+    help: "seconds a client gets to send its request headers, from connecting",
+};
+
+// Above the 60 s that nginx and cloud load balancers keep idle connections
+// to a backend open: the proxy, not this server, should close them first.
+pub const IDLE_TIMEOUT: Setting = Setting {
+    flag: "idle-timeout",
+    env: "CONTRIBUTORS_IDLE_TIMEOUT",
+    default: "75",
+    help: "seconds a keep-alive connection may idle between requests",
+};
+
+pub const WRITE_TIMEOUT: Setting = Setting {
+    flag: "write-timeout",
+    env: "CONTRIBUTORS_WRITE_TIMEOUT",
+    default: "10",
+    help: "seconds a client may stop reading a response before it is dropped",
+};
+
+pub const NEGATIVE_CACHE_TTL: Setting = Setting {
+    flag: "negative-cache-ttl",
+    env: "CONTRIBUTORS_NEGATIVE_CACHE_TTL",
+    default: "60",
+    help: "seconds a missing repository (404, 410, 451) is remembered",
+};
+
+pub const CLIENT_LOOKUPS: Setting = Setting {
+    flag: "client-lookups",
+    env: "CONTRIBUTORS_CLIENT_LOOKUPS",
+    default: "30",
+    help: "uncached lists a client may have fetched from GitHub per minute (0: no limit)",
+};
+
+pub const TRUSTED_PROXIES: Setting = Setting {
+    flag: "trusted-proxies",
+    env: "CONTRIBUTORS_TRUSTED_PROXIES",
+    default: "",
+    help: "comma-separated CIDRs of proxies whose X-Forwarded-For names the client",
+};
+
 pub const PUBLIC_URL: Setting = Setting {
     flag: "public-url",
     env: "CONTRIBUTORS_PUBLIC_URL",
@@ -188,6 +246,12 @@ pub const SETTINGS: &[&Setting] = &[
     &UPSTREAM_TIMEOUT,
     &MAX_CONNECTIONS,
     &SHUTDOWN_GRACE,
+    &HEADER_TIMEOUT,
+    &IDLE_TIMEOUT,
+    &WRITE_TIMEOUT,
+    &NEGATIVE_CACHE_TTL,
+    &CLIENT_LOOKUPS,
+    &TRUSTED_PROXIES,
     &PUBLIC_URL,
 ];
 
@@ -251,6 +315,13 @@ impl Config {
             })?)
         };
         let (_, extra_ca) = value(&EXTRA_CA_FILE);
+        let (proxies_name, proxies) = value(&TRUSTED_PROXIES);
+        let trusted_proxies =
+            TrustedProxies::parse(&proxies).map_err(|reason| ConfigError::Invalid {
+                setting: proxies_name,
+                value: proxies,
+                reason,
+            })?;
 
         Ok(Config {
             listen: SocketAddr::new(bind, port),
@@ -268,6 +339,15 @@ impl Config {
             max_connections: positive(value(&MAX_CONNECTIONS))?,
             shutdown_grace: seconds(value(&SHUTDOWN_GRACE), 0)?,
             public_url: public_url(value(&PUBLIC_URL))?,
+            header_timeout: seconds(value(&HEADER_TIMEOUT), 1)?,
+            idle_timeout: seconds(value(&IDLE_TIMEOUT), 1)?,
+            write_timeout: seconds(value(&WRITE_TIMEOUT), 1)?,
+            negative_cache_ttl: seconds(value(&NEGATIVE_CACHE_TTL), 0)?,
+            client_lookups: parse(
+                value(&CLIENT_LOOKUPS),
+                "expected a whole number of lookups a minute (0: no limit)",
+            )?,
+            trusted_proxies,
         })
     }
 
@@ -498,6 +578,16 @@ mod tests {
         assert!(e.contains("--api-url"), "{e}");
         assert!(config(&[], &[("CONTRIBUTORS_CACHE_ENTRIES", "0")]).is_err());
         assert!(config(&[], &[("CONTRIBUTORS_UPSTREAM_TIMEOUT", "0")]).is_err());
+        let e = config(
+            &[],
+            &[("CONTRIBUTORS_TRUSTED_PROXIES", "10.0.0.0/8, 10.0.0.0/40")],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("CONTRIBUTORS_TRUSTED_PROXIES") && e.contains("\"40\""),
+            "{e}"
+        );
     }
 
     #[test]

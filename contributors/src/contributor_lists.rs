@@ -2,14 +2,21 @@
 //! concurrent visitors, revalidated cheaply, and kept as a fallback.
 //!
 //! - A list younger than the TTL is served from memory.
-//! - An older one is revalidated: each page is asked for with its `ETag`,
-//!   and a 304 keeps our copy. GitHub does not count 304s against the rate
-//!   limit, so a popular repository costs almost nothing after the first view.
+//! - An older one is served from memory too, at once, while it is
+//!   revalidated in the background (stale-while-revalidate): each page is
+//!   asked for with its `ETag`, and a 304 keeps our copy. GitHub does not
+//!   count 304s against the rate limit, so a popular repository costs almost
+//!   nothing after the first view, and a slow GitHub never slows a page we
+//!   hold. Only a list we have never fetched waits for GitHub.
 //! - Concurrent requests for the same list share one fetch (see `cache.rs`).
-//! - When GitHub fails (down, slow, rate-limited) and we hold an older copy,
-//!   that copy is served with a note saying how old it is and why.
+//! - When a background refresh fails (GitHub down, slow, rate-limited), the
+//!   old copy goes on being served, with a note saying how old it is and why.
+//! - "No such repository" (404, 410, 451) is remembered for a short TTL of
+//!   its own, so asking again and again for a missing name costs one call.
+//! - Starting a fetch can be refused (the caller's `admit`, e.g. a client's
+//!   budget); joining one already running, or a cached answer, never is.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use http::Uri;
@@ -26,6 +33,8 @@ pub const DEFAULT_MAX: usize = 100;
 pub const LIMIT_MAX: usize = 500;
 /// GitHub's largest page size.
 const PER_PAGE: usize = 100;
+/// What a remembered "not found" weighs in memory, roughly.
+const MISSING_WEIGHT: usize = 256;
 
 /// A list as fetched, with what is needed to revalidate it page by page.
 #[derive(Debug, Default)]
@@ -43,7 +52,7 @@ struct CachedPage {
     url: Uri,
     validators: Validators,
     contributors: Vec<Contributor>,
-    next: Option<Uri>,
+    next: Option<Result<Uri, UpstreamError>>,
 }
 
 impl List {
@@ -85,67 +94,132 @@ impl Selection {
 type Key = (String, Selection);
 type Fetched = Result<Arc<List>, UpstreamError>;
 
+/// A cached list and, when the latest background refresh failed, why.
+struct Held {
+    list: Arc<List>,
+    refresh_failed: Mutex<Option<UpstreamError>>,
+}
+
 #[derive(Clone)]
 pub struct ContributorLists {
     github: GitHub,
-    cache: Arc<LruCache<Key, Arc<List>>>,
+    cache: Arc<LruCache<Key, Arc<Held>>>,
+    /// Repositories GitHub said do not exist (or are withheld), by name.
+    missing: Arc<LruCache<String, UpstreamError>>,
     in_flight: Coalescer<Key, Fetched>,
     ttl: Duration,
+    missing_ttl: Duration,
 }
 
 impl ContributorLists {
-    pub fn new(github: GitHub, ttl: Duration, max_entries: usize, max_bytes: usize) -> Self {
+    pub fn new(
+        github: GitHub,
+        ttl: Duration,
+        missing_ttl: Duration,
+        max_entries: usize,
+        max_bytes: usize,
+    ) -> Self {
         ContributorLists {
             github,
             cache: Arc::new(LruCache::new(max_entries, max_bytes)),
+            // A name and a short error each: a few hundred bytes an entry.
+            missing: Arc::new(LruCache::new(max_entries, max_entries * MISSING_WEIGHT)),
             in_flight: Coalescer::default(),
             ttl,
+            missing_ttl,
         }
     }
 
     /// The contributors of `repo` that `selection` asks for, in GitHub's
     /// order.
-    pub async fn get(&self, repo: &RepoName, selection: Selection) -> Result<Shown, UpstreamError> {
+    ///
+    /// Served from memory when we can; `admit` is asked only when this call
+    /// would start a fetch from GitHub, and its error is returned as is.
+    pub async fn get(
+        &self,
+        repo: &RepoName,
+        selection: Selection,
+        admit: impl FnOnce() -> Result<(), UpstreamError>,
+    ) -> Result<Shown, UpstreamError> {
         let selection = Selection {
             max: selection.max.clamp(1, LIMIT_MAX),
             ..selection
         };
         let key = (repo.folded(), selection);
-        let held = self.cache.get(&key);
-        if let Some((list, stored_at)) = &held
-            && stored_at.elapsed() < self.ttl
+        if let Some(shown) = self.cached(&key, repo) {
+            return shown;
+        }
+        let this = self.clone();
+        let repo = repo.clone();
+        let list = self
+            .in_flight
+            .try_run(key.clone(), move || {
+                admit()?;
+                Ok(async move { this.fetch_and_keep(key, repo, None).await })
+            })
+            .await??;
+        Ok(Shown {
+            list,
+            stale_because: None,
+        })
+    }
+
+    /// What memory holds for `key`: a fresh list, an expired one (whose
+    /// refresh this starts), or a remembered "not found".
+    fn cached(&self, key: &Key, repo: &RepoName) -> Option<Result<Shown, UpstreamError>> {
+        if let Some((error, stored_at)) = self.missing.get(&key.0)
+            && stored_at.elapsed() < self.missing_ttl
         {
-            return Ok(Shown {
-                list: list.clone(),
-                stale_because: None,
+            return Some(Err(error));
+        }
+        let (held, stored_at) = self.cache.get(key)?;
+        if stored_at.elapsed() >= self.ttl {
+            let (this, key, repo, held) = (self.clone(), key.clone(), repo.clone(), held.clone());
+            self.in_flight.start(key.clone(), move || async move {
+                this.fetch_and_keep(key, repo, Some(held)).await
             });
         }
-        let held = held.map(|(list, _)| list);
+        let stale_because = held
+            .refresh_failed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        Some(Ok(Shown {
+            list: held.list.clone(),
+            stale_because,
+        }))
+    }
 
-        let this = self.clone();
-        let (repo_for_fetch, held_for_fetch) = (repo.clone(), held.clone());
+    /// Fetches (or revalidates `held`) and keeps what comes back: a list in
+    /// the cache, a "not found" in `missing`, an outage with `held`.
+    async fn fetch_and_keep(&self, key: Key, repo: RepoName, held: Option<Arc<Held>>) -> Fetched {
         let fetched = self
-            .in_flight
-            .run(key.clone(), move || async move {
-                let fetched = this.fetch(&repo_for_fetch, selection, held_for_fetch).await;
-                if let Ok(list) = &fetched {
-                    this.cache.insert(key, list.clone(), list.weight());
-                }
-                fetched
-            })
+            .fetch(&repo, key.1, held.as_ref().map(|h| h.list.clone()))
             .await;
-
-        match (fetched, held) {
-            (Ok(list), _) => Ok(Shown {
-                list,
-                stale_because: None,
-            }),
-            (Err(error), Some(list)) if error.is_outage() => Ok(Shown {
-                list,
-                stale_because: Some(error),
-            }),
-            (Err(error), _) => Err(error),
+        match &fetched {
+            Ok(list) => {
+                self.missing.remove(&key.0);
+                let weight = list.weight();
+                let held = Held {
+                    list: list.clone(),
+                    refresh_failed: Mutex::new(None),
+                };
+                self.cache.insert(key, Arc::new(held), weight);
+            }
+            Err(error) if !error.is_outage() => {
+                self.cache.remove(&key);
+                self.missing.insert(key.0, error.clone(), MISSING_WEIGHT);
+            }
+            Err(error) => {
+                if let Some(held) = held {
+                    *held
+                        .refresh_failed
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner()) = Some(error.clone());
+                }
+            }
         }
+        fetched
     }
 
     /// Fetches page after page until `max` entries or the last page,
@@ -190,8 +264,9 @@ impl ContributorLists {
                 }
             };
             contributors.extend(page.contributors.iter().cloned());
+            // Only a link we follow has to be one we are willing to follow.
             if contributors.len() < max {
-                url = page.next.clone();
+                url = page.next.clone().transpose()?;
             }
             let has_next = page.next.is_some();
             pages.push(page);

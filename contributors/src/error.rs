@@ -20,6 +20,8 @@ use crate::clock::clock_time;
 pub enum UpstreamError {
     /// 404: the owner or repository does not exist (or is private).
     NotFound { what: String },
+    /// 410 (gone, e.g. disabled) or 451 (blocked for legal reasons).
+    Withheld { what: String, status: u16 },
     /// 403 with `x-ratelimit-remaining: 0`, or 429. `reset` is the Unix time
     /// at which GitHub will answer again, when it said so.
     RateLimited { reset: Option<u64> },
@@ -61,6 +63,9 @@ pub enum UpstreamError {
         target: String,
         detail: String,
     },
+    /// Not asked at all: this client has used up its lookups for now (see
+    /// `client_budget.rs`), and may try again in `retry_after` seconds.
+    OverBudget { retry_after: u64 },
 }
 
 impl UpstreamError {
@@ -68,8 +73,12 @@ impl UpstreamError {
     pub fn status(&self) -> StatusCode {
         match self {
             UpstreamError::NotFound { .. } => StatusCode::NOT_FOUND,
+            UpstreamError::Withheld { status, .. } => {
+                StatusCode::from_u16(*status).unwrap_or(StatusCode::GONE)
+            }
             UpstreamError::RateLimited { .. } => StatusCode::SERVICE_UNAVAILABLE,
             UpstreamError::TooLarge { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            UpstreamError::OverBudget { .. } => StatusCode::TOO_MANY_REQUESTS,
             UpstreamError::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
             _ => StatusCode::BAD_GATEWAY,
         }
@@ -79,6 +88,7 @@ impl UpstreamError {
     pub fn title(&self) -> &'static str {
         match self {
             UpstreamError::NotFound { .. } => "Not found",
+            UpstreamError::Withheld { .. } => "Not available",
             UpstreamError::RateLimited { .. } => "GitHub rate limit reached",
             UpstreamError::TooLarge { .. } => "Too many contributors for GitHub to list",
             UpstreamError::Timeout { .. } => "GitHub did not answer in time",
@@ -86,6 +96,7 @@ impl UpstreamError {
             UpstreamError::ProxyUnreachable { .. } => "The proxy could not be reached",
             UpstreamError::ProxyAuth { .. } => "The proxy did not accept our credentials",
             UpstreamError::ProxyRefused { .. } => "The proxy refused the connection",
+            UpstreamError::OverBudget { .. } => "Too many new lookups",
             _ => "GitHub could not be reached",
         }
     }
@@ -116,6 +127,10 @@ impl UpstreamError {
             UpstreamError::Dns { .. } | UpstreamError::Connect { .. } => {
                 Some("Check the container's network and GITHUB_API_URL.")
             }
+            UpstreamError::OverBudget { .. } => Some(
+                "Pages that were viewed recently are still served; \
+                 each client may only have a few new ones fetched from GitHub a minute.",
+            ),
             _ => None,
         }
     }
@@ -125,7 +140,10 @@ impl UpstreamError {
     pub fn is_outage(&self) -> bool {
         !matches!(
             self,
-            UpstreamError::NotFound { .. } | UpstreamError::NotAnImage { .. }
+            UpstreamError::NotFound { .. }
+                | UpstreamError::Withheld { .. }
+                | UpstreamError::NotAnImage { .. }
+                | UpstreamError::OverBudget { .. }
         )
     }
 }
@@ -134,6 +152,12 @@ impl fmt::Display for UpstreamError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             UpstreamError::NotFound { what } => write!(f, "{what} not found"),
+            UpstreamError::Withheld { what, status: 451 } => {
+                write!(f, "GitHub withholds {what} for legal reasons")
+            }
+            UpstreamError::Withheld { what, .. } => {
+                write!(f, "{what} is no longer available on GitHub")
+            }
             UpstreamError::RateLimited { reset: Some(reset) } => write!(
                 f,
                 "GitHub's API rate limit is exhausted; it resets at {} UTC",
@@ -199,6 +223,11 @@ impl fmt::Display for UpstreamError {
                 f,
                 "the proxy {proxy} refused to open a tunnel (CONNECT) to {target}: {detail}"
             ),
+            UpstreamError::OverBudget { retry_after } => write!(
+                f,
+                "you have asked for many repositories that are not cached; \
+                 try again in {retry_after} s"
+            ),
         }
     }
 }
@@ -252,6 +281,19 @@ mod tests {
                 },
                 504,
                 "within 10 s",
+            ),
+            (
+                UpstreamError::Withheld {
+                    what: "a/b".into(),
+                    status: 451,
+                },
+                451,
+                "legal reasons",
+            ),
+            (
+                UpstreamError::OverBudget { retry_after: 3 },
+                429,
+                "try again in 3 s",
             ),
             (
                 UpstreamError::TooBig {

@@ -17,6 +17,7 @@ use crate::error::UpstreamError;
 use crate::names::RepoName;
 use crate::rate_limit::{RateHeaders, RateLimit};
 use crate::upstream::{Answer, Upstream, same_host_url};
+use crate::upstream_health::UpstreamHealth;
 
 /// The most we read of one page. A real page of 100 contributors is about
 /// 120 KiB; anything far beyond that is not a contributors page.
@@ -81,8 +82,9 @@ pub struct Validators {
 #[derive(Clone, Debug)]
 pub struct Page {
     pub contributors: Vec<Contributor>,
-    /// The `rel="next"` link, already checked to point at the API host.
-    pub next: Option<Uri>,
+    /// The `rel="next"` link: the URL if it points at the API host, else
+    /// why not. Only a link that is followed turns its error into a failure.
+    pub next: Option<Result<Uri, UpstreamError>>,
     pub validators: Validators,
 }
 
@@ -102,11 +104,13 @@ pub struct GitHub {
     api: BaseUrl,
     token: Option<Token>,
     rate_limit: Arc<RateLimit>,
+    health: Arc<UpstreamHealth>,
 }
 
 impl GitHub {
     pub fn new(upstream: Upstream, api: BaseUrl, token: Option<Token>) -> GitHub {
         GitHub {
+            health: Arc::new(UpstreamHealth::new(format!("the GitHub API at {api}"))),
             upstream,
             api,
             token,
@@ -175,9 +179,13 @@ impl GitHub {
             }
         }
 
-        let answer = self.upstream.get(url, &headers, MAX_PAGE_BYTES).await?;
-        self.rate_limit.observe(&answer.headers);
-        interpret(repo, answer)
+        let answer = self.upstream.get(url, &headers, MAX_PAGE_BYTES).await;
+        if let Ok(answer) = &answer {
+            self.rate_limit.observe(&answer.headers);
+        }
+        let page = answer.and_then(|answer| interpret(repo, answer));
+        self.health.observe(&page);
+        page
     }
 }
 
@@ -192,10 +200,10 @@ fn interpret(repo: &RepoName, answer: Answer) -> Result<PageAnswer, UpstreamErro
                     host: host.clone(),
                     detail,
                 })?;
-            let next = match answer.header("link").and_then(next_link) {
-                Some(link) => Some(same_host_url(&answer.url, Some(link))?),
-                None => None,
-            };
+            let next = answer
+                .header("link")
+                .and_then(next_link)
+                .map(|link| same_host_url(&answer.url, Some(link)));
             let validators = Validators {
                 etag: answer.header("etag").map(str::to_string),
                 last_modified: answer.header("last-modified").map(str::to_string),
@@ -216,6 +224,12 @@ fn interpret(repo: &RepoName, answer: Answer) -> Result<PageAnswer, UpstreamErro
         StatusCode::NOT_FOUND => Err(UpstreamError::NotFound {
             what: repo.to_string(),
         }),
+        StatusCode::GONE | StatusCode::UNAVAILABLE_FOR_LEGAL_REASONS => {
+            Err(UpstreamError::Withheld {
+                what: repo.to_string(),
+                status: answer.status.as_u16(),
+            })
+        }
         StatusCode::TOO_MANY_REQUESTS => Err(UpstreamError::RateLimited {
             reset: rate.reset_at(),
         }),

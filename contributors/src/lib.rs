@@ -7,18 +7,22 @@
 //! - `config`: the settings (flags and environment), checked once.
 //! - `app`: the shared state built from them: the clients and their caches.
 //! - `server`: binds the port, accepts connections, caps them, times them
-//!   out, drains them on stop.
+//!   out, drains them on stop; `timed_stream`: the deadline on each phase
+//!   of a connection.
 //!
 //! Then, for a page such as `/rust-lang/rust`:
 //!
 //! - `routes`: the URL table; each handler reads as a few steps.
+//! - `trusted_proxies`: who the client is, behind a proxy, and
+//!   `client_budget`: how many lookups that reach GitHub each client may cause.
 //! - `query`, `names`: the query string's values, and the owner and
 //!   repository checked against GitHub's rules before anything goes upstream.
 //! - `contributor_lists`: the cached, coalesced, revalidated lists, with
 //!   what they stand on:
 //!   - `cache`: the bounded LRU cache and request coalescing;
-//!   - `github`: the GitHub API's side of the conversation, and `rate_limit`:
-//!     its quota as last reported;
+//!   - `github`: the GitHub API's side of the conversation, `rate_limit`:
+//!     its quota as last reported, and `upstream_health`: one log line when
+//!     it goes away, one when it is back;
 //!   - `upstream`: the one HTTPS client, and `roots`: the roots it trusts
 //!     (compiled in, plus an optional PEM file);
 //!   - `connector`: its TCP connections, direct or tunnelled through the
@@ -44,6 +48,7 @@
 pub mod app;
 pub mod avatars;
 pub mod cache;
+pub mod client_budget;
 pub mod clock;
 pub mod config;
 pub mod connector;
@@ -66,7 +71,10 @@ pub mod roots;
 pub mod routes;
 pub mod server;
 pub mod shutdown;
+pub mod timed_stream;
+pub mod trusted_proxies;
 pub mod upstream;
+pub mod upstream_health;
 pub mod wall;
 
 pub use app::App;

@@ -28,6 +28,7 @@
 // moved up once per request; boxing it would only add an allocation.
 #![allow(clippy::result_large_err)]
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use http::header::{self, HeaderMap, HeaderValue};
@@ -50,8 +51,15 @@ use crate::responses::{
 };
 use crate::wall::{self, Layout};
 
-/// Answers one request. Never fails: every outcome is a response.
-pub async fn handle(app: &App, method: &Method, uri: &Uri, headers: &HeaderMap) -> Response<Body> {
+/// Answers one request from `client`. Never fails: every outcome is a
+/// response.
+pub async fn handle(
+    app: &App,
+    client: IpAddr,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Response<Body> {
     if method != Method::GET && method != Method::HEAD {
         let mut response = text(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -73,11 +81,15 @@ pub async fn handle(app: &App, method: &Method, uri: &Uri, headers: &HeaderMap) 
         "/favicon.ico" | "/robots.txt" => Ok(text(StatusCode::NOT_FOUND, "not found\n")),
         path => match (path.strip_prefix("/avatars/"), split_repo_path(path)) {
             (Some(id), _) => avatar(app, id, query, headers).await,
-            (None, Some((owner, repo))) => contributors(app, owner, repo, query, headers).await,
+            (None, Some((owner, repo))) => {
+                contributors(app, client, owner, repo, query, headers).await
+            }
             (None, None) => match split_repo_file(path) {
-                Some((owner, repo, "wall.svg")) => wall_svg(app, owner, repo, query, headers).await,
+                Some((owner, repo, "wall.svg")) => {
+                    wall_svg(app, client, owner, repo, query, headers).await
+                }
                 Some((owner, repo, "contributors.json")) => {
-                    json(app, owner, repo, query, headers).await
+                    json(app, client, owner, repo, query, headers).await
                 }
                 _ => not_found(),
             },
@@ -118,6 +130,7 @@ fn index(app: &App, query: Option<&str>, headers: &HeaderMap) -> Reply {
 /// answer with its page.
 async fn contributors(
     app: &App,
+    client: IpAddr,
     owner: &str,
     repo: &str,
     query: Option<&str>,
@@ -127,7 +140,9 @@ async fn contributors(
     let max = max(query).map_err(|why| bad_request(&why, (owner, repo)))?;
     let shown = app
         .lists
-        .get(&name, Selection::accounts(max))
+        .get(&name, Selection::accounts(max), || {
+            spend_lookup(app, client)
+        })
         .await
         .map_err(|e| upstream_error_page(&e, (owner, repo)))?;
     if shown.stale_because.is_some() {
@@ -190,6 +205,7 @@ fn selection(query: Option<&str>) -> Result<Selection, String> {
 /// Every failure is a small SVG saying so, with the matching status.
 async fn wall_svg(
     app: &App,
+    client: IpAddr,
     owner: &str,
     repo: &str,
     query: Option<&str>,
@@ -209,9 +225,9 @@ async fn wall_svg(
         .map_err(|why| svg_error(StatusCode::BAD_REQUEST, "Bad option", &why))?;
     let shown = app
         .lists
-        .get(&name, selection)
+        .get(&name, selection, || spend_lookup(app, client))
         .await
-        .map_err(|e| svg_error(e.status(), e.title(), &e.to_string()))?;
+        .map_err(|e| with_retry_after(&e, svg_error(e.status(), e.title(), &e.to_string())))?;
     let options = format!(
         "max={}&anon={}&columns={}&size={}",
         selection.max,
@@ -266,6 +282,7 @@ fn wall_options(query: Option<&str>) -> Result<(Selection, Layout), String> {
 /// readable from any origin; errors in JSON too, with the same status.
 async fn json(
     app: &App,
+    client: IpAddr,
     owner: &str,
     repo: &str,
     query: Option<&str>,
@@ -286,9 +303,9 @@ async fn json(
         selection(query).map_err(|why| json_error(StatusCode::BAD_REQUEST, "Bad option", &why))?;
     let shown = app
         .lists
-        .get(&name, selection)
+        .get(&name, selection, || spend_lookup(app, client))
         .await
-        .map_err(|e| json_error(e.status(), e.title(), &e.to_string()))?;
+        .map_err(|e| with_retry_after(&e, json_error(e.status(), e.title(), &e.to_string())))?;
     if shown.stale_because.is_some() {
         let body = contributors_json::render(&name, &shown.list);
         return Ok(any_origin(respond(
@@ -363,6 +380,17 @@ fn repo_name(owner: &str, repo: &str) -> Result<RepoName, Response<Body>> {
     RepoName::new(owner, repo).map_err(|e| bad_request(&format!("{e}."), (owner, repo)))
 }
 
+/// Takes one GitHub lookup from `client`'s budget: only a list that is not
+/// in memory, and not being fetched already, costs one.
+fn spend_lookup(app: &App, client: IpAddr) -> Result<(), UpstreamError> {
+    app.budget
+        .spend(client)
+        .map_err(|wait| UpstreamError::OverBudget {
+            // Whole seconds, rounded up: never "try again in 0 s".
+            retry_after: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
+        })
+}
+
 fn upstream_error_page(error: &UpstreamError, form: (&str, &str)) -> Response<Body> {
     let message = match error {
         UpstreamError::NotFound { .. } => {
@@ -370,7 +398,19 @@ fn upstream_error_page(error: &UpstreamError, form: (&str, &str)) -> Response<Bo
         }
         _ => format!("{error}."),
     };
-    error_page(error.status(), error.title(), &message, error.hint(), form)
+    let page = error_page(error.status(), error.title(), &message, error.hint(), form);
+    with_retry_after(error, page)
+}
+
+/// A client over its budget is told when to come back (`Retry-After`),
+/// whatever the kind of answer: a page, an SVG or JSON.
+fn with_retry_after(error: &UpstreamError, mut response: Response<Body>) -> Response<Body> {
+    if let UpstreamError::OverBudget { retry_after } = error {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
+    }
+    response
 }
 
 fn bad_request(message: &str, form: (&str, &str)) -> Response<Body> {

@@ -5,40 +5,44 @@
 //! - **Bind, then run.** `Server::bind` builds the `App` and takes the port,
 //!   so a bad CA file or a port in use is reported before anything is
 //!   served, and tests can bind port 0 and learn the real port.
-//! - **HTTP/1.1 and HTTP/2** on one port (hyper-util's `auto` builder).
-//! - **A header-read timeout**, so a client that opens a connection and
-//!   never finishes its request headers (slowloris) is dropped instead of
-//!   holding a slot forever.
+//! - **HTTP/1.1 only.** Browsers speak HTTP/2 only over TLS, and TLS to the
+//!   browser belongs to the proxy or ingress in front of this server. Not
+//!   serving HTTP/2 keeps its attack classes (rapid reset, CONTINUATION
+//!   floods, PING-only idlers) and its code out of the binary.
+//! - **A deadline on every phase of a connection** (see `timed_stream`): the
+//!   request head from accept, keep-alive idle, and write progress. A
+//!   client that sends nothing, idles, or stops reading loses its slot.
 //! - **A connection cap.** Past `max_connections`, new connections get an
 //!   immediate `503` and are closed, instead of piling up until memory or
 //!   file descriptors run out.
 //! - **Graceful shutdown.** When the shutdown future resolves, the listener
-//!   closes, idle keep-alive connections are closed, and requests in flight
-//!   get `shutdown_grace` to finish.
+//!   closes, connections waiting for a request close at once, and requests
+//!   in flight get `shutdown_grace` to finish.
 //! - **One log line per request**: method, path, status, duration.
 
 use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use hyper::body::Incoming;
+use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, watch};
 
 use crate::App;
 use crate::config::Config;
 use crate::responses::Body;
 use crate::roots;
 use crate::routes;
+use crate::timed_stream::{Deadlines, TimedStream};
 
 /// Why the server could not start.
 #[derive(Debug)]
@@ -123,31 +127,28 @@ impl Server {
     }
 }
 
-/// Time a client gets to send its request headers.
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(5);
-
 /// Serves `listener` until `shutdown` resolves, then drains.
 pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Output = ()>) {
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT)
-        .keep_alive(true);
-    builder
-        .http2()
-        .timer(TokioTimer::new())
-        .max_concurrent_streams(64)
-        .keep_alive_interval(Duration::from_secs(30));
+    let mut http = http1::Builder::new();
+    // hyper's header timeout also restarts on idle, so it would cut idle
+    // connections at the head deadline; `TimedStream` does both instead.
+    http.header_read_timeout(None).keep_alive(true);
+    let deadlines = Deadlines {
+        head: app.config.header_timeout,
+        idle: app.config.idle_timeout,
+        write: app.config.write_timeout,
+    };
 
-    let slots = Arc::new(Semaphore::new(app.config.max_connections));
-    let graceful = GracefulShutdown::new();
+    let max = app.config.max_connections;
+    let slots = Arc::new(Semaphore::new(max));
+    let in_flight = Arc::new(AtomicUsize::new(0));
+    let (stop, stopping) = watch::channel(false);
     tokio::pin!(shutdown);
 
     loop {
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _peer)) => stream,
+                Ok(accepted) => accepted,
                 Err(e) => {
                     // Usually EMFILE (out of file descriptors). Back off
                     // briefly instead of spinning on the error.
@@ -164,18 +165,38 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
             tokio::spawn(turn_away(stream));
             continue;
         };
-        let app = app.clone();
-        let service = service_fn(move |request| {
-            let app = app.clone();
-            async move { Ok::<_, Infallible>(logged(&app, request).await) }
-        });
-        let connection = builder
-            .serve_connection(TokioIo::new(stream), service)
-            .into_owned();
-        let connection = graceful.watch(connection);
+        let (stream, activity) = TimedStream::new(stream, deadlines);
+        let service = {
+            let (app, activity, in_flight) = (app.clone(), activity.clone(), in_flight.clone());
+            service_fn(move |request| {
+                activity.request_started();
+                let counted = InFlight::count(&in_flight);
+                let (app, activity) = (app.clone(), activity.clone());
+                async move {
+                    let response = logged(&app, peer, request).await;
+                    activity.response_ready();
+                    drop(counted);
+                    Ok::<_, Infallible>(response)
+                }
+            })
+        };
+        let connection = http.serve_connection(TokioIo::new(stream), service);
+        let mut stopping = stopping.clone();
         tokio::spawn(async move {
+            tokio::pin!(connection);
             // Errors here are client-side: resets, timeouts, bad requests.
-            let _ = connection.await;
+            tokio::select! {
+                _ = connection.as_mut() => {}
+                _ = async { stopping.wait_for(|stop| *stop).await.is_ok() } => {
+                    // Waiting for a request: close now (dropping the
+                    // connection closes the socket). Otherwise finish the
+                    // request in hand, then close.
+                    if !activity.is_waiting() {
+                        connection.as_mut().graceful_shutdown();
+                        let _ = connection.await;
+                    }
+                }
+            }
             drop(slot);
         });
     }
@@ -183,14 +204,37 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
     // Closing the listener first means new connections are refused at once
     // while the ones we have are drained.
     drop(listener);
-    let in_flight = graceful.count();
+    let _ = stop.send(true);
     let grace = app.config.shutdown_grace;
-    tracing::info!("draining {in_flight} connection(s), up to {grace:?}");
-    if tokio::time::timeout(grace, graceful.shutdown())
+    let requests = in_flight.load(Ordering::SeqCst);
+    if requests > 0 {
+        tracing::info!("finishing {requests} request(s) in flight, for up to {grace:?}");
+    }
+    // Every slot back means every connection has closed.
+    let all = u32::try_from(max).unwrap_or(u32::MAX);
+    if tokio::time::timeout(grace, slots.acquire_many(all))
         .await
         .is_err()
     {
-        tracing::warn!("some requests did not finish within {grace:?}");
+        let left = in_flight.load(Ordering::SeqCst);
+        tracing::warn!("{left} request(s) did not finish within {grace:?}");
+    }
+}
+
+/// One request in the in-flight count, for as long as it lives (a request
+/// whose client goes away is dropped, and uncounted, too).
+struct InFlight(Arc<AtomicUsize>);
+
+impl InFlight {
+    fn count(counter: &Arc<AtomicUsize>) -> InFlight {
+        counter.fetch_add(1, Ordering::SeqCst);
+        InFlight(counter.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -215,10 +259,12 @@ async fn turn_away(mut stream: TcpStream) {
 }
 
 /// Runs the router and logs the outcome.
-async fn logged(app: &App, request: Request<Incoming>) -> Response<Body> {
+async fn logged(app: &App, peer: SocketAddr, request: Request<Incoming>) -> Response<Body> {
     let started = Instant::now();
+    // The body is dropped unread: no route takes one.
     let (parts, _body) = request.into_parts();
-    let response = routes::handle(app, &parts.method, &parts.uri, &parts.headers).await;
+    let client: IpAddr = app.config.trusted_proxies.client(peer.ip(), &parts.headers);
+    let response = routes::handle(app, client, &parts.method, &parts.uri, &parts.headers).await;
     // The path only: a query could carry something a visitor typed.
     tracing::info!(
         method = %parts.method,

@@ -231,9 +231,13 @@ pub fn same_host_url(from: &Uri, location: Option<&str>) -> Result<Uri, Upstream
     if target.scheme_str() == Some("https") && target.authority() == from.authority() {
         Ok(target)
     } else {
+        // The authority, port included: the port may be all that differs.
+        let place = match (target.scheme_str(), target.authority()) {
+            (Some(scheme), Some(authority)) => format!("{scheme}://{authority}"),
+            _ => location.to_string(),
+        };
         Err(refuse(format!(
-            "a redirect or link to another host ({}), which we do not follow",
-            target.host().unwrap_or("?")
+            "a redirect or link to another host ({place}), which we do not follow"
         )))
     }
 }
@@ -336,5 +340,13 @@ mod tests {
             assert!(same_host_url(&from, Some(bad)).is_err(), "{bad}");
         }
         assert!(same_host_url(&from, None).is_err());
+        // The message names the port, which may be all that differs.
+        let other_port = same_host_url(&from, Some("https://api.github.com:444/x"));
+        assert!(
+            other_port
+                .unwrap_err()
+                .to_string()
+                .contains("(https://api.github.com:444)")
+        );
     }
 }

@@ -7,12 +7,9 @@ mod common;
 
 use std::io::Read;
 
-use bytes::Bytes;
 use common::{Reply, TestApp, send};
 use fake_github::generated;
 use flate2::read::GzDecoder;
-use http_body_util::{BodyExt, Empty};
-use hyper_util::rt::{TokioExecutor, TokioIo};
 
 const GZIP: (&str, &str) = ("accept-encoding", "gzip, deflate, br");
 
@@ -186,36 +183,6 @@ async fn head_answers_the_headers_of_get_on_every_route() {
         }
     }
     assert_eq!(checked, 2 * (ROUTES.len() + 2));
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn head_over_http2_sends_the_length_and_no_body() {
-    let app = app_with_100().await;
-    let tcp = tokio::net::TcpStream::connect(app.addr).await.unwrap();
-    let (mut client, connection) =
-        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tcp))
-            .await
-            .expect("an HTTP/2 connection (prior knowledge)");
-    tokio::spawn(connection);
-    for path in ["/o/r", "/style.css", "/?owner=o&repo=r", "/healthz"] {
-        let mut lengths = Vec::new();
-        for method in ["GET", "HEAD"] {
-            let request = http::Request::builder()
-                .method(method)
-                .uri(format!("http://localhost{path}"))
-                .header("accept-encoding", "gzip")
-                .body(Empty::<Bytes>::new())
-                .unwrap();
-            let response = client.send_request(request).await.expect("an answer");
-            let length = response.headers().get("content-length").cloned();
-            let body = response.into_body().collect().await;
-            let body = body.expect("a clean end of stream").to_bytes();
-            lengths.push((length, body.len()));
-        }
-        let (get_length, get_body) = lengths[0].clone();
-        assert_eq!(get_length, Some(get_body.into()), "{path}");
-        assert_eq!(lengths[1], (get_length, 0), "{path}: HEAD");
-    }
 }
 
 /// The headers but `date`, which may tick between two requests.

@@ -8,44 +8,13 @@ use std::time::{Duration, Instant};
 
 use fake_github::{Behaviour, Contributor, FakeGitHub};
 
-/// Polls (bounded) until something accepts connections on `addr`.
-async fn wait_until_listening(addr: std::net::SocketAddr) -> bool {
-    for _ in 0..100 {
-        if tokio::net::TcpStream::connect(addr).await.is_ok() {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    false
-}
-
-/// Polls (bounded: `tries` × 50 ms) for the child's exit; kills it if late.
-async fn wait_for_exit(child: &mut std::process::Child, tries: u32) -> std::process::ExitStatus {
-    for _ in 0..tries {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let _ = child.kill();
-    panic!("the process did not exit within {} ms", tries * 50)
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_in_flight_request_finishes_across_sigterm() {
     let fake = FakeGitHub::start().await;
     fake.set_contributors("o", "r", vec![Contributor::user("survivor", 1, 1)]);
     fake.set_repo_behaviour("o", "r", Behaviour::Delay(Duration::from_millis(1500)));
     let ca = common::write_temp("ca.pem", fake.ca_pem().as_bytes());
-    let port = free_port();
+    let port = common::free_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_contributors"))
         .env("PORT", port.to_string())
         .env("CONTRIBUTORS_BIND", "127.0.0.1")
@@ -57,7 +26,10 @@ async fn an_in_flight_request_finishes_across_sigterm() {
         .expect("start the binary");
     let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
 
-    assert!(wait_until_listening(addr).await, "the server did not start");
+    assert!(
+        common::wait_until_listening(addr).await,
+        "the server did not start"
+    );
 
     let in_flight = tokio::spawn(async move { common::get(addr, "/o/r", &[]).await });
     tokio::time::sleep(Duration::from_millis(400)).await;
@@ -73,7 +45,7 @@ async fn an_in_flight_request_finishes_across_sigterm() {
     assert!(reply.text().contains("survivor"));
 
     // Exits by itself, with 0, soon after the request completed.
-    let exit = wait_for_exit(&mut child, 100).await;
+    let exit = common::wait_for_exit(&mut child, 100).await;
     assert!(exit.success(), "{exit:?}");
     assert!(signalled.elapsed() < Duration::from_secs(6));
     assert!(
@@ -84,7 +56,7 @@ async fn an_in_flight_request_finishes_across_sigterm() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_idle_server_stops_at_once() {
-    let port = free_port();
+    let port = common::free_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_contributors"))
         .env("PORT", port.to_string())
         .env("CONTRIBUTORS_BIND", "127.0.0.1")
@@ -92,7 +64,10 @@ async fn an_idle_server_stops_at_once() {
         .spawn()
         .unwrap();
     let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
-    assert!(wait_until_listening(addr).await, "the server did not start");
+    assert!(
+        common::wait_until_listening(addr).await,
+        "the server did not start"
+    );
     // An idle keep-alive connection must not hold the shutdown up.
     let _idle = tokio::net::TcpStream::connect(addr).await.unwrap();
     let started = Instant::now();
@@ -100,7 +75,59 @@ async fn an_idle_server_stops_at_once() {
         .args(["-INT", &child.id().to_string()])
         .status()
         .unwrap();
-    let exited = wait_for_exit(&mut child, 60).await;
+    let exited = common::wait_for_exit(&mut child, 60).await;
     assert!(exited.success());
     assert!(started.elapsed() < Duration::from_secs(3));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_keep_alive_connection_does_not_hold_up_sigterm() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let port = common::free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_contributors"))
+        .env("PORT", port.to_string())
+        .env("CONTRIBUTORS_BIND", "127.0.0.1")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
+    assert!(
+        common::wait_until_listening(addr).await,
+        "the server did not start"
+    );
+    // One request answered on a connection that is then kept alive, idle.
+    let mut idle = tokio::net::TcpStream::connect(addr).await.unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !got.ends_with(b"ok\n") {
+        let n = idle.read(&mut buf).await.unwrap();
+        assert!(n > 0, "closed before the answer");
+        got.extend_from_slice(&buf[..n]);
+    }
+
+    let signalled = Instant::now();
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let exited = common::wait_for_exit(&mut child, 40).await;
+    assert!(exited.success(), "{exited:?}");
+    assert!(
+        signalled.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        signalled.elapsed()
+    );
+    let mut log = String::new();
+    use std::io::Read;
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    assert!(!log.contains("did not finish"), "{log}");
 }

@@ -66,6 +66,10 @@ pub enum Behaviour {
     },
     /// 200 `text/html`, as a captive portal or a proxy error page would send.
     NotAnImage,
+    /// The normal answer, but its `Link` header's URLs point at this base
+    /// (`https://host:port`) instead of this server, as a hostile or
+    /// misconfigured upstream's might.
+    LinksTo(String),
 }
 
 /// What the endpoint should do once a behaviour has been looked at.
@@ -94,7 +98,9 @@ pub(crate) async fn plan(shared: &Shared, behaviour: Behaviour, target: Target) 
             shared.shutdown().await;
             Plan::Answer(shutting_down())
         }
-        Behaviour::ResetMidBody | Behaviour::Drip { .. } => Plan::Reshape(behaviour),
+        Behaviour::ResetMidBody | Behaviour::Drip { .. } | Behaviour::LinksTo(_) => {
+            Plan::Reshape(behaviour)
+        }
         other => Plan::Answer(answer(shared, other, target)),
     }
 }
@@ -189,7 +195,8 @@ fn answer(shared: &Shared, behaviour: Behaviour, target: Target) -> Response<Bod
         | Behaviour::Delay(_)
         | Behaviour::Stall
         | Behaviour::ResetMidBody
-        | Behaviour::Drip { .. } => responses::error(
+        | Behaviour::Drip { .. }
+        | Behaviour::LinksTo(_) => responses::error(
             StatusCode::INTERNAL_SERVER_ERROR,
             "fake-github: behaviour planned twice",
             responses::REST_DOCS,
@@ -200,6 +207,17 @@ fn answer(shared: &Shared, behaviour: Behaviour, target: Target) -> Response<Bod
 /// Turns a normal answer into a broken or slow one. Answers without a body
 /// (204, 304) are sent as they are: there is nothing to cut or drip.
 pub(crate) fn reshape(mut response: Response<Body>, behaviour: &Behaviour) -> Response<Body> {
+    if let Behaviour::LinksTo(base) = behaviour {
+        let moved = response
+            .headers()
+            .get("link")
+            .and_then(|v| v.to_str().ok())
+            .map(|links| rebase_links(links, base));
+        if let Some(links) = moved {
+            set_header(&mut response, "link", &links);
+        }
+        return response;
+    }
     let Some(data) = response.body().bytes().cloned() else {
         return response;
     };
@@ -226,6 +244,23 @@ pub(crate) fn reshape(mut response: Response<Body>, behaviour: &Behaviour) -> Re
         .headers_mut()
         .insert(CONTENT_LENGTH, HeaderValue::from(length));
     response
+}
+
+/// `links` with each `<scheme://authority/path>` moved to `<base/path>`.
+fn rebase_links(links: &str, base: &str) -> String {
+    links
+        .split(", ")
+        .map(|link| {
+            let path_at = link.find("://").and_then(|scheme_end| {
+                link[scheme_end + 3..].find('/').map(|p| scheme_end + 3 + p)
+            });
+            match path_at {
+                Some(at) => format!("<{base}{}", &link[at..]),
+                None => link.to_owned(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// GitHub's primary rate-limit answer (headers are the caller's).
@@ -272,5 +307,19 @@ fn message_for(status: StatusCode) -> &'static str {
         502 => "Server Error",
         503 => "No server is currently available to service your request. Sorry about that.",
         _ => status.canonical_reason().unwrap_or("Error"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_move_to_another_base() {
+        let links = r#"<https://127.0.0.1:1/r?page=2>; rel="next", <https://127.0.0.1:1/r?page=3>; rel="last""#;
+        assert_eq!(
+            rebase_links(links, "https://127.0.0.1:2"),
+            r#"<https://127.0.0.1:2/r?page=2>; rel="next", <https://127.0.0.1:2/r?page=3>; rel="last""#
+        );
     }
 }

@@ -4,7 +4,7 @@
 //! and point the app (in a container or not) at that URL, trusting the CA
 //! written by `--ca-out`. It ends on SIGINT or SIGTERM, or by itself after
 //! `--exit-after` seconds so a forgotten process does not linger.
-//! Arguments are parsed by hand: four options do not need a CLI crate.
+//! Arguments are parsed by hand: a handful of options need no CLI crate.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -16,7 +16,7 @@ use fake_github::{FakeGitHub, Fixtures};
 
 const USAGE: &str = "\
 usage: fake-github [--listen ADDR] [--ca-out PATH] [--demo] [--exit-after SECS]
-                   [--avatar-base URL|self]
+                   [--avatar-base URL|self] [--http1-only]
 
 A fake GitHub API (contributors and avatars) over HTTPS with a throwaway CA.
 
@@ -27,6 +27,7 @@ A fake GitHub API (contributors and avatars) over HTTPS with a throwaway CA.
   --avatar-base URL  where avatar_url points (default
                      https://avatars.githubusercontent.com, as on GitHub);
                      `self` points it at this server, which serves avatars too
+  --http1-only       offer only HTTP/1.1 in ALPN (default: h2 first, like GitHub)
   -h, --help         show this help
 
 Prints one line, `fake-github listening on https://127.0.0.1:PORT`, then
@@ -45,6 +46,8 @@ struct Options {
     exit_after: Duration,
     /// `Some("self")` means this server's own URL.
     avatar_base: Option<String>,
+    /// Offer HTTP/2 through ALPN.
+    http2: bool,
 }
 
 fn main() -> ExitCode {
@@ -80,7 +83,8 @@ fn main() -> ExitCode {
 
 /// Serves until a signal or the deadline.
 async fn run(options: Options) -> std::io::Result<()> {
-    let github = FakeGitHub::start_with(options.listen, Fixtures::demo()).await?;
+    let github =
+        FakeGitHub::start_with_protocols(options.listen, Fixtures::demo(), options.http2).await?;
     match options.avatar_base.as_deref() {
         Some("self") => github.set_avatar_base(&github.url()),
         Some(base) => github.set_avatar_base(base),
@@ -137,6 +141,7 @@ fn parse(args: impl Iterator<Item = String>) -> Result<Option<Options>, String> 
         ca_out: None,
         exit_after: Duration::from_secs(3_600),
         avatar_base: None,
+        http2: true,
     };
     let mut args = args.peekable();
     // Each turn consumes at least one argument: the loop ends with them.
@@ -156,6 +161,7 @@ fn parse(args: impl Iterator<Item = String>) -> Result<Option<Options>, String> 
         match flag.as_str() {
             "-h" | "--help" => return Ok(None),
             "--demo" => {} // demo fixtures are the default
+            "--http1-only" => options.http2 = false,
             "--listen" => {
                 let text = value()?;
                 options.listen = text
@@ -195,9 +201,11 @@ mod tests {
             "127.0.0.1:8443",
             "--exit-after=5",
             "--demo",
+            "--http1-only",
         ]))
         .unwrap()
         .unwrap();
+        assert!(!options.http2);
         assert_eq!(options.listen.port(), 8443);
         assert_eq!(options.exit_after, Duration::from_secs(5));
         assert!(parse(args(&["--help"])).unwrap().is_none());

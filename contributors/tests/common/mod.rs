@@ -165,3 +165,37 @@ pub fn parse(raw: &[u8]) -> Reply {
         body: raw[split + 4..].to_vec(),
     }
 }
+
+/// Polls (bounded) until something accepts connections on `addr`.
+pub async fn wait_until_listening(addr: std::net::SocketAddr) -> bool {
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(addr).await.is_ok() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
+
+/// Polls (bounded: `tries` × 50 ms) for the child's exit; kills it if late.
+pub async fn wait_for_exit(
+    child: &mut std::process::Child,
+    tries: u32,
+) -> std::process::ExitStatus {
+    for _ in 0..tries {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let _ = child.kill();
+    panic!("the process did not exit within {} ms", tries * 50)
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}

@@ -1,0 +1,176 @@
+//! A budget per client for lookups that reach GitHub.
+//!
+//! The server's GitHub quota (60 or 5,000 calls an hour) is shared by every
+//! visitor. Cached pages cost nothing, but a page nobody asked for recently
+//! costs a call, and anyone can ask for thousands of random names: a script
+//! once spent a 5,000-call quota in two seconds, locking everyone else out of
+//! every repository not already cached. So each client gets a token bucket:
+//! `per_minute` tokens, refilled continuously at `per_minute` a minute. A
+//! lookup that would go to GitHub takes one; with none left the client gets a
+//! 429 and waits, while everyone else carries on.
+//!
+//! The client is an IP address (see `trusted_proxies` for proxies). IPv6
+//! clients are counted per /64, the block one home or host usually gets:
+//! counting single addresses would let one machine be billions of clients.
+//!
+//! The table of buckets is bounded: when it is full, buckets that have
+//! refilled are forgotten (a full bucket is the same as a new one), and if
+//! that frees nothing the least recently used bucket goes.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Clients remembered at most: about 64 bytes each, so well under 1 MiB.
+const MAX_CLIENTS: usize = 10_000;
+
+/// One client's tokens as of `updated`.
+#[derive(Clone, Copy)]
+struct Bucket {
+    tokens: f64,
+    updated: Instant,
+}
+
+/// The budgets of all clients.
+pub struct ClientBudget {
+    /// Lookups a minute per client (the bucket's size too); 0: no limit.
+    per_minute: u32,
+    buckets: Mutex<HashMap<IpAddr, Bucket>>,
+    max_clients: usize,
+}
+
+impl ClientBudget {
+    pub fn new(per_minute: u32) -> ClientBudget {
+        ClientBudget::with_capacity(per_minute, MAX_CLIENTS)
+    }
+
+    fn with_capacity(per_minute: u32, max_clients: usize) -> ClientBudget {
+        ClientBudget {
+            per_minute,
+            buckets: Mutex::new(HashMap::new()),
+            max_clients,
+        }
+    }
+
+    /// Takes one lookup from `client`'s budget. `Err` holds how long until
+    /// the next token, for `Retry-After`.
+    pub fn spend(&self, client: IpAddr) -> Result<(), Duration> {
+        self.spend_at(client, Instant::now())
+    }
+
+    fn spend_at(&self, client: IpAddr, now: Instant) -> Result<(), Duration> {
+        if self.per_minute == 0 {
+            return Ok(());
+        }
+        let size = f64::from(self.per_minute);
+        let per_second = size / 60.0;
+        let key = client_key(client);
+        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        if !buckets.contains_key(&key) && buckets.len() >= self.max_clients {
+            make_room(&mut buckets, self.max_clients, size, per_second, now);
+        }
+        let bucket = buckets.entry(key).or_insert(Bucket {
+            tokens: size,
+            updated: now,
+        });
+        let refilled = now.saturating_duration_since(bucket.updated).as_secs_f64() * per_second;
+        bucket.tokens = (bucket.tokens + refilled).min(size);
+        bucket.updated = now;
+        if bucket.tokens >= 1.0 {
+            bucket.tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(Duration::from_secs_f64((1.0 - bucket.tokens) / per_second))
+        }
+    }
+
+    /// Clients currently remembered.
+    pub fn clients(&self) -> usize {
+        self.buckets.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+}
+
+/// Forgets refilled buckets, or else the least recently used one.
+fn make_room(
+    buckets: &mut HashMap<IpAddr, Bucket>,
+    max_clients: usize,
+    size: f64,
+    per_second: f64,
+    now: Instant,
+) {
+    buckets.retain(|_, b| {
+        b.tokens + now.saturating_duration_since(b.updated).as_secs_f64() * per_second < size
+    });
+    if buckets.len() >= max_clients
+        && let Some(oldest) = buckets
+            .iter()
+            .min_by_key(|(_, b)| b.updated)
+            .map(|(k, _)| *k)
+    {
+        buckets.remove(&oldest);
+    }
+}
+
+/// The key a client is counted under: its IPv4 address, or its IPv6 /64.
+fn client_key(client: IpAddr) -> IpAddr {
+    match client.to_canonical() {
+        IpAddr::V6(v6) => IpAddr::V6((v6.to_bits() & !u128::from(u64::MAX)).into()),
+        v4 => v4,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn a_client_gets_its_budget_then_waits() {
+        let budget = ClientBudget::new(20);
+        let now = Instant::now();
+        let spent = (0..100)
+            .filter(|_| budget.spend_at(ip("192.0.2.1"), now).is_ok())
+            .count();
+        assert_eq!(spent, 20);
+        let wait = budget.spend_at(ip("192.0.2.1"), now).unwrap_err();
+        assert_eq!(wait.as_secs(), 3, "20 a minute: one every 3 s");
+        // Others are not affected.
+        assert!(budget.spend_at(ip("192.0.2.2"), now).is_ok());
+        // Three seconds later one more lookup is allowed, not two.
+        let later = now + Duration::from_secs(3);
+        assert!(budget.spend_at(ip("192.0.2.1"), later).is_ok());
+        assert!(budget.spend_at(ip("192.0.2.1"), later).is_err());
+    }
+
+    #[test]
+    fn zero_means_no_limit() {
+        let budget = ClientBudget::new(0);
+        assert!((0..10_000).all(|_| budget.spend(ip("192.0.2.1")).is_ok()));
+        assert_eq!(budget.clients(), 0);
+    }
+
+    #[test]
+    fn an_ipv6_slash_64_is_one_client() {
+        let budget = ClientBudget::new(2);
+        let now = Instant::now();
+        assert!(budget.spend_at(ip("2001:db8:1:2::1"), now).is_ok());
+        assert!(budget.spend_at(ip("2001:db8:1:2::ffff"), now).is_ok());
+        assert!(budget.spend_at(ip("2001:db8:1:2:3::9"), now).is_err());
+        assert!(budget.spend_at(ip("2001:db8:1:3::1"), now).is_ok());
+    }
+
+    #[test]
+    fn the_table_stays_bounded() {
+        let budget = ClientBudget::with_capacity(5, 100);
+        let now = Instant::now();
+        for i in 0..10_000u32 {
+            let client = IpAddr::from(i.to_be_bytes());
+            let _ = budget.spend_at(client, now + Duration::from_millis(u64::from(i)));
+        }
+        assert!(budget.clients() <= 100, "{}", budget.clients());
+    }
+}

@@ -1,0 +1,248 @@
+//! A client connection with a deadline on every phase of its life.
+//!
+//! A connection slot is a scarce thing (`max_connections` of them), so no
+//! client may hold one by doing nothing. hyper's own header timeout only
+//! covers part of that, so the socket is wrapped in a [`TimedStream`] that
+//! knows which phase the connection is in and how long that phase may last:
+//!
+//! | phase                  | ends when                       | deadline            |
+//! |------------------------|---------------------------------|---------------------|
+//! | head                   | the request head is complete    | `head`, from accept (or from the first byte after idle) |
+//! | busy                   | the response is handed to hyper | none: the handler's own upstream timeout bounds it |
+//! | responding             | the response is flushed         | `write`, per stalled write |
+//! | idle (keep-alive)      | the next request's first byte   | `idle`              |
+//!
+//! Request bodies need no deadline of their own: no route reads one, so
+//! hyper makes one attempt to drain a body and otherwise closes the
+//! connection after the response.
+//!
+//! The write deadline counts from the moment a write stops making progress,
+//! so a slow but reading client is served, and one that stops reading (its
+//! receive window full, our send queue stuck) is dropped after `write`.
+//! A response can also fit whole in the kernel's send buffer, which grows to
+//! megabytes: the writes all succeed, and the bytes then sit there unread.
+//! On Linux, `TCP_USER_TIMEOUT` puts the same deadline on those: the kernel
+//! drops a connection whose sent data goes unacknowledged (zero-window
+//! probes included) for longer than `write`.
+//!
+//! The phase is shared with the request handler through [`Activity`], which
+//! also lets shutdown close connections that are waiting for a request at
+//! once while letting in-flight ones finish.
+
+use std::io;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio::time::{Instant, Sleep, sleep_until};
+
+/// How long each phase may last.
+#[derive(Clone, Copy, Debug)]
+pub struct Deadlines {
+    /// From accept, or from the first byte after idle, to a complete head.
+    pub head: Duration,
+    /// From a response to the next request's first byte.
+    pub idle: Duration,
+    /// From a write that cannot proceed to the client reading again.
+    pub write: Duration,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// Waiting for (the rest of) a request head, until then.
+    Head(Instant),
+    /// A request is being handled.
+    Busy,
+    /// The response is being written.
+    Responding,
+    /// Kept alive between requests, until then.
+    Idle(Instant),
+}
+
+/// The connection's phase, shared by the stream and the request handler.
+#[derive(Clone)]
+pub struct Activity {
+    phase: Arc<Mutex<Phase>>,
+    deadlines: Deadlines,
+}
+
+impl Activity {
+    fn phase(&self) -> std::sync::MutexGuard<'_, Phase> {
+        self.phase.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// hyper has a complete request head and calls the handler.
+    pub fn request_started(&self) {
+        *self.phase() = Phase::Busy;
+    }
+
+    /// The handler has its response; hyper writes it next.
+    pub fn response_ready(&self) {
+        *self.phase() = Phase::Responding;
+    }
+
+    /// True while the connection waits for a request: closing it then loses
+    /// nothing the client was promised.
+    pub fn is_waiting(&self) -> bool {
+        matches!(*self.phase(), Phase::Head(_) | Phase::Idle(_))
+    }
+
+    /// The read deadline of the current phase, after noting that `read`
+    /// bytes just arrived.
+    fn after_read(&self, read: usize) -> Option<Instant> {
+        let mut phase = self.phase();
+        if read > 0 && matches!(*phase, Phase::Idle(_)) {
+            *phase = Phase::Head(Instant::now() + self.deadlines.head);
+        }
+        match *phase {
+            Phase::Head(until) | Phase::Idle(until) => Some(until),
+            Phase::Busy | Phase::Responding => None,
+        }
+    }
+
+    /// A flush completed: a written response means the connection is now
+    /// idle. True if it just became so.
+    fn flushed(&self) -> bool {
+        let mut phase = self.phase();
+        let responding = *phase == Phase::Responding;
+        if responding {
+            *phase = Phase::Idle(Instant::now() + self.deadlines.idle);
+        }
+        responding
+    }
+}
+
+/// A TCP stream whose reads and writes fail with `TimedOut` once the
+/// current phase's deadline has passed.
+pub struct TimedStream {
+    inner: TcpStream,
+    activity: Activity,
+    /// Fires at the read deadline the timer was last set to (`read_at`).
+    read_timer: Pin<Box<Sleep>>,
+    read_at: Option<Instant>,
+    /// Fires `write` after a write first found the socket full.
+    write_timer: Pin<Box<Sleep>>,
+    write_stalled: bool,
+}
+
+impl TimedStream {
+    /// Wraps a just-accepted stream: the head deadline starts now.
+    pub fn new(inner: TcpStream, deadlines: Deadlines) -> (TimedStream, Activity) {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        let _ = socket2::SockRef::from(&inner).set_tcp_user_timeout(Some(deadlines.write));
+        let now = Instant::now();
+        let activity = Activity {
+            phase: Arc::new(Mutex::new(Phase::Head(now + deadlines.head))),
+            deadlines,
+        };
+        let stream = TimedStream {
+            inner,
+            activity: activity.clone(),
+            read_timer: Box::pin(sleep_until(now)),
+            read_at: None,
+            write_timer: Box::pin(sleep_until(now)),
+            write_stalled: false,
+        };
+        (stream, activity)
+    }
+
+    /// Called when a write or flush could not proceed: starts the stall
+    /// clock if it is not running, and fails once it has run out.
+    fn write_pending(&mut self, cx: &mut Context<'_>) -> Poll<io::Error> {
+        if !self.write_stalled {
+            self.write_stalled = true;
+            let deadline = Instant::now() + self.activity.deadlines.write;
+            self.write_timer.as_mut().reset(deadline);
+        }
+        ready!(self.write_timer.as_mut().poll(cx));
+        Poll::Ready(timed_out("the client stopped reading"))
+    }
+
+    fn write_progressed(&mut self) {
+        self.write_stalled = false;
+    }
+}
+
+fn timed_out(why: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::TimedOut, why.to_string())
+}
+
+impl AsyncRead for TimedStream {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let this = &mut *self;
+        if let Poll::Ready(result) = Pin::new(&mut this.inner).poll_read(cx, buf) {
+            this.activity.after_read(buf.filled().len() - before);
+            return Poll::Ready(result);
+        }
+        let Some(deadline) = this.activity.after_read(0) else {
+            return Poll::Pending;
+        };
+        if this.read_at != Some(deadline) {
+            this.read_at = Some(deadline);
+            this.read_timer.as_mut().reset(deadline);
+        }
+        ready!(this.read_timer.as_mut().poll(cx));
+        Poll::Ready(Err(timed_out("no request in time")))
+    }
+}
+
+impl AsyncWrite for TimedStream {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match Pin::new(&mut self.inner).poll_write(cx, data) {
+            Poll::Ready(result) => {
+                self.write_progressed();
+                Poll::Ready(result)
+            }
+            Poll::Pending => self.write_pending(cx).map(Err),
+        }
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        match Pin::new(&mut self.inner).poll_write_vectored(cx, data) {
+            Poll::Ready(result) => {
+                self.write_progressed();
+                Poll::Ready(result)
+            }
+            Poll::Pending => self.write_pending(cx).map(Err),
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match Pin::new(&mut self.inner).poll_flush(cx) {
+            Poll::Ready(result) => {
+                self.write_progressed();
+                if self.activity.flushed() {
+                    // hyper's pending read was polled before the idle
+                    // deadline existed; have it polled again to arm it.
+                    cx.waker().wake_by_ref();
+                }
+                Poll::Ready(result)
+            }
+            Poll::Pending => self.write_pending(cx).map(Err),
+        }
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
