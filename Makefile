@@ -31,7 +31,7 @@ RUST_SOURCES := Cargo.toml Cargo.lock .cargo/config.toml $(shell find contributo
 
 .PHONY: help build image images image-scratch image-busybox image-debian \
         image-scratch-system-roots base-images run sizes readme-sizes \
-        test test-core lint test-rust test-containers test-browser test-redbot test-proxy \
+        test test-core lint test-rust test-containers test-browser test-redbot test-metrics test-proxy \
         test-cache test-deploy test-without-extras clean
 
 help: ## Show the targets (this list)
@@ -87,8 +87,8 @@ readme-sizes: images ## The same table, written into README.md
 test: ## Everything CI runs: test-core, then the optional parts' tests
 	$(MAKE) test-core $(TEST_EXTRAS)
 
-test-core: ## lint, Rust tests, images, browser, HTTP linter, proxy, shared cache, deploy
-	$(MAKE) lint test-rust test-containers test-browser test-redbot test-proxy test-cache test-deploy
+test-core: ## lint, Rust tests, images, browser, HTTP linter, metrics, proxy, shared cache, deploy
+	$(MAKE) lint test-rust test-containers test-browser test-redbot test-metrics test-proxy test-cache test-deploy
 
 lint: ## hadolint on the Dockerfiles, shellcheck on the scripts (tools from PyPI, in target/venv)
 	bash ci/lint.sh
@@ -108,6 +108,9 @@ test-browser: $(DIST)/contributors $(DIST)/fake-github ## The page in headless C
 
 test-redbot: $(DIST)/contributors $(DIST)/fake-github ## REDbot, the HTTP linter: gzip and If-None-Match on a page and the CSS
 	bash ci/redbot-test.sh $(DIST)/contributors $(DIST)/fake-github
+
+test-metrics: $(DIST)/contributors $(DIST)/fake-github ## /metrics parsed by prometheus_client; the counters move by the right amounts
+	bash ci/metrics-test.sh $(DIST)/contributors $(DIST)/fake-github
 
 test-proxy: image-scratch $(DIST)/fake-github ## The scratch image reaching GitHub through a real proxy (tinyproxy)
 	bash ci/proxy-container-test.sh

@@ -19,6 +19,7 @@ use std::time::Duration;
 use crate::cache::{Coalescer, LruCache};
 use crate::config::BaseUrl;
 use crate::error::UpstreamError;
+use crate::metrics::{Cache, Host, METRICS, Outcome};
 use crate::representation::Representation;
 use crate::upstream::Upstream;
 use crate::upstream_health::UpstreamHealth;
@@ -110,8 +111,10 @@ impl Avatars {
         if let Some((avatar, stored_at)) = &held
             && stored_at.elapsed() < AVATAR_TTL
         {
+            METRICS.cache_lookup(Cache::Avatars, true);
             return Ok(avatar.clone());
         }
+        METRICS.cache_lookup(Cache::Avatars, false);
         let this = self.clone();
         let fetched = self
             .in_flight
@@ -119,8 +122,9 @@ impl Avatars {
                 let fetched = this.fetch(id, size).await;
                 this.health.observe(&fetched);
                 if let Ok(avatar) = &fetched {
-                    this.cache
-                        .insert(key, avatar.clone(), avatar.image.weight() + 128);
+                    let weight = avatar.image.weight() + 128;
+                    let evicted = this.cache.insert(key, avatar.clone(), weight);
+                    METRICS.cache_evicted(Cache::Avatars, evicted);
                 }
                 fetched
             })
@@ -135,7 +139,15 @@ impl Avatars {
     async fn fetch(&self, id: u64, size: u16) -> Fetched {
         // No token here: the avatar host is not the API and needs none.
         let url = self.base.join(&format!("/u/{id}?s={size}&v=4"));
-        let answer = self.upstream.get(url, &[], MAX_AVATAR_BYTES).await?;
+        let answer = self.upstream.get(url, &[], MAX_AVATAR_BYTES).await;
+        let outcome = match &answer {
+            Ok(answer) if answer.status.is_success() => Outcome::Ok,
+            Ok(answer) if answer.status == http::StatusCode::NOT_FOUND => Outcome::NotFound,
+            Ok(_) => Outcome::Error,
+            Err(error) => Outcome::of(error),
+        };
+        METRICS.upstream(Host::Avatars, outcome);
+        let answer = answer?;
         if answer.status == http::StatusCode::NOT_FOUND {
             return Err(UpstreamError::NotFound {
                 what: format!("avatar {id}"),

@@ -80,11 +80,11 @@ impl<K: Clone + Eq + Hash, V: Clone> LruCache<K, V> {
     }
 
     /// Stores a value that weighs `bytes`, then evicts least recently used
-    /// entries until both bounds hold. A value larger than the whole byte
-    /// budget is not stored.
-    pub fn insert(&self, key: K, value: V, bytes: usize) {
+    /// entries until both bounds hold, and says how many it evicted (for
+    /// `/metrics`). A value larger than the whole byte budget is not stored.
+    pub fn insert(&self, key: K, value: V, bytes: usize) -> usize {
         if bytes > self.max_bytes {
-            return;
+            return 0;
         }
         let mut inner = self.lock();
         inner.remove(&key);
@@ -101,12 +101,15 @@ impl<K: Clone + Eq + Hash, V: Clone> LruCache<K, V> {
                 tick,
             },
         );
+        let mut evicted = 0;
         while inner.entries.len() > self.max_entries || inner.bytes > self.max_bytes {
             let Some((_, oldest)) = inner.by_use.pop_first() else {
                 break;
             };
             inner.remove(&oldest);
+            evicted += 1;
         }
+        evicted
     }
 
     /// Forgets `key`, if it is held.
@@ -238,7 +241,7 @@ mod tests {
         cache.insert("a", 1, 1);
         cache.insert("b", 2, 1);
         assert!(cache.get(&"a").is_some()); // "b" is now the oldest
-        cache.insert("c", 3, 1);
+        assert_eq!(cache.insert("c", 3, 1), 1);
         assert!(cache.get(&"b").is_none());
         assert!(cache.get(&"a").is_some());
         assert!(cache.get(&"c").is_some());

@@ -25,6 +25,7 @@ use crate::cache::{Coalescer, LruCache};
 use crate::clock::now_unix;
 use crate::error::UpstreamError;
 use crate::github::{Contributor, GitHub, PageAnswer, Validators};
+use crate::metrics::{Cache, METRICS};
 use crate::names::RepoName;
 
 /// Contributors shown when the page does not ask for a number.
@@ -146,7 +147,9 @@ impl ContributorLists {
             ..selection
         };
         let key = (repo.folded(), selection);
-        if let Some(shown) = self.cached(&key, repo) {
+        let cached = self.cached(&key, repo);
+        METRICS.cache_lookup(Cache::Lists, cached.is_some());
+        if let Some(shown) = cached {
             return shown;
         }
         let this = self.clone();
@@ -204,7 +207,8 @@ impl ContributorLists {
                     list: list.clone(),
                     refresh_failed: Mutex::new(None),
                 };
-                self.cache.insert(key, Arc::new(held), weight);
+                let evicted = self.cache.insert(key, Arc::new(held), weight);
+                METRICS.cache_evicted(Cache::Lists, evicted);
             }
             Err(error) if !error.is_outage() => {
                 self.cache.remove(&key);

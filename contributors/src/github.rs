@@ -14,6 +14,7 @@ use serde::Deserialize;
 
 use crate::config::{BaseUrl, Token};
 use crate::error::UpstreamError;
+use crate::metrics::{Host, METRICS, Outcome};
 use crate::names::RepoName;
 use crate::rate_limit::{RateHeaders, RateLimit};
 use crate::upstream::{Answer, Upstream, same_host_url};
@@ -184,6 +185,12 @@ impl GitHub {
             self.rate_limit.observe(&answer.headers);
         }
         let page = answer.and_then(|answer| interpret(repo, answer));
+        let outcome = match &page {
+            Ok(PageAnswer::Page(_)) => Outcome::Ok,
+            Ok(PageAnswer::NotModified) => Outcome::NotModified,
+            Err(error) => Outcome::of(error),
+        };
+        METRICS.upstream(Host::Api, outcome);
         self.health.observe(&page);
         page
     }

@@ -42,8 +42,9 @@
 //!
 //! Then `avatars`, the avatar proxy behind `/avatars/{id}`;
 //! `shutdown`, SIGTERM handling, which PID 1 in a container needs;
-//! `healthcheck`, the tiny client behind Docker's `HEALTHCHECK`; and
-//! `doctor`, a report on what the process finds around itself.
+//! `healthcheck`, the tiny client behind Docker's `HEALTHCHECK`;
+//! `metrics`, the counters behind `/metrics`; and `doctor`, a report on
+//! what the process finds around itself.
 
 pub mod app;
 pub mod avatars;
@@ -59,6 +60,7 @@ pub mod doctor;
 pub mod error;
 pub mod github;
 pub mod healthcheck;
+pub mod metrics;
 pub mod names;
 pub mod page_cache;
 pub mod pages;

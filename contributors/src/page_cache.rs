@@ -31,6 +31,7 @@ use std::sync::{Arc, Weak};
 
 use crate::cache::LruCache;
 use crate::contributor_lists::List;
+use crate::metrics::{Cache, METRICS};
 use crate::names::RepoName;
 use crate::representation::Representation;
 
@@ -73,8 +74,11 @@ impl PageCache {
 
     /// The page stored for `path`, if it was rendered from `list` itself.
     pub fn get(&self, path: &PagePath, list: &Arc<List>) -> Option<Arc<Representation>> {
-        let (rendered, _stored_at) = self.pages.get(path)?;
-        std::ptr::eq(rendered.list.as_ptr(), Arc::as_ptr(list)).then_some(rendered.page)
+        let page = self.pages.get(path).and_then(|(rendered, _stored_at)| {
+            std::ptr::eq(rendered.list.as_ptr(), Arc::as_ptr(list)).then_some(rendered.page)
+        });
+        METRICS.cache_lookup(Cache::Pages, page.is_some());
+        page
     }
 
     /// Stores the page rendered for `path` from `list`.
@@ -84,7 +88,8 @@ impl PageCache {
             list: Arc::downgrade(list),
             page,
         };
-        self.pages.insert(path, rendered, weight);
+        let evicted = self.pages.insert(path, rendered, weight);
+        METRICS.cache_evicted(Cache::Pages, evicted);
     }
 
     /// Entries and bytes held, for `/status`.

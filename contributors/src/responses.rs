@@ -76,6 +76,8 @@ pub enum Kind {
     Text,
     Css,
     Json,
+    /// Prometheus's text exposition format, version 0.0.4.
+    Metrics,
     /// An SVG image we drew (never one from upstream).
     Svg,
     /// An image, of one of the types `avatars.rs` lets through.
@@ -89,6 +91,7 @@ impl Kind {
             Kind::Text => "text/plain; charset=utf-8",
             Kind::Css => "text/css; charset=utf-8",
             Kind::Json => "application/json",
+            Kind::Metrics => "text/plain; version=0.0.4; charset=utf-8",
             Kind::Svg => "image/svg+xml",
             Kind::Image(content_type) => content_type,
         }

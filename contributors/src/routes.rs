@@ -1,7 +1,7 @@
 //! Routing: which URL does what.
 //!
-//! The app has eight routes, so a `match` on the path is the whole router;
-//! a web framework would add weight without adding clarity.
+//! The app has nine routes, so a `match` on the path is the whole router
+//! (`Route::of`); a web framework would add weight without adding clarity.
 //!
 //! | route                            | answer                                 |
 //! |----------------------------------|----------------------------------------|
@@ -12,6 +12,7 @@
 //! | `GET /avatars/{id}?s=N`          | an avatar image, proxied and cached    |
 //! | `GET /healthz`                   | 200 "ok", without touching GitHub      |
 //! | `GET /status`                    | JSON: version, proxy, rate limit, cache usage |
+//! | `GET /metrics`                   | counters for Prometheus (`metrics.rs`) |
 //! | `GET /style.css`                 | the stylesheet, compiled into the binary |
 //!
 //! HEAD gets GET's answer without its body, on every route.
@@ -40,6 +41,7 @@ use crate::avatars::{parse_id, snap_size};
 use crate::contributor_lists::{DEFAULT_MAX, LIMIT_MAX, Selection, Shown};
 use crate::contributors_json;
 use crate::error::UpstreamError;
+use crate::metrics::METRICS;
 use crate::names::{RepoName, split_repo_file, split_repo_path};
 use crate::page_cache::PagePath;
 use crate::pages::{self, ContributorsPage, ErrorPage};
@@ -51,12 +53,85 @@ use crate::responses::{
 };
 use crate::wall::{self, Layout};
 
-/// Answers one request from `client`. Never fails: every outcome is a
-/// response.
+/// Which route a path is, with the parts of the path the handler needs.
+/// Its name is what `/metrics` counts requests under: a short, fixed list,
+/// whatever paths visitors make up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Route<'a> {
+    Index,
+    Contributors(&'a str, &'a str),
+    Wall(&'a str, &'a str),
+    Json(&'a str, &'a str),
+    Avatar(&'a str),
+    Healthz,
+    Status,
+    Metrics,
+    Stylesheet,
+    /// A file browsers and crawlers ask for on their own: a short 404.
+    Unserved,
+    NotFound,
+}
+
+impl<'a> Route<'a> {
+    /// Every route's name, in the order of [`Route::index`].
+    pub const NAMES: [&'static str; 10] = [
+        "index",
+        "contributors",
+        "wall",
+        "json",
+        "avatar",
+        "healthz",
+        "status",
+        "metrics",
+        "stylesheet",
+        "not_found",
+    ];
+
+    /// The routing table.
+    pub fn of(path: &'a str) -> Route<'a> {
+        match path {
+            "/" => Route::Index,
+            "/healthz" => Route::Healthz,
+            "/status" => Route::Status,
+            "/metrics" => Route::Metrics,
+            "/style.css" => Route::Stylesheet,
+            "/favicon.ico" | "/robots.txt" => Route::Unserved,
+            path => match (path.strip_prefix("/avatars/"), split_repo_path(path)) {
+                (Some(id), _) => Route::Avatar(id),
+                (None, Some((owner, repo))) => Route::Contributors(owner, repo),
+                (None, None) => match split_repo_file(path) {
+                    Some((owner, repo, "wall.svg")) => Route::Wall(owner, repo),
+                    Some((owner, repo, "contributors.json")) => Route::Json(owner, repo),
+                    _ => Route::NotFound,
+                },
+            },
+        }
+    }
+
+    /// The route's place in [`Route::NAMES`].
+    pub fn index(&self) -> usize {
+        match self {
+            Route::Index => 0,
+            Route::Contributors(..) => 1,
+            Route::Wall(..) => 2,
+            Route::Json(..) => 3,
+            Route::Avatar(_) => 4,
+            Route::Healthz => 5,
+            Route::Status => 6,
+            Route::Metrics => 7,
+            Route::Stylesheet => 8,
+            Route::Unserved | Route::NotFound => 9,
+        }
+    }
+}
+
+/// Answers one request from `client` for `route` (`Route::of` its path).
+/// Never fails: every outcome is a response.
 pub async fn handle(
     app: &App,
     client: IpAddr,
     method: &Method,
+    route: Route<'_>,
     uri: &Uri,
     headers: &HeaderMap,
 ) -> Response<Body> {
@@ -71,29 +146,27 @@ pub async fn handle(
         return response;
     }
     let query = uri.query();
-    let reply = match uri.path() {
-        "/" => index(app, query, headers),
-        "/healthz" => Ok(text(StatusCode::OK, "ok\n")),
-        "/status" => Ok(status(app)),
-        "/style.css" => Ok(app
+    let reply = match route {
+        Route::Index => index(app, query, headers),
+        Route::Healthz => Ok(text(StatusCode::OK, "ok\n")),
+        Route::Status => Ok(status(app)),
+        Route::Metrics => Ok(respond(
+            StatusCode::OK,
+            Kind::Metrics,
+            NO_STORE,
+            METRICS.render(app),
+        )),
+        Route::Stylesheet => Ok(app
             .stylesheet
             .respond(headers, Kind::Css, "public, max-age=3600")),
-        "/favicon.ico" | "/robots.txt" => Ok(text(StatusCode::NOT_FOUND, "not found\n")),
-        path => match (path.strip_prefix("/avatars/"), split_repo_path(path)) {
-            (Some(id), _) => avatar(app, id, query, headers).await,
-            (None, Some((owner, repo))) => {
-                contributors(app, client, owner, repo, query, headers).await
-            }
-            (None, None) => match split_repo_file(path) {
-                Some((owner, repo, "wall.svg")) => {
-                    wall_svg(app, client, owner, repo, query, headers).await
-                }
-                Some((owner, repo, "contributors.json")) => {
-                    json(app, client, owner, repo, query, headers).await
-                }
-                _ => not_found(),
-            },
-        },
+        Route::Avatar(id) => avatar(app, id, query, headers).await,
+        Route::Contributors(owner, repo) => {
+            contributors(app, client, owner, repo, query, headers).await
+        }
+        Route::Wall(owner, repo) => wall_svg(app, client, owner, repo, query, headers).await,
+        Route::Json(owner, repo) => json(app, client, owner, repo, query, headers).await,
+        Route::Unserved => Ok(text(StatusCode::NOT_FOUND, "not found\n")),
+        Route::NotFound => not_found(),
     };
     let response = reply.unwrap_or_else(|early| early);
     if method == Method::HEAD {
@@ -383,12 +456,13 @@ fn repo_name(owner: &str, repo: &str) -> Result<RepoName, Response<Body>> {
 /// Takes one GitHub lookup from `client`'s budget: only a list that is not
 /// in memory, and not being fetched already, costs one.
 fn spend_lookup(app: &App, client: IpAddr) -> Result<(), UpstreamError> {
-    app.budget
-        .spend(client)
-        .map_err(|wait| UpstreamError::OverBudget {
+    app.budget.spend(client).map_err(|wait| {
+        METRICS.over_budget();
+        UpstreamError::OverBudget {
             // Whole seconds, rounded up: never "try again in 0 s".
             retry_after: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
-        })
+        }
+    })
 }
 
 fn upstream_error_page(error: &UpstreamError, form: (&str, &str)) -> Response<Body> {

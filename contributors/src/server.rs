@@ -18,7 +18,8 @@
 //! - **Graceful shutdown.** When the shutdown future resolves, the listener
 //!   closes, connections waiting for a request close at once, and requests
 //!   in flight get `shutdown_grace` to finish.
-//! - **One log line per request**: method, path, status, duration.
+//! - **One log line per request**: method, path, status, duration; and the
+//!   same request counted for `/metrics` by its route's name.
 
 use std::convert::Infallible;
 use std::fmt;
@@ -39,9 +40,10 @@ use tokio::sync::{Semaphore, watch};
 
 use crate::App;
 use crate::config::Config;
+use crate::metrics::METRICS;
 use crate::responses::Body;
 use crate::roots;
-use crate::routes;
+use crate::routes::{self, Route};
 use crate::timed_stream::{Deadlines, TimedStream};
 
 /// Why the server could not start.
@@ -162,9 +164,11 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
         let _ = stream.set_nodelay(true);
 
         let Ok(slot) = slots.clone().try_acquire_owned() else {
+            METRICS.connection_turned_away();
             tokio::spawn(turn_away(stream));
             continue;
         };
+        METRICS.connection_opened();
         let (stream, activity) = TimedStream::new(stream, deadlines);
         let service = {
             let (app, activity, in_flight) = (app.clone(), activity.clone(), in_flight.clone());
@@ -198,6 +202,7 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
                 }
             }
             drop(slot);
+            METRICS.connection_closed();
         });
     }
 
@@ -258,19 +263,31 @@ async fn turn_away(mut stream: TcpStream) {
     let _ = tokio::time::timeout(Duration::from_secs(1), answered).await;
 }
 
-/// Runs the router and logs the outcome.
+/// Runs the router, then logs and counts the outcome.
 async fn logged(app: &App, peer: SocketAddr, request: Request<Incoming>) -> Response<Body> {
     let started = Instant::now();
     // The body is dropped unread: no route takes one.
     let (parts, _body) = request.into_parts();
     let client: IpAddr = app.config.trusted_proxies.client(peer.ip(), &parts.headers);
-    let response = routes::handle(app, client, &parts.method, &parts.uri, &parts.headers).await;
+    let route = Route::of(parts.uri.path());
+    let response = routes::handle(
+        app,
+        client,
+        &parts.method,
+        route,
+        &parts.uri,
+        &parts.headers,
+    )
+    .await;
+    let took = started.elapsed();
+    let status = response.status().as_u16();
+    METRICS.request(&route, status, took);
     // The path only: a query could carry something a visitor typed.
     tracing::info!(
         method = %parts.method,
         path = parts.uri.path(),
-        status = response.status().as_u16(),
-        micros = started.elapsed().as_micros() as u64,
+        status,
+        micros = took.as_micros() as u64,
         "request"
     );
     response

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# ci/metrics-test.sh — /metrics, read by Prometheus's own parser.
+#
+#   bash ci/metrics-test.sh [CONTRIBUTORS_BINARY [FAKE_GITHUB_BINARY]]
+#   (default: dist/contributors dist/fake-github; a debug build works too)
+#
+# Starts the app against the fake GitHub on loopback, with a budget of three
+# GitHub lookups a minute per client and room for one entry per cache,
+# scrapes /metrics, makes a known set of requests (a page, the same page
+# again, an avatar twice, another page that evicts the first, a missing
+# repository, a bad name, an unknown path, one lookup over the budget),
+# scrapes again, and checks with ci/metrics_test.py that the text parses
+# with `prometheus_client.parser` (PyPI, pinned, in target/venv-metrics)
+# and that each counter moved by exactly what those requests should cost.
+#
+# Bounded: the fake GitHub and the app stop after 60 s at the latest.
+# Traffic stays on 127.0.0.1.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=ci/lib.sh
+source ci/lib.sh
+
+APP=${1:-dist/contributors}
+FAKE=${2:-dist/fake-github}
+PROMETHEUS_CLIENT_VERSION=${PROMETHEUS_CLIENT_VERSION:-0.26.0}
+
+for bin in "$APP" "$FAKE"; do
+  [ -x "$bin" ] || { echo "metrics-test: $bin is missing; run 'make build' first" >&2; exit 1; }
+done
+
+VENV=$(VENV=target/venv-metrics bash ci/venv.sh "prometheus_client==$PROMETHEUS_CLIENT_VERSION")
+
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+
+# Wait (bounded) until FILE shows an https?:// URL on 127.0.0.1, and print it.
+url_in() {
+  for _ in $(seq 1 200); do
+    grep -om1 'https\?://127\.0\.0\.1:[0-9]*' "$1" 2>/dev/null && return 0
+    sleep 0.05
+  done
+  echo "metrics-test: no address in $1:" >&2; cat "$1" >&2; return 1
+}
+
+"$FAKE" --listen 127.0.0.1:0 --ca-out "$tmp/ca.pem" --exit-after 60 >"$tmp/fake.out" 2>&1 &
+pids+=($!)
+fake_url=$(url_in "$tmp/fake.out")
+PORT=0 CONTRIBUTORS_BIND=127.0.0.1 GITHUB_API_URL=$fake_url CONTRIBUTORS_AVATAR_URL=$fake_url \
+  CONTRIBUTORS_EXTRA_CA_FILE="$tmp/ca.pem" CONTRIBUTORS_CLIENT_LOOKUPS=3 CONTRIBUTORS_CACHE_ENTRIES=1 \
+  timeout 60 "$APP" >"$tmp/app.out" 2>&1 &
+pids+=($!)
+app_url=$(url_in "$tmp/app.out")
+
+# The checker prints ok/not ok lines; count them here like every other test.
+while IFS= read -r line; do
+  case $line in
+    "ok - "*) ok "${line#ok - }" ;;
+    "not ok - "*) not_ok "${line#not ok - }" ;;
+    *) echo "$line" ;;
+  esac
+done < <(timeout 60 "$VENV/bin/python" ci/metrics_test.py "$app_url" || echo "not ok - ci/metrics_test.py ran to the end")
+finish

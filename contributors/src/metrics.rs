@@ -1,0 +1,387 @@
+//! `GET /metrics`: what the server has been doing, in Prometheus's text
+//! format (version 0.0.4), for a scraper to collect from every replica.
+//!
+//! Why counters of our own, and not a metrics crate: the set of series is
+//! small and fixed, and the binary is the image. Every series here is an
+//! `AtomicU64` in a fixed array, indexed by things with a known, short list
+//! of values: the route's name from the routing table (never the raw path,
+//! which visitors choose), a status from a fixed list, an upstream outcome.
+//! So the series cannot grow with traffic, and counting a request is a few
+//! atomic adds: no lock, no allocation. Only rendering `/metrics` itself
+//! allocates, once per scrape.
+//!
+//! Why one process-wide `METRICS`: Prometheus scrapes a process, and the
+//! counts happen deep in modules (the server's accept loop, the upstream
+//! clients, the caches) that would otherwise each need a handle passed in.
+//! What is already kept elsewhere is read at scrape time instead of being
+//! counted twice: cache entries and bytes (the caches' `usage`), the GitHub
+//! quota (`rate_limit.rs`).
+//!
+//! Relaxed ordering is enough: each counter is independent, and a scrape
+//! that sees one count a moment before another is still a true picture.
+
+use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::Duration;
+
+use crate::App;
+use crate::error::UpstreamError;
+use crate::routes::Route;
+
+/// The one set of counters of this process.
+pub static METRICS: Metrics = Metrics::new();
+
+/// The statuses counted one by one; anything else is counted as "other".
+const STATUSES: [u16; 14] = [
+    200, 303, 304, 400, 404, 405, 410, 429, 451, 500, 502, 503, 504, 0,
+];
+/// The last slot of `STATUSES`: every status not listed.
+const OTHER_STATUS: usize = STATUSES.len() - 1;
+
+/// Upper bounds of the request duration histogram, in seconds: from a
+/// cached answer (well under a millisecond) to a slow GitHub (seconds).
+const BUCKETS: [f64; 7] = [0.001, 0.005, 0.025, 0.1, 0.5, 2.5, 10.0];
+
+const ROUTES: usize = Route::NAMES.len();
+
+/// Which upstream a request went to.
+#[derive(Clone, Copy, Debug)]
+pub enum Host {
+    /// The GitHub API (contributor lists).
+    Api = 0,
+    /// The avatar server.
+    Avatars = 1,
+}
+const HOSTS: [&str; 2] = ["api", "avatars"];
+
+/// How an upstream request ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Ok = 0,
+    NotModified = 1,
+    NotFound = 2,
+    RateLimited = 3,
+    Error = 4,
+    Timeout = 5,
+}
+const OUTCOMES: [&str; 6] = [
+    "ok",
+    "not_modified",
+    "not_found",
+    "rate_limited",
+    "error",
+    "timeout",
+];
+
+impl Outcome {
+    /// The outcome an upstream failure stands for.
+    pub fn of(error: &UpstreamError) -> Outcome {
+        match error {
+            UpstreamError::NotFound { .. } | UpstreamError::Withheld { .. } => Outcome::NotFound,
+            UpstreamError::RateLimited { .. } => Outcome::RateLimited,
+            UpstreamError::Timeout { .. } => Outcome::Timeout,
+            _ => Outcome::Error,
+        }
+    }
+}
+
+/// Which in-memory cache.
+#[derive(Clone, Copy, Debug)]
+pub enum Cache {
+    /// Contributor lists as GitHub sent them (`contributor_lists.rs`).
+    Lists = 0,
+    /// Pages, walls and JSON rendered from them (`page_cache.rs`).
+    Pages = 1,
+    /// Avatar images (`avatars.rs`).
+    Avatars = 2,
+}
+const CACHES: [&str; 3] = ["lists", "pages", "avatars"];
+
+/// Hits, misses and evictions of one cache.
+struct CacheCounts {
+    hits: AtomicU64,
+    misses: AtomicU64,
+    evictions: AtomicU64,
+}
+
+/// Every counter the server keeps. All zero at start.
+pub struct Metrics {
+    requests: [[AtomicU64; STATUSES.len()]; ROUTES],
+    /// Per route: requests that took at most `BUCKETS[i]` (not cumulative
+    /// here; summed up when rendered), then the total, in microseconds.
+    durations: [[AtomicU64; BUCKETS.len() + 1]; ROUTES],
+    duration_micros: [AtomicU64; ROUTES],
+    upstream: [[AtomicU64; OUTCOMES.len()]; HOSTS.len()],
+    caches: [CacheCounts; CACHES.len()],
+    connections_open: AtomicU64,
+    connections_turned_away: AtomicU64,
+    over_budget: AtomicU64,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
+
+impl Metrics {
+    pub const fn new() -> Metrics {
+        // `AtomicU64` is not `Copy`; a named constant may be repeated.
+        #[allow(clippy::declare_interior_mutable_const)]
+        const ZERO: AtomicU64 = AtomicU64::new(0);
+        #[allow(clippy::declare_interior_mutable_const)]
+        const CACHE: CacheCounts = CacheCounts {
+            hits: ZERO,
+            misses: ZERO,
+            evictions: ZERO,
+        };
+        Metrics {
+            requests: [const { [ZERO; STATUSES.len()] }; ROUTES],
+            durations: [const { [ZERO; BUCKETS.len() + 1] }; ROUTES],
+            duration_micros: [ZERO; ROUTES],
+            upstream: [const { [ZERO; OUTCOMES.len()] }; HOSTS.len()],
+            caches: [CACHE; CACHES.len()],
+            connections_open: ZERO,
+            connections_turned_away: ZERO,
+            over_budget: ZERO,
+        }
+    }
+
+    /// One answered request: its route, status and how long it took.
+    pub fn request(&self, route: &Route, status: u16, took: Duration) {
+        let route = route.index();
+        let status = STATUSES[..OTHER_STATUS]
+            .iter()
+            .position(|&s| s == status)
+            .unwrap_or(OTHER_STATUS);
+        self.requests[route][status].fetch_add(1, Relaxed);
+        let seconds = took.as_secs_f64();
+        let bucket = BUCKETS
+            .iter()
+            .position(|&le| seconds <= le)
+            .unwrap_or(BUCKETS.len());
+        self.durations[route][bucket].fetch_add(1, Relaxed);
+        let micros = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
+        self.duration_micros[route].fetch_add(micros, Relaxed);
+    }
+
+    /// One request to an upstream, ended as `outcome`.
+    pub fn upstream(&self, host: Host, outcome: Outcome) {
+        self.upstream[host as usize][outcome as usize].fetch_add(1, Relaxed);
+    }
+
+    /// A lookup in `cache` that found (`true`) or did not find what it needed.
+    pub fn cache_lookup(&self, cache: Cache, hit: bool) {
+        let counts = &self.caches[cache as usize];
+        let counter = if hit { &counts.hits } else { &counts.misses };
+        counter.fetch_add(1, Relaxed);
+    }
+
+    /// Entries `cache` let go to stay within its bounds.
+    pub fn cache_evicted(&self, cache: Cache, entries: usize) {
+        if entries > 0 {
+            self.caches[cache as usize]
+                .evictions
+                .fetch_add(entries as u64, Relaxed);
+        }
+    }
+
+    pub fn connection_opened(&self) {
+        self.connections_open.fetch_add(1, Relaxed);
+    }
+
+    pub fn connection_closed(&self) {
+        self.connections_open.fetch_sub(1, Relaxed);
+    }
+
+    /// A connection answered 503 at once: the server was full.
+    pub fn connection_turned_away(&self) {
+        self.connections_turned_away.fetch_add(1, Relaxed);
+    }
+
+    /// A lookup refused because its client had spent its budget.
+    pub fn over_budget(&self) {
+        self.over_budget.fetch_add(1, Relaxed);
+    }
+
+    /// The exposition: every series, with its `HELP` and `TYPE`, plus the
+    /// figures `app` keeps itself (cache sizes, the GitHub quota).
+    pub fn render(&self, app: &App) -> String {
+        let mut out = Exposition(String::with_capacity(16 * 1024));
+
+        out.family(
+            "contributors_build_info",
+            "gauge",
+            "Always 1; the labels say which build is running.",
+        );
+        let labels = format!(
+            "version=\"{}\",target=\"{}-{}\"",
+            env!("CARGO_PKG_VERSION"),
+            std::env::consts::ARCH,
+            std::env::consts::OS
+        );
+        out.sample("contributors_build_info", &labels, 1);
+
+        out.family(
+            "contributors_http_requests_total",
+            "counter",
+            "Requests answered, by route (its name, not the path) and status.",
+        );
+        for (route, counts) in Route::NAMES.iter().zip(&self.requests) {
+            for (status, count) in STATUSES.iter().zip(counts) {
+                let status = match status {
+                    0 => "other".to_string(),
+                    code => code.to_string(),
+                };
+                let labels = format!("route=\"{route}\",status=\"{status}\"");
+                out.sample(
+                    "contributors_http_requests_total",
+                    &labels,
+                    count.load(Relaxed),
+                );
+            }
+        }
+
+        out.family(
+            "contributors_http_request_duration_seconds",
+            "histogram",
+            "Time from the request's head to its answer, by route.",
+        );
+        for (r, route) in Route::NAMES.iter().enumerate() {
+            let name = "contributors_http_request_duration_seconds";
+            let mut total = 0;
+            for (i, count) in self.durations[r].iter().enumerate() {
+                total += count.load(Relaxed);
+                let le = BUCKETS.get(i).map_or("+Inf".to_string(), f64::to_string);
+                let labels = format!("route=\"{route}\",le=\"{le}\"");
+                out.sample(&format!("{name}_bucket"), &labels, total);
+            }
+            let micros = self.duration_micros[r].load(Relaxed);
+            let labels = format!("route=\"{route}\"");
+            out.sample(&format!("{name}_sum"), &labels, micros as f64 / 1e6);
+            out.sample(&format!("{name}_count"), &labels, total);
+        }
+
+        out.family(
+            "contributors_upstream_requests_total",
+            "counter",
+            "Requests to GitHub, by host (api, avatars) and outcome.",
+        );
+        for (host, counts) in HOSTS.iter().zip(&self.upstream) {
+            for (outcome, count) in OUTCOMES.iter().zip(counts) {
+                let labels = format!("host=\"{host}\",outcome=\"{outcome}\"");
+                out.sample(
+                    "contributors_upstream_requests_total",
+                    &labels,
+                    count.load(Relaxed),
+                );
+            }
+        }
+
+        // Per cache: entries, bytes, hits, misses, evictions.
+        let usage = [app.lists.usage(), app.pages.usage(), app.avatars.usage()];
+        let values: Vec<[u64; 5]> = self
+            .caches
+            .iter()
+            .zip(usage)
+            .map(|(counts, (entries, bytes))| {
+                [
+                    entries as u64,
+                    bytes as u64,
+                    counts.hits.load(Relaxed),
+                    counts.misses.load(Relaxed),
+                    counts.evictions.load(Relaxed),
+                ]
+            })
+            .collect();
+        let families = [
+            ("entries", "gauge", "Entries held in memory."),
+            ("bytes", "gauge", "Bytes held, as the cache weighs them."),
+            ("hits_total", "counter", "Lookups answered from memory."),
+            (
+                "misses_total",
+                "counter",
+                "Lookups that had to fetch or render.",
+            ),
+            (
+                "evictions_total",
+                "counter",
+                "Entries dropped to stay within the cache's bounds.",
+            ),
+        ];
+        for (i, (suffix, kind, help)) in families.into_iter().enumerate() {
+            let name = format!("contributors_cache_{suffix}");
+            out.family(&name, kind, help);
+            for (cache, values) in CACHES.iter().zip(&values) {
+                out.sample(&name, &format!("cache=\"{cache}\""), values[i]);
+            }
+        }
+
+        if let Some(quota) = app.github.rate_limit().latest() {
+            out.family(
+                "contributors_github_rate_limit_remaining",
+                "gauge",
+                "API calls left in GitHub's quota, as its latest answer said.",
+            );
+            out.sample(
+                "contributors_github_rate_limit_remaining",
+                "",
+                quota.remaining,
+            );
+            out.family(
+                "contributors_github_rate_limit_reset_seconds",
+                "gauge",
+                "When the GitHub quota is next refilled, in Unix time.",
+            );
+            out.sample(
+                "contributors_github_rate_limit_reset_seconds",
+                "",
+                quota.reset,
+            );
+        }
+
+        let plain: [(&str, &str, &str, &AtomicU64); 3] = [
+            (
+                "contributors_connections_open",
+                "gauge",
+                "Client connections being served now.",
+                &self.connections_open,
+            ),
+            (
+                "contributors_connections_turned_away_total",
+                "counter",
+                "Connections answered 503 at once because the server was full.",
+                &self.connections_turned_away,
+            ),
+            (
+                "contributors_clients_over_budget_total",
+                "counter",
+                "Lookups refused (429) because the client had spent its budget.",
+                &self.over_budget,
+            ),
+        ];
+        for (name, kind, help, value) in plain {
+            out.family(name, kind, help);
+            out.sample(name, "", value.load(Relaxed));
+        }
+        out.0
+    }
+}
+
+/// The text being written: `# HELP`/`# TYPE` headers and sample lines.
+struct Exposition(String);
+
+impl Exposition {
+    fn family(&mut self, name: &str, kind: &str, help: &str) {
+        // Writing to a `String` cannot fail.
+        let _ = writeln!(self.0, "# HELP {name} {help}\n# TYPE {name} {kind}");
+    }
+
+    fn sample(&mut self, name: &str, labels: &str, value: impl std::fmt::Display) {
+        let _ = if labels.is_empty() {
+            writeln!(self.0, "{name} {value}")
+        } else {
+            writeln!(self.0, "{name}{{{labels}}} {value}")
+        };
+    }
+}
