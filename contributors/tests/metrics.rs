@@ -1,0 +1,83 @@
+//! `/metrics`: the text format's basics, checked without a Prometheus
+//! library (`ci/metrics-test.sh` runs the official parser on it). The
+//! counters are process-wide, so this file holds one test: no other test
+//! in this process moves them.
+
+mod common;
+
+use std::collections::{HashMap, HashSet};
+
+use common::TestApp;
+use fake_github::Contributor;
+
+/// The samples of an exposition, by series (`name{labels}`), and the
+/// families announced by `# HELP` and `# TYPE` before their samples.
+fn parse(text: &str) -> HashMap<String, f64> {
+    let (mut helped, mut typed) = (HashSet::new(), HashSet::new());
+    let mut samples = HashMap::new();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("# HELP ") {
+            let (name, help) = rest.split_once(' ').expect("HELP has a text");
+            assert!(!help.is_empty(), "{line}");
+            helped.insert(name.to_string());
+        } else if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let (name, kind) = rest.split_once(' ').expect("TYPE has a kind");
+            assert!(["counter", "gauge", "histogram"].contains(&kind), "{line}");
+            typed.insert(name.to_string());
+        } else {
+            let (series, value) = line.rsplit_once(' ').expect("a sample has a value");
+            let value: f64 = value.parse().unwrap_or_else(|_| panic!("{line}"));
+            let name = series.split('{').next().unwrap();
+            let family = ["_bucket", "_sum", "_count"]
+                .iter()
+                .find_map(|suffix| name.strip_suffix(suffix))
+                .filter(|base| typed.contains(*base))
+                .unwrap_or(name);
+            assert!(
+                helped.contains(family) && typed.contains(family),
+                "no HELP or TYPE before {line}"
+            );
+            assert!(
+                samples.insert(series.to_string(), value).is_none(),
+                "{series} twice"
+            );
+        }
+    }
+    samples
+}
+
+#[tokio::test]
+async fn metrics_are_prometheus_text_and_count_requests_by_route() {
+    let app = TestApp::start().await;
+    app.fake
+        .set_contributors("octo", "hello", vec![Contributor::user("octocat", 1, 5)]);
+    let before = app.get("/metrics").await;
+    assert_eq!(before.status, 200);
+    assert_eq!(
+        before.header("content-type"),
+        Some("text/plain; version=0.0.4; charset=utf-8")
+    );
+    assert_eq!(before.header("cache-control"), Some("no-store"));
+    let before = parse(&before.text());
+
+    assert_eq!(app.get("/octo/hello").await.status, 200);
+    assert_eq!(app.get("/no/such/path/here").await.status, 404);
+    let after = parse(&app.get("/metrics").await.text());
+
+    let moved = |series: &str| after[series] - before.get(series).copied().unwrap_or(0.0);
+    let page = r#"contributors_http_requests_total{route="contributors",status="200"}"#;
+    assert_eq!(moved(page), 1.0);
+    let unknown = r#"contributors_http_requests_total{route="not_found",status="404"}"#;
+    assert_eq!(moved(unknown), 1.0);
+    let api_ok = r#"contributors_upstream_requests_total{host="api",outcome="ok"}"#;
+    assert_eq!(moved(api_ok), 1.0);
+    assert_eq!(app.fake.contributors_requests(), 1);
+    // The series are the same before and after: paths never make new ones.
+    let names = |samples: &HashMap<String, f64>| samples.keys().cloned().collect::<HashSet<_>>();
+    let (mut old, new) = (names(&before), names(&after));
+    // The quota appears once GitHub has told us about it.
+    old.insert("contributors_github_rate_limit_remaining".into());
+    old.insert("contributors_github_rate_limit_reset_seconds".into());
+    assert_eq!(old, new);
+    assert!(!new.iter().any(|s| s.contains("/no/")));
+}
