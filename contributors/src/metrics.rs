@@ -31,7 +31,8 @@ use crate::routes::Route;
 /// The one set of counters of this process.
 pub static METRICS: Metrics = Metrics::new();
 
-/// The statuses counted one by one; anything else is counted as "other".
+/// The statuses counted one by one; anything else is counted in the last
+/// slot, labelled "other".
 const STATUSES: [u16; 14] = [
     200, 303, 304, 400, 404, 405, 410, 429, 451, 500, 502, 503, 504, 0,
 ];
@@ -107,9 +108,11 @@ struct CacheCounts {
 /// Every counter the server keeps. All zero at start.
 pub struct Metrics {
     requests: [[AtomicU64; STATUSES.len()]; ROUTES],
-    /// Per route: requests that took at most `BUCKETS[i]` (not cumulative
-    /// here; summed up when rendered), then the total, in microseconds.
+    /// Per route: requests that took more than `BUCKETS[i - 1]` and at
+    /// most `BUCKETS[i]`, the last slot for the rest. Prometheus wants each
+    /// bucket to count everything below it too: summed up when rendered.
     durations: [[AtomicU64; BUCKETS.len() + 1]; ROUTES],
+    /// Per route: the total time, in microseconds.
     duration_micros: [AtomicU64; ROUTES],
     upstream: [[AtomicU64; OUTCOMES.len()]; HOSTS.len()],
     caches: [CacheCounts; CACHES.len()],
@@ -118,14 +121,9 @@ pub struct Metrics {
     over_budget: AtomicU64,
 }
 
-impl Default for Metrics {
-    fn default() -> Self {
-        Metrics::new()
-    }
-}
-
 impl Metrics {
-    pub const fn new() -> Metrics {
+    /// All zero: the one instance is `METRICS`.
+    const fn new() -> Metrics {
         // `AtomicU64` is not `Copy`; a named constant may be repeated.
         #[allow(clippy::declare_interior_mutable_const)]
         const ZERO: AtomicU64 = AtomicU64::new(0);
