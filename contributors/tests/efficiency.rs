@@ -5,14 +5,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::TestApp;
-use fake_github::{Behaviour, Contributor};
-
-fn users(n: u64) -> Vec<Contributor> {
-    (1..=n)
-        .map(|i| Contributor::user(&format!("user{i}"), i, 100 - i))
-        .collect()
-}
+use common::{TestApp, users};
+use fake_github::Behaviour;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cached_list_is_not_fetched_again_within_the_ttl() {

@@ -6,16 +6,10 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::TestApp;
-use fake_github::{Behaviour, Contributor};
+use common::{TestApp, users};
+use fake_github::Behaviour;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-
-fn users(n: u64) -> Vec<Contributor> {
-    (1..=n)
-        .map(|i| Contributor::user(&format!("user{i}"), i, 1_000 - i))
-        .collect()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn silent_connections_lose_their_slots_at_the_head_deadline() {

@@ -3,14 +3,8 @@
 
 mod common;
 
-use common::TestApp;
+use common::{TestApp, users};
 use fake_github::{Behaviour, Contributor};
-
-fn users(n: u64) -> Vec<Contributor> {
-    (1..=n)
-        .map(|i| Contributor::user(&format!("user{i}"), 1000 + i, 10_000 - i))
-        .collect()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lists_contributors_in_order_with_escaped_logins() {

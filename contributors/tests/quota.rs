@@ -7,14 +7,8 @@ mod common;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::TestApp;
-use fake_github::{Behaviour, Contributor, FakeGitHub};
-
-fn users(n: u64) -> Vec<Contributor> {
-    (1..=n)
-        .map(|i| Contributor::user(&format!("user{i}"), i, 100 - i))
-        .collect()
-}
+use common::{TestApp, users};
+use fake_github::{Behaviour, FakeGitHub};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_views_of_a_missing_repository_make_one_upstream_call() {

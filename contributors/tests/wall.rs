@@ -7,18 +7,12 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Reply, TestApp};
+use common::{Reply, TestApp, users};
 use contributors::wall::MAX_SVG_BYTES;
 use fake_github::{Behaviour, Contributor, generated, hostile};
 
 /// The placeholder disc's picture: a 1×1 PNG.
 const PLACEHOLDER: &str = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAAB";
-
-fn users(n: u64) -> Vec<Contributor> {
-    (1..=n)
-        .map(|i| Contributor::user(&format!("user{i}"), 1000 + i, 10_000 - i))
-        .collect()
-}
 
 /// Parses the wall and checks what every wall must be: XML, an SVG, no
 /// script, no foreignObject, no event attribute, and no reference to

@@ -199,3 +199,11 @@ pub fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// `n` contributors as GitHub lists them: `user1` first, with the most
+/// contributions, and account ids from 1001 up.
+pub fn users(n: u64) -> Vec<fake_github::Contributor> {
+    (1..=n)
+        .map(|i| fake_github::Contributor::user(&format!("user{i}"), 1000 + i, 10_000 - i))
+        .collect()
+}
