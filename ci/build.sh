@@ -12,9 +12,10 @@
 # cargo builds, default target/); CI (set: --locked, exactly Cargo.lock).
 #
 # Reproducible: the same commit gives the same bytes, whoever builds it and
-# wherever. The release profile strips symbols; what else would carry the
-# builder's machine into the binary is the absolute paths of the sources
-# (in panic and error locations): they are remapped to fixed prefixes.
+# wherever (ci/reproducible-test.sh). The release profile strips symbols.
+# cargo names our own crates' sources by relative paths; the crates it
+# downloaded live under $CARGO_HOME, a path that differs from user to user,
+# and that appears in their panic locations: it is remapped to /cargo.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 case ${ARCH:-amd64} in
@@ -37,7 +38,7 @@ case $what in
     esac
     bash ci/toolchain.sh "$TARGET"
     # An explicit --target also keeps RUSTFLAGS off build scripts and proc-macros.
-    RUSTFLAGS="${RUSTFLAGS:-} --remap-path-prefix=$PWD=/build --remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}=/cargo" \
+    RUSTFLAGS="${RUSTFLAGS:-} --remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}=/cargo" \
       cargo build "${locked[@]}" --release -p contributors --target "$TARGET" "$@"
     install -D -m 0755 "$out/$TARGET/release/contributors" "$dest"
     # Static: no interpreter, no shared libraries. static-pie counts (it is

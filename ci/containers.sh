@@ -91,6 +91,7 @@ REPO_PATH=${REPO_PATH:-kelseyhightower/contributors}   # a fixture repo of fake-
 
 # APP_ENV: the app in a container talks to the fake GitHub (on the host's
 # loopback: run it with --network host), trusting the fake's CA.
+# shellcheck disable=SC2034  # APP_ENV: for the caller
 app_env() {
   APP_ENV=(-e "GITHUB_API_URL=$FAKE_URL" -e "CONTRIBUTORS_AVATAR_URL=$FAKE_URL"
            -e CONTRIBUTORS_EXTRA_CA_FILE=/ca.pem -v "$TMP/ca.pem:/ca.pem:ro")

@@ -32,10 +32,14 @@ CONTAINER_LABEL=io.contributors.test=1
 . ci/containers.sh
 REGISTRY_PID=""
 REPO=""
+# forget_local: remove every name the engine holds for $REPO (tags, and the
+# digests of pulled images), not the images our own tags still name.
+forget_local() {
+  docker images --digests --format '{{.Repository}}:{{.Tag}} {{.Repository}}@{{.Digest}}' "$REPO" |
+    tr ' ' '\n' | grep -Ev '(:|@)<none>$' | xargs -r docker rmi >/dev/null 2>&1 || true
+}
 stop_registry() {
-  if [ -n "$REPO" ]; then
-    docker images --format '{{.Repository}}:{{.Tag}}' "$REPO" | xargs -r docker rmi -f >/dev/null 2>&1 || true
-  fi
+  [ -z "$REPO" ] || forget_local
   if [ -n "$REGISTRY_PID" ]; then kill "$REGISTRY_PID" 2>/dev/null || true; wait "$REGISTRY_PID" 2>/dev/null || true; fi
 }
 trap 'stop_registry; cleanup' EXIT
@@ -78,7 +82,7 @@ for t in scratch busybox debian latest "$TAG"; do
 done
 
 # ---- 3. no local copies
-docker images --format '{{.Repository}}:{{.Tag}}' "$REPO" | xargs -r docker rmi -f >/dev/null 2>&1 || true
+forget_local
 left=$(docker images -q "$REPO" | wc -l)
 check "the pushed tags are gone from the engine ($left left)" test "$left" = 0
 
