@@ -7,8 +7,8 @@
 #
 # The target's C compiler and linker are set in .cargo/config.toml; the
 # release profile (fat LTO, one codegen unit, strip) in Cargo.toml.
-# Env: ARCH (amd64, the default, or arm64: Docker's names for the two
-# architectures, here mapped to Rust's musl targets); CARGO_TARGET_DIR (where
+# Env: ARCH (amd64 or arm64, Docker's names for the two architectures, here
+# mapped to Rust's musl targets; default: this machine's); CARGO_TARGET_DIR (where
 # cargo builds, default target/); CI (set: --locked, exactly Cargo.lock).
 #
 # Reproducible: the same commit gives the same bytes, whoever builds it and
@@ -18,9 +18,9 @@
 # and that appears in their panic locations: it is remapped to /cargo.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-case ${ARCH:-amd64} in
-  amd64) TARGET=x86_64-unknown-linux-musl ;;
-  arm64) TARGET=aarch64-unknown-linux-musl ;;
+case ${ARCH:-$(uname -m)} in
+  amd64 | x86_64) TARGET=x86_64-unknown-linux-musl ;;
+  arm64 | aarch64) TARGET=aarch64-unknown-linux-musl ;;
   *) echo "build: ARCH must be amd64 or arm64, not '$ARCH'" >&2; exit 2 ;;
 esac
 what=${1:?usage: ci/build.sh app|fake-github DEST [CARGO_ARGS...]}

@@ -17,8 +17,7 @@ registry=${1:?usage: ci/push.sh REGISTRY   (e.g. make push REGISTRY=ghcr.io/you 
 IMAGE=${IMAGE:-contributors}
 TAG=${TAG:-latest}
 ARCHS="amd64 arm64"
-repo=$registry/${IMAGE#*/}
-[ "${IMAGE%%/*}" = "$IMAGE" ] || repo=$registry/$IMAGE
+repo=$registry/$IMAGE
 insecure=()
 case $registry in localhost:* | localhost | 127.*) insecure=(--insecure) ;; esac
 say() { printf 'push: %s\n' "$*"; }

@@ -47,7 +47,7 @@ trap 'stop_registry; cleanup' EXIT
 # ---- the registry: no auth, loopback only, deletes allowed, storage in $TMP
 port=$(free_port)
 REGISTRY=127.0.0.1:$port
-REPO=$REGISTRY/${IMAGE#*/}
+REPO=$REGISTRY/$IMAGE
 mkdir -p "$TMP/registry"
 cat >"$TMP/registry.yml" <<YML
 version: 0.1
