@@ -37,7 +37,7 @@ export IMAGE DIST
 # touches the downloaded artifact, so it is newer, and is used as it is.)
 RUST_SOURCES := Cargo.toml Cargo.lock .cargo/config.toml $(shell find contributors ca-bundle fake-github -type f)
 
-.PHONY: help build build-amd64 build-arm64 image images $(VARIANTS:%=image-%) \
+.PHONY: help build $(ARCHS:%=build-%) image images $(VARIANTS:%=image-%) \
         $(foreach a,$(ARCHS),$(VARIANTS:%=image-%-$(a))) \
         image-scratch-system-roots base-images push run sizes readme-sizes \
         test test-core lint test-rust test-containers test-registry test-reproducible test-browser test-redbot test-proxy \
@@ -49,12 +49,12 @@ help: ## Show the targets (this list)
 
 # ---------------------------------------------------------------- build
 
-build: build-amd64 build-arm64 $(DIST)/fake-github ## The static binary for amd64 and arm64 (checked), dist/contributors, dist/fake-github
+build: $(ARCHS:%=build-%) $(DIST)/fake-github ## The static binary for amd64 and arm64 (checked), dist/contributors, dist/fake-github
 	cp -p $(DIST)/linux-$(HOST_ARCH)/contributors $(DIST)/contributors
 
 # One architecture: built, checked static (`file`), run in an empty chroot
 # (arm64 under qemu, ci/qemu.sh).
-build-amd64 build-arm64: build-%:
+$(ARCHS:%=build-%): build-%:
 	ARCH=$* bash ci/build.sh app $(DIST)/linux-$*/contributors
 	bash ci/chroot-check.sh $(DIST)/linux-$*/contributors
 

@@ -17,7 +17,8 @@ usage="usage: ci/image.sh scratch|busybox|debian amd64|arm64 NAME:TAG [BINARY]"
 variant=${1:?$usage}
 arch=${2:?$usage}
 tag=${3:?$usage}
-bin=${4:-${DIST:-dist}/linux-$arch/contributors}
+DIST=${DIST:-dist}
+bin=${4:-$DIST/linux-$arch/contributors}
 
 # The commit's time, unless the caller fixed one; outside git, 0 (1970).
 if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then

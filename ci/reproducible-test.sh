@@ -2,8 +2,8 @@
 # ci/reproducible-test.sh — two clean builds of this commit give the same
 # binary, byte for byte, and the same image ID (`make test-reproducible`).
 #
-# Build 1 is the one `make build` and `make image` made: dist/linux-amd64/
-# contributors and $IMAGE:scratch-amd64. Build 2 starts from nothing, the way
+# Build 1 is the one `make build` and `make image` made:
+# dist/linux-amd64/contributors and $IMAGE:scratch-amd64. Build 2 starts from nothing, the way
 # a stranger's machine would: the workspace's files copied to another
 # directory (so every source path differs), a fresh cargo target dir, then
 # ci/build.sh and ci/image.sh with docker build --no-cache. Then:
