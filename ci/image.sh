@@ -54,6 +54,9 @@ docker build -q ${NO_CACHE:+--no-cache} --platform "linux/$arch" -f "$ctx/Docker
   --build-arg CREATED="$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%dT%H:%M:%SZ)" \
   -t "$tag" "$ctx" >"$ctx/out" 2>&1 || { cat "$ctx/out" >&2; exit 1; }
 python3 ci/image-config.py "$tag" --epoch "$SOURCE_DATE_EPOCH" --base-history "${base_history:-0}"
-# A new commit is a new image (its revision label changed): drop our untagged old ones.
-docker image prune -f --filter label=org.opencontainers.image.title=contributors >/dev/null
+# A new commit is a new image (its revision label changed): drop our untagged
+# old ones. Only those "created" over an hour ago: ours carry the commit's
+# time, while an image another build has just made, not yet tagged, carries
+# the clock's, and must not be pulled from under it.
+docker image prune -f --filter label=org.opencontainers.image.title=contributors --filter until=1h >/dev/null
 echo "image: $tag $(docker image inspect -f '{{.Id}} {{.Os}}/{{.Architecture}} {{.Size}}' "$tag") bytes"
