@@ -88,7 +88,8 @@ $(VARIANTS:%=image-%-arm64): image-%-arm64: $(DIST)/linux-arm64/contributors
 	bash ci/image.sh $* arm64 $(IMAGE):$*-arm64
 
 # The unsuffixed tags are this machine's architecture: `docker run -P IMAGE`.
-$(VARIANTS:%=image-%): image-%: image-%-$(HOST_ARCH)
+# (dist/contributors is its binary, for what looks inside the image.)
+$(VARIANTS:%=image-%): image-%: image-%-$(HOST_ARCH) $(DIST)/contributors
 	docker tag $(IMAGE):$*-$(HOST_ARCH) $(IMAGE):$*
 
 image-scratch-system-roots: $(DIST)/contributors-system-roots ## The CA lesson: trusts the OS store, so fails in scratch
@@ -130,7 +131,7 @@ test-rust: ## cargo fmt --check, clippy -D warnings, cargo test (no network, no 
 	cargo clippy $(if $(CI),--locked) --workspace --all-targets -- -D warnings
 	cargo test $(if $(CI),--locked) --workspace
 
-test-containers: images image-scratch-system-roots $(DIST)/fake-github ## The three images of both archs, black-box (arm64 under qemu)
+test-containers: images image-scratch-system-roots $(DIST)/contributors $(DIST)/fake-github ## The three images of both archs, black-box (arm64 under qemu)
 	bash ci/container-tests.sh
 	ARCH=arm64 bash ci/container-tests.sh
 
