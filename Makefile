@@ -3,8 +3,11 @@
 # Read it top to bottom: build, images, run, test. Each recipe is a command
 # or two; what takes more than that is a script in ci/, named in the recipe.
 #
-#   make build    the static binary -> dist/contributors (+ dist/fake-github, a test tool)
+#   make build    the static binary for amd64 and arm64 -> dist/linux-{amd64,arm64}/contributors
+#                 (+ dist/contributors, this machine's, and dist/fake-github, a test tool)
 #   make image    the FROM scratch image, tagged $(IMAGE):$(TAG) and $(IMAGE):scratch
+#   make images   all three bases, both architectures
+#   make push     every image, and one multi-arch tag each, to REGISTRY
 #   make test     everything CI runs
 #   make help     all targets
 #
@@ -23,15 +26,21 @@ IMAGE    ?= contributors
 TAG      ?= latest
 DIST     ?= dist
 RUN_NAME ?= contributors-run
+REGISTRY ?=
+ARCHS    := amd64 arm64
+# This machine's architecture, in Docker's words: the unsuffixed tags are its.
+HOST_ARCH := $(if $(filter aarch64 arm64,$(shell uname -m)),arm64,amd64)
+VARIANTS := scratch busybox debian
 export IMAGE DIST
 
 # dist/ is rebuilt when a workspace source is newer than it. (CI's second job
 # touches the downloaded artifact, so it is newer, and is used as it is.)
 RUST_SOURCES := Cargo.toml Cargo.lock .cargo/config.toml $(shell find contributors ca-bundle fake-github -type f)
 
-.PHONY: help build image images image-scratch image-busybox image-debian \
-        image-scratch-system-roots base-images run sizes readme-sizes \
-        test test-core lint test-rust test-containers test-browser test-redbot test-metrics test-proxy \
+.PHONY: help build $(ARCHS:%=build-%) image images $(VARIANTS:%=image-%) \
+        $(foreach a,$(ARCHS),$(VARIANTS:%=image-%-$(a))) \
+        image-scratch-system-roots base-images push run sizes readme-sizes \
+        test test-core lint test-rust test-containers test-registry test-reproducible test-browser test-redbot test-metrics test-proxy \
         test-cache test-deploy test-without-extras clean
 
 help: ## Show the targets (this list)
@@ -40,32 +49,54 @@ help: ## Show the targets (this list)
 
 # ---------------------------------------------------------------- build
 
-build: ## Build the static binary dist/contributors (checked) and dist/fake-github
-	bash ci/build.sh app $(DIST)/contributors
-	bash ci/chroot-check.sh $(DIST)/contributors
-	bash ci/build.sh fake-github $(DIST)/fake-github
+build: $(ARCHS:%=build-%) $(DIST)/fake-github ## The static binary for amd64 and arm64 (checked), dist/contributors, dist/fake-github
+	cp -p $(DIST)/linux-$(HOST_ARCH)/contributors $(DIST)/contributors
 
-$(DIST)/contributors $(DIST)/fake-github &: $(RUST_SOURCES)
-	$(MAKE) build
+# One architecture: built, checked static (`file`), run in an empty chroot
+# (arm64 under qemu, ci/qemu.sh).
+$(ARCHS:%=build-%): build-%:
+	ARCH=$* bash ci/build.sh app $(DIST)/linux-$*/contributors
+	bash ci/chroot-check.sh $(DIST)/linux-$*/contributors
+
+$(DIST)/linux-%/contributors: $(RUST_SOURCES)
+	$(MAKE) build-$*
+
+# This machine's binary, for the tests that run it here.
+$(DIST)/contributors: $(DIST)/linux-$(HOST_ARCH)/contributors
+	cp -p $< $@
+
+$(DIST)/fake-github: $(RUST_SOURCES)
+	bash ci/build.sh fake-github $@
 
 # The CA lesson: a binary that trusts the OS certificate store instead of its
 # compiled-in roots (feature system-roots). Never ship it.
 $(DIST)/contributors-system-roots: $(RUST_SOURCES)
-	bash ci/build.sh app $@ --features system-roots
+	ARCH=$(HOST_ARCH) bash ci/build.sh app $@ --features system-roots
 
 # ---------------------------------------------------------------- images
 
 image: image-scratch ## The scratch image, tagged IMAGE:TAG and IMAGE:scratch
 	docker tag $(IMAGE):scratch $(IMAGE):$(TAG)
 
-images: image-scratch image-busybox image-debian ## All three: IMAGE:scratch, :busybox, :debian
+images: $(VARIANTS:%=image-%) $(foreach a,$(ARCHS),$(VARIANTS:%=image-%-$(a))) ## All three bases, both archs: IMAGE:{scratch,busybox,debian}[-amd64|-arm64]
 
-# docker/scratch, docker/busybox, docker/debian: the same binary on three bases.
-image-scratch image-busybox image-debian: image-%: $(DIST)/contributors
-	bash ci/image.sh $* $(DIST)/contributors $(IMAGE):$*
+# docker/scratch, docker/busybox, docker/debian: the same binary on three
+# bases, for each architecture: IMAGE:scratch-amd64, IMAGE:scratch-arm64, ...
+$(VARIANTS:%=image-%-amd64): image-%-amd64: $(DIST)/linux-amd64/contributors
+	bash ci/image.sh $* amd64 $(IMAGE):$*-amd64
+$(VARIANTS:%=image-%-arm64): image-%-arm64: $(DIST)/linux-arm64/contributors
+	bash ci/image.sh $* arm64 $(IMAGE):$*-arm64
+
+# The unsuffixed tags are this machine's architecture: `docker run -P IMAGE`.
+# (dist/contributors is its binary, for what looks inside the image.)
+$(VARIANTS:%=image-%): image-%: image-%-$(HOST_ARCH) $(DIST)/contributors
+	docker tag $(IMAGE):$*-$(HOST_ARCH) $(IMAGE):$*
 
 image-scratch-system-roots: $(DIST)/contributors-system-roots ## The CA lesson: trusts the OS store, so fails in scratch
-	bash ci/image.sh scratch $< $(IMAGE):scratch-system-roots
+	bash ci/image.sh scratch $(HOST_ARCH) $(IMAGE):scratch-system-roots $<
+
+push: images ## Push to REGISTRY=host:port: each arch's images, one multi-arch tag per variant, :latest, :TAG
+	bash ci/push.sh $(REGISTRY)
 
 base-images: ## debian and busybox bases: present, pulled, or (engine cannot pull) local stand-ins
 	bash ci/base-images.sh
@@ -87,8 +118,8 @@ readme-sizes: images ## The same table, written into README.md
 test: ## Everything CI runs: test-core, then the optional parts' tests
 	$(MAKE) test-core $(TEST_EXTRAS)
 
-test-core: ## lint, Rust tests, images, browser, HTTP linter, metrics, proxy, shared cache, deploy
-	$(MAKE) lint test-rust test-containers test-browser test-redbot test-metrics test-proxy test-cache test-deploy
+test-core: ## lint, Rust tests, images (both archs), registry, reproducible, browser, HTTP, metrics, proxy, cache, deploy
+	$(MAKE) lint test-rust test-containers test-registry test-reproducible test-browser test-redbot test-metrics test-proxy test-cache test-deploy
 
 lint: ## hadolint on the Dockerfiles, shellcheck on the scripts (tools from PyPI, in target/venv)
 	bash ci/lint.sh
@@ -100,8 +131,15 @@ test-rust: ## cargo fmt --check, clippy -D warnings, cargo test (no network, no 
 	cargo clippy $(if $(CI),--locked) --workspace --all-targets -- -D warnings
 	cargo test $(if $(CI),--locked) --workspace
 
-test-containers: images image-scratch-system-roots $(DIST)/fake-github ## The three images, black-box (ci/container-tests.sh)
+test-containers: images image-scratch-system-roots $(DIST)/contributors $(DIST)/fake-github ## The three images of both archs, black-box (arm64 under qemu)
 	bash ci/container-tests.sh
+	ARCH=arm64 bash ci/container-tests.sh
+
+test-registry: images $(DIST)/fake-github ## make push into a real registry on 127.0.0.1; pull and run each arch from it
+	bash ci/registry-test.sh
+
+test-reproducible: image-scratch-amd64 ## Two clean builds of this commit: the same binary bytes, the same image ID
+	bash ci/reproducible-test.sh
 
 test-browser: $(DIST)/contributors $(DIST)/fake-github ## The page in headless Chromium (ci/browser_test.py)
 	bash ci/browser-test.sh $(DIST)/contributors $(DIST)/fake-github
@@ -130,7 +168,7 @@ test-without-extras:
 clean: ## Remove dist/ and this project's images (cargo clean empties target/)
 	rm -rf $(DIST) target/sizes.md
 	docker rm -f $(RUN_NAME) >/dev/null 2>&1 || true
-	for t in scratch busybox debian scratch-system-roots $(TAG); do docker rmi $(IMAGE):$$t >/dev/null 2>&1 || true; done
+	for t in $(VARIANTS) $(foreach a,$(ARCHS),$(VARIANTS:%=%-$(a))) scratch-system-roots $(TAG); do docker rmi $(IMAGE):$$t >/dev/null 2>&1 || true; done
 
 # ---------------------------------------------------------------- optional parts
 # Each is a folder with its own make fragment; delete the folder and it is

@@ -21,8 +21,19 @@
 # Idempotent: a second run finds both images and returns at once. The Debian
 # stand-in takes a few minutes (debootstrap downloads ~100 packages); once.
 #
+# The other architecture (BASE_ARCH=arm64 on an amd64 machine): an engine
+# that pulls fetches the right variant itself when `docker build --platform`
+# asks for it, so there is nothing to do. An engine that cannot pull keeps
+# one image per tag, so the stand-ins of the other architecture get their
+# own tag, NAME-ARCH (debian:bookworm-slim-arm64, busybox:1.36.1-arm64),
+# imported with --platform, and ci/image.sh builds FROM that tag. They are
+# made the same way from arm64 packages: debootstrap --arch arm64 (its
+# second stage runs under qemu, ci/qemu.sh; ~10 minutes, once) and the
+# busybox-static package of arm64.
+#
 # Env: DEBIAN_MIRROR (default http://deb.debian.org/debian),
-#      PULL_TIMEOUT seconds (default 60), BASE_IMAGES (default: both, by name).
+#      PULL_TIMEOUT seconds (default 60), BASE_IMAGES (default: both, by name),
+#      BASE_ARCH (amd64 or arm64; default this machine's).
 set -euo pipefail
 
 DEBIAN_IMAGE=debian:bookworm-slim
@@ -32,6 +43,8 @@ DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 PULL_TIMEOUT=${PULL_TIMEOUT:-60}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT_DIR=$(dirname "$HERE")
+HOST_ARCH=$(dpkg --print-architecture 2>/dev/null || uname -m | sed 's/x86_64/amd64/; s/aarch64/arm64/')
+BASE_ARCH=${BASE_ARCH:-$HOST_ARCH}
 
 say() { printf 'base-images: %s\n' "$*"; }
 die() { printf 'base-images: ERROR: %s\n' "$*" >&2; exit 1; }
@@ -65,13 +78,17 @@ WORK=""
 cleanup() { if [ -n "$WORK" ] && [ -d "$WORK" ]; then rm -rf "$WORK"; fi; }
 trap cleanup EXIT
 
+# build_debian TAG: the stand-in of debian:bookworm-slim for $BASE_ARCH, as TAG.
 build_debian() {
-  [ "$(id -u)" = 0 ] || die "building the $DEBIAN_IMAGE stand-in needs root (debootstrap)"
+  local tag=$1
+  [ "$(id -u)" = 0 ] || die "building the $tag stand-in needs root (debootstrap)"
   ensure_cmd debootstrap debootstrap
+  # Another architecture's packages run their install scripts under qemu.
+  [ "$BASE_ARCH" = "$HOST_ARCH" ] || bash "$HERE/qemu.sh" "$BASE_ARCH" || die "cannot run $BASE_ARCH programs here"
   WORK=$(mktemp -d /var/tmp/base-debian.XXXXXX)
   local root=$WORK/rootfs t0=$SECONDS
-  say "$DEBIAN_IMAGE: debootstrap --variant=minbase bookworm from $DEBIAN_MIRROR (a few minutes)"
-  debootstrap --variant=minbase --arch=amd64 bookworm "$root" "$DEBIAN_MIRROR" >"$WORK/debootstrap.log" 2>&1 ||
+  say "$tag: debootstrap --variant=minbase --arch=$BASE_ARCH bookworm from $DEBIAN_MIRROR (minutes)"
+  debootstrap --variant=minbase --arch="$BASE_ARCH" bookworm "$root" "$DEBIAN_MIRROR" >"$WORK/debootstrap.log" 2>&1 ||
     { tail -n 30 "$WORK/debootstrap.log" >&2; die "debootstrap failed (log above)"; }
 
   # Sources like the official image: main + updates + security, deb822 format.
@@ -121,9 +138,9 @@ CFG
   printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"; chmod 755 "$root/usr/sbin/policy-rc.d"
   cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
   if chroot "$root" sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get -y -qq upgrade' >"$WORK/upgrade.log" 2>&1; then
-    say "$DEBIAN_IMAGE: applied bookworm-updates and bookworm-security"
+    say "$tag: applied bookworm-updates and bookworm-security"
   else
-    say "$DEBIAN_IMAGE: WARNING: upgrade inside the chroot failed; the stand-in is plain bookworm (see below)"
+    say "$tag: WARNING: upgrade inside the chroot failed; the stand-in is plain bookworm (see below)"
     tail -n 5 "$WORK/upgrade.log" | sed 's/^/    /'
   fi
   rm -f "$root/usr/sbin/policy-rc.d"
@@ -139,27 +156,54 @@ CFG
   # Host-specific files: Docker bind-mounts its own at run time.
   : >"$root/etc/resolv.conf"; : >"$root/etc/hostname"; : >"$root/etc/machine-id" 2>/dev/null || true
 
-  tar --numeric-owner -C "$root" -c . | docker import \
+  tar --numeric-owner -C "$root" -c . | docker import --platform "linux/$BASE_ARCH" \
     --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     --change 'CMD ["bash"]' \
-    --change "LABEL io.contributors.base.stand-in=\"debootstrap --variant=minbase bookworm, slimmed, by ci/base-images.sh\"" \
-    --message "local stand-in for $DEBIAN_IMAGE (ci/base-images.sh)" \
-    - "$DEBIAN_IMAGE" >/dev/null
-  say "$DEBIAN_IMAGE: imported stand-in ($(du -sh --apparent-size "$root" | cut -f1) root fs) in $((SECONDS - t0))s"
+    --change "LABEL io.contributors.base.stand-in=\"debootstrap --variant=minbase --arch=$BASE_ARCH bookworm, slimmed, by ci/base-images.sh\"" \
+    --message "local stand-in for $DEBIAN_IMAGE, linux/$BASE_ARCH (ci/base-images.sh)" \
+    - "$tag" >/dev/null
+  mark_arch "$tag"
+  say "$tag: imported stand-in ($(du -sh --apparent-size "$root" | cut -f1) root fs) in $((SECONDS - t0))s"
   rm -rf "$WORK"; WORK=""
 }
 
+# busybox_of_arch: the path of Debian's busybox-static binary for $BASE_ARCH:
+# this machine's, or one unpacked from the package of that architecture
+# (fetched with apt into a private state dir, signatures checked as usual).
+busybox_of_arch() {
+  if [ "$BASE_ARCH" = "$HOST_ARCH" ]; then
+    ensure_cmd busybox busybox-static >&2
+    command -v busybox
+    return
+  fi
+  local apt=$WORK/apt
+  mkdir -p "$apt/state/lists/partial" "$apt/cache/archives/partial"
+  : >"$apt/state/status"
+  echo "deb $DEBIAN_MIRROR bookworm main" >"$apt/sources.list"
+  local opts=(-q -o "Dir::State=$apt/state" -o "Dir::State::status=$apt/state/status"
+              -o "Dir::Cache=$apt/cache" -o "Dir::Etc::SourceList=$apt/sources.list"
+              -o Dir::Etc::SourceParts=- -o "APT::Architecture=$BASE_ARCH"
+              -o "APT::Architectures=$BASE_ARCH" -o APT::Sandbox::User=root)
+  apt-get "${opts[@]}" update >"$apt/log" 2>&1 || { cat "$apt/log" >&2; die "apt-get update ($BASE_ARCH) failed"; }
+  (cd "$apt" && apt-get "${opts[@]}" download busybox-static >>"$apt/log" 2>&1) ||
+    { cat "$apt/log" >&2; die "apt-get download busybox-static ($BASE_ARCH) failed"; }
+  dpkg-deb -x "$apt"/busybox-static_*.deb "$apt/pkg"
+  echo "$apt/pkg/bin/busybox"
+}
+
+# build_busybox TAG: the stand-in of busybox for $BASE_ARCH, as TAG.
 build_busybox() {
-  ensure_cmd busybox busybox-static
+  local tag=$1
   ensure_cmd file file
-  local bb; bb=$(command -v busybox)
+  [ "$BASE_ARCH" = "$HOST_ARCH" ] || bash "$HERE/qemu.sh" "$BASE_ARCH" || die "cannot run $BASE_ARCH programs here"
+  WORK=$(mktemp -d /var/tmp/base-busybox.XXXXXX)
+  local bb; bb=$(busybox_of_arch)
   # Debian's busybox-static package's binary is statically linked: it runs on
   # an empty root. A dynamic busybox (package "busybox") would not.
   if ! file -L "$bb" 2>/dev/null | grep -q 'statically linked'; then
     die "$bb is not statically linked; install Debian's busybox-static (apt-get install -y busybox-static)"
   fi
-  local version; version=$("$bb" 2>&1 | head -n1 | sed -n 's/^BusyBox v\([^ ]*\).*/\1/p')
-  WORK=$(mktemp -d /var/tmp/base-busybox.XXXXXX)
+  local version; version=$("$bb" 2>&1 | sed -n '1s/^BusyBox v\([^ ]*\).*/\1/p')
   local root=$WORK/rootfs
   mkdir -p "$root"/{bin,dev,etc,home,proc,root,sys,tmp,usr/bin,usr/sbin,var/spool/mail,var/www}
   chmod 1777 "$root/tmp"; chmod 700 "$root/root"
@@ -202,26 +246,45 @@ nobody:x:65534:
 GR
   printf 'root:*::0:::::\nnobody:*::0:::::\n' >"$root/etc/shadow"; chmod 640 "$root/etc/shadow"
   chmod 644 "$root/etc/passwd" "$root/etc/group"
-  tar --numeric-owner --owner=0 --group=0 -C "$root" -c . | docker import \
+  tar --numeric-owner --owner=0 --group=0 -C "$root" -c . | docker import --platform "linux/$BASE_ARCH" \
     --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     --change 'CMD ["sh"]' \
-    --change "LABEL io.contributors.base.stand-in=\"Debian busybox-static ${version:-unknown} + $n applet links, by ci/base-images.sh\"" \
-    --message "local stand-in for $BUSYBOX_IMAGE (ci/base-images.sh)" \
-    - "$BUSYBOX_IMAGE" >/dev/null
-  say "$BUSYBOX_IMAGE: imported stand-in (Debian busybox-static ${version:-?}, $n applets)"
+    --change "LABEL io.contributors.base.stand-in=\"Debian busybox-static ${version:-unknown} ($BASE_ARCH) + $n applet links, by ci/base-images.sh\"" \
+    --message "local stand-in for $BUSYBOX_IMAGE, linux/$BASE_ARCH (ci/base-images.sh)" \
+    - "$tag" >/dev/null
+  mark_arch "$tag"
+  say "$tag: imported stand-in (Debian busybox-static ${version:-?}, $n applets)"
   rm -rf "$WORK"; WORK=""
+}
+
+# mark_arch TAG: docker import records the engine's architecture, whatever
+# --platform says; an image of another architecture gets its own.
+mark_arch() { [ "$BASE_ARCH" = "$HOST_ARCH" ] || python3 "$HERE/image-config.py" "$1" --arch "$BASE_ARCH"; }
+
+is_stand_in() {
+  local note
+  note=$(docker image inspect -f '{{index .Config.Labels "io.contributors.base.stand-in"}}' "$1" 2>/dev/null || true)
+  [ -n "$note" ] && [ "$note" != "<no value>" ]
 }
 
 ensure() {
   local img=$1 builder=$2
+  if [ "$BASE_ARCH" != "$HOST_ARCH" ]; then
+    # Present and real (pulled): `docker build --platform` pulls the other
+    # architecture's variant itself. A stand-in: this engine cannot pull, so
+    # the other architecture needs its own stand-in, under NAME-ARCH.
+    BASE_ARCH=$HOST_ARCH ensure "$img" "$builder"
+    is_stand_in "$img" || return 0
+    img=$img-$BASE_ARCH
+  fi
   if have_image "$img"; then
     local note; note=$(docker image inspect -f '{{index .Config.Labels "io.contributors.base.stand-in"}}' "$img" 2>/dev/null || true)
     [ "$note" = "<no value>" ] && note=""
     say "$img: present${note:+ (local stand-in: $note)}"
     return 0
   fi
-  try_pull "$img" && return 0
-  "$builder"
+  [ "$BASE_ARCH" != "$HOST_ARCH" ] || ! try_pull "$img" || return 0
+  "$builder" "$img"
 }
 
 for which in ${BASE_IMAGES:-debian busybox}; do

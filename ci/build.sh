@@ -1,17 +1,28 @@
 #!/usr/bin/env bash
 # ci/build.sh — the release builds, in one place (`make build`, `make bench`).
 #
-#   ci/build.sh app DEST [CARGO_ARGS...]   the shipped binary, for $TARGET, to DEST,
+#   ci/build.sh app DEST [CARGO_ARGS...]   the shipped binary, for $ARCH, to DEST,
 #                                          checked: statically linked
 #   ci/build.sh fake-github DEST           the test tool, for this machine, to DEST
 #
 # The target's C compiler and linker are set in .cargo/config.toml; the
 # release profile (fat LTO, one codegen unit, strip) in Cargo.toml.
-# Env: TARGET (default x86_64-unknown-linux-musl); CARGO_TARGET_DIR (where
+# Env: ARCH (amd64 or arm64, Docker's names for the two architectures, here
+# mapped to Rust's musl targets; default: this machine's); CARGO_TARGET_DIR (where
 # cargo builds, default target/); CI (set: --locked, exactly Cargo.lock).
+#
+# Reproducible: the same commit gives the same bytes, whoever builds it and
+# wherever (ci/reproducible-test.sh). The release profile strips symbols.
+# cargo names our own crates' sources by relative paths; the crates it
+# downloaded live under $CARGO_HOME, a path that differs from user to user,
+# and that appears in their panic locations: it is remapped to /cargo.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-TARGET=${TARGET:-x86_64-unknown-linux-musl}
+case ${ARCH:-$(uname -m)} in
+  amd64 | x86_64) TARGET=x86_64-unknown-linux-musl ;;
+  arm64 | aarch64) TARGET=aarch64-unknown-linux-musl ;;
+  *) echo "build: ARCH must be amd64 or arm64, not '$ARCH'" >&2; exit 2 ;;
+esac
 what=${1:?usage: ci/build.sh app|fake-github DEST [CARGO_ARGS...]}
 dest=${2:?usage: ci/build.sh app|fake-github DEST [CARGO_ARGS...]}
 shift 2
@@ -27,7 +38,8 @@ case $what in
     esac
     bash ci/toolchain.sh "$TARGET"
     # An explicit --target also keeps RUSTFLAGS off build scripts and proc-macros.
-    cargo build "${locked[@]}" --release -p contributors --target "$TARGET" "$@"
+    RUSTFLAGS="${RUSTFLAGS:-} --remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}=/cargo" \
+      cargo build "${locked[@]}" --release -p contributors --target "$TARGET" "$@"
     install -D -m 0755 "$out/$TARGET/release/contributors" "$dest"
     # Static: no interpreter, no shared libraries. static-pie counts (it is
     # only position-independent, for address randomisation).

@@ -7,12 +7,23 @@
 # loopback port and asks it `healthcheck` (the binary's own HTTP client, also
 # run inside the chroot), then stops it with SIGTERM. About a second.
 # Needs root (chroot), or unprivileged user namespaces (`unshare -r`);
-# otherwise it says so and skips (exit 0).
+# otherwise it says so and skips (exit 0). A binary of the other
+# architecture (arm64 on amd64) runs under qemu (ci/qemu.sh), slower but the
+# same checks; where qemu cannot be registered, it says so and skips.
 set -euo pipefail
 # shellcheck source=ci/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bin=${1:?usage: ci/chroot-check.sh BINARY}
 say() { printf 'chroot-check: %s\n' "$*"; }
+
+case $(file -L "$bin") in
+  *"ARM aarch64"*) arch=arm64 ;;
+  *x86-64*) arch=amd64 ;;
+  *) arch="" ;;
+esac
+if [ -n "$arch" ] && ! qemu=$(bash "$(dirname "${BASH_SOURCE[0]}")/qemu.sh" "$arch"); then
+  say "SKIPPED: $qemu"; exit 0
+fi
 
 # Absolute paths: `env -i` below empties PATH, and chroot lives in /usr/sbin.
 chroot_bin=$(PATH=$PATH:/usr/sbin:/sbin command -v chroot || true)
@@ -47,7 +58,7 @@ pid=$!
 healthy() {
   env -i PORT="$port" "${jail[@]}" "$root" /contributors healthcheck >/dev/null 2>&1
 }
-if ! retry 50 0.1 healthy; then   # up to ~5 s
+if ! retry 150 0.1 healthy; then   # up to ~15 s (under qemu: slower)
   say "FAILED: the server in an empty root did not pass 'healthcheck' on 127.0.0.1:$port; its output:"
   sed 's/^/    /' "$root.log" || true
   rm -f "$root.log"

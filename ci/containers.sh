@@ -14,6 +14,10 @@
 #   stop_timed NAME GRACE     docker stop -t GRACE; sets STOP_MS and STOP_CODE
 #   http_code URL             a GET's status code (000: no answer), 5 s max
 #   wait_200 URL              poll until 200, at most ~10 s
+#   app_env                   APP_ENV=(docker run options): the app talks to the fake
+#   fixture_login             a contributor's login in the fake's $REPO_PATH fixture
+#   contributors_page PORT WHAT
+#                             checks: GET /$REPO_PATH on PORT lists $LOGIN, avatar loads
 #   "$TMP"                    a scratch directory, removed on exit
 
 # shellcheck source=ci/lib.sh
@@ -82,3 +86,34 @@ stop_timed() {
 http_code() { curl -s --noproxy '*' -o /dev/null -w '%{http_code}' --max-time 5 "$1" || true; }
 expect_200() { [ "$(http_code "$1")" = 200 ]; }
 wait_200() { retry 50 0.2 expect_200 "$1"; }
+
+REPO_PATH=${REPO_PATH:-kelseyhightower/contributors}   # a fixture repo of fake-github
+
+# APP_ENV: the app in a container talks to the fake GitHub (on the host's
+# loopback: run it with --network host), trusting the fake's CA.
+# shellcheck disable=SC2034  # APP_ENV: for the caller
+app_env() {
+  APP_ENV=(-e "GITHUB_API_URL=$FAKE_URL" -e "CONTRIBUTORS_AVATAR_URL=$FAKE_URL"
+           -e CONTRIBUTORS_EXTRA_CA_FILE=/ca.pem -v "$TMP/ca.pem:/ca.pem:ro")
+}
+
+fixture_login() {
+  curl -s --noproxy '*' --max-time 5 --cacert "$TMP/ca.pem" "$FAKE_URL/repos/$REPO_PATH/contributors" |
+    grep -o '"login" *: *"[^"]*"' | sed 's/.*"\([^"]*\)"$/\1/' | grep -vx "${REPO_PATH%%/*}" | head -n1 || true
+}
+
+# contributors_page PORT WHAT: the page for REPO_PATH lists LOGIN, and its
+# first avatar loads (one check line each).
+contributors_page() {
+  local port=$1 what=$2 body code src ct
+  code=$(curl -s --noproxy '*' -o "$TMP/page.html" -w '%{http_code}' --max-time 15 "http://127.0.0.1:$port/$REPO_PATH" || true)
+  body=$(cat "$TMP/page.html" 2>/dev/null || true)
+  check "$what: GET /$REPO_PATH -> 200 (got $code)" test "$code" = 200
+  check "$what: the page lists fixture login '$LOGIN'" grep -q -- "${LOGIN:-no fixture login}" <<<"$body"
+  src=$(grep -o 'src="/avatars/[^"]*"' <<<"$body" | head -n1 | sed 's/^src="//; s/"$//; s/&amp;/\&/g' || true)
+  check "$what: the page has an <img src=\"/avatars/...\">${src:+ ($src)}" test -n "$src"
+  if [ -n "$src" ]; then
+    ct=$(curl -s --noproxy '*' -o /dev/null -w '%{http_code} %{content_type}' --max-time 15 "http://127.0.0.1:$port$src" || true)
+    check "$what: GET $src -> 200 image/png (got $ct)" grep -Eq '^200 image/png' <<<"$ct"
+  fi
+}

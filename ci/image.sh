@@ -1,32 +1,62 @@
 #!/usr/bin/env bash
-# ci/image.sh VARIANT BINARY NAME:TAG — build docker/VARIANT/Dockerfile around
-# BINARY (`make image`, `make images`). The build context is a temp dir
+# ci/image.sh VARIANT ARCH NAME:TAG [BINARY] — build docker/VARIANT/Dockerfile
+# around the ARCH binary (default $DIST/linux-ARCH/contributors) for
+# linux/ARCH (`make image`, `make images`). The build context is a temp dir
 # holding the binary and nothing else: nothing to send but ~3 MB, nothing to
-# leak into the image by mistake. The labels get the crate's version, the git
-# revision and the build time.
+# leak into the image by mistake.
+#
+# Reproducible: the same commit gives the same image ID. The labels take the
+# crate's version, the git revision and the commit's time
+# (SOURCE_DATE_EPOCH, from `git log`), never the clock; the binary is copied
+# in with that time as its mtime; and the times the classic builder stamps
+# into the image config are set to it too (ci/image-config.py).
+# Env: DIST (default dist), NO_CACHE=1 (docker build --no-cache).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-variant=${1:?usage: ci/image.sh VARIANT BINARY NAME:TAG}
-bin=${2:?usage: ci/image.sh VARIANT BINARY NAME:TAG}
-tag=${3:?usage: ci/image.sh VARIANT BINARY NAME:TAG}
+usage="usage: ci/image.sh scratch|busybox|debian amd64|arm64 NAME:TAG [BINARY]"
+variant=${1:?$usage}
+arch=${2:?$usage}
+tag=${3:?$usage}
+DIST=${DIST:-dist}
+bin=${4:-$DIST/linux-$arch/contributors}
 
-[ "$variant" = scratch ] || BASE_IMAGES=$variant bash ci/base-images.sh
-ctx=$(mktemp -d)
-trap 'rm -rf "$ctx"' EXIT
-install -m 0555 "$bin" "$ctx/contributors"
-
+# The commit's time, unless the caller fixed one; outside git, 0 (1970).
+if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
+  SOURCE_DATE_EPOCH=$(git log -1 --format=%ct 2>/dev/null || echo 0)
+fi
 version=$(cargo pkgid -p contributors | sed 's/.*[#@]//')
 if revision=$(git rev-parse --short=12 HEAD 2>/dev/null); then
   git diff --quiet HEAD -- || revision=$revision-dirty
 else
   revision=unknown
 fi
-echo "image: building $tag from docker/$variant/Dockerfile"
-docker build -q -f "docker/$variant/Dockerfile" \
+
+ctx=$(mktemp -d)
+trap 'rm -rf "$ctx"' EXIT
+install -m 0555 "$bin" "$ctx/contributors"
+touch -d "@$SOURCE_DATE_EPOCH" "$ctx/contributors"
+cp "docker/$variant/Dockerfile" "$ctx/Dockerfile"
+# An engine that cannot pull holds the other architecture's base under its
+# own tag, NAME-ARCH (ci/base-images.sh); build FROM that one.
+if [ "$variant" != scratch ]; then
+  BASE_ARCH=$arch BASE_IMAGES=$variant bash ci/base-images.sh
+  base=$(sed -n 's/^FROM //p' "$ctx/Dockerfile" | head -n1)
+  if docker image inspect "$base-$arch" >/dev/null 2>&1; then
+    sed -i "s|^FROM $base\$|FROM $base-$arch|" "$ctx/Dockerfile"
+    base=$base-$arch
+  fi
+  base_history=$(docker history -q "$base" | wc -l)   # the base's own entries
+fi
+
+echo "image: building $tag (linux/$arch) from docker/$variant/Dockerfile"
+docker build -q ${NO_CACHE:+--no-cache} --platform "linux/$arch" -f "$ctx/Dockerfile" \
   --build-arg VERSION="$version" --build-arg REVISION="$revision" \
-  --build-arg CREATED="$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
-  -t "$tag" "$ctx" >"$ctx.out" 2>&1 || { cat "$ctx.out" >&2; rm -f "$ctx.out"; exit 1; }
-rm -f "$ctx.out"
-# Each build is a new image (the time label changed): drop our untagged old ones.
-docker image prune -f --filter label=org.opencontainers.image.title=contributors >/dev/null
-echo "image: $tag $(docker image inspect -f '{{.Size}}' "$tag") bytes"
+  --build-arg CREATED="$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%dT%H:%M:%SZ)" \
+  -t "$tag" "$ctx" >"$ctx/out" 2>&1 || { cat "$ctx/out" >&2; exit 1; }
+python3 ci/image-config.py "$tag" --epoch "$SOURCE_DATE_EPOCH" --base-history "${base_history:-0}"
+# A new commit is a new image (its revision label changed): drop our untagged
+# old ones. Only those "created" over an hour ago: ours carry the commit's
+# time, while an image another build has just made, not yet tagged, carries
+# the clock's, and must not be pulled from under it.
+docker image prune -f --filter label=org.opencontainers.image.title=contributors --filter until=1h >/dev/null
+echo "image: $tag $(docker image inspect -f '{{.Id}} {{.Os}}/{{.Architecture}} {{.Size}}' "$tag") bytes"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# ci/sizes.sh [readme] — measure the three images and the binary (`make sizes`):
+# ci/sizes.sh [readme] — measure the three images and the binary, for each
+# architecture (`make sizes`):
 # a markdown table on stdout and in target/sizes.md. With `readme`, also put
 # the table into README.md between its sizes:begin/end markers.
 # The base column names the base each image was built on, and says when it
@@ -11,15 +12,18 @@ DIST=${DIST:-dist}
 mib() { awk -v b="$1" 'BEGIN { printf "%.2f MiB (%d bytes)", b / 1048576, b }'; }
 
 mkdir -p target
-bin=$(stat -c %s "$DIST/contributors")
 {
-  echo "| image | base | image size | binary size |"
-  echo "| --- | --- | --- | --- |"
+  echo "| tag | platform | base | image size | binary size |"
+  echo "| --- | --- | --- | --- | --- |"
   for v in scratch busybox debian; do
-    base=$(sed -n 's/^FROM //p' "docker/$v/Dockerfile" | head -n1)
-    standin=$(docker image inspect -f '{{index .Config.Labels "io.contributors.base.stand-in"}}' "$IMAGE:$v" 2>/dev/null || true)
-    case "$standin" in "" | "<no value>") ;; *) base="$base (local stand-in)" ;; esac
-    echo "| $IMAGE:$v | $base | $(mib "$(docker image inspect -f '{{.Size}}' "$IMAGE:$v")") | $(mib "$bin") |"
+    for arch in amd64 arm64; do
+      img=$IMAGE:$v-$arch
+      bin=$(stat -c %s "$DIST/linux-$arch/contributors")
+      base=$(sed -n 's/^FROM //p' "docker/$v/Dockerfile" | head -n1)
+      standin=$(docker image inspect -f '{{index .Config.Labels "io.contributors.base.stand-in"}}' "$img" 2>/dev/null || true)
+      case "$standin" in "" | "<no value>") ;; *) base="$base (local stand-in)" ;; esac
+      echo "| $v-$arch | linux/$arch | $base | $(mib "$(docker image inspect -f '{{.Size}}' "$img")") | $(mib "$bin") |"
+    done
   done
 } | tee target/sizes.md
 

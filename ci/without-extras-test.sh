@@ -17,7 +17,7 @@ COPY_IMAGE=$IMAGE-without-extras
 . ci/lib.sh
 WORK=$(mktemp -d)
 cleanup() {
-  for t in scratch busybox debian scratch-system-roots latest; do docker rmi "$COPY_IMAGE:$t" >/dev/null 2>&1 || true; done
+  docker images --format '{{.Repository}}:{{.Tag}}' "$COPY_IMAGE" | xargs -r docker rmi >/dev/null 2>&1 || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT

@@ -165,8 +165,9 @@ my @rules = (
   # the crate directory at the start of a path: contributors/src/main.rs, "contributors/  the web app".
   ["crate-dir",    $any,  qr/(?<![\w\/.\$-])contributors\/(?!")/,         sub { "$N/" }],
   # the binary under a known directory: dist/contributors (+ .target, -system-roots),
-  # $(DIST)/, $DIST/, target/.../release/, $BENCH_DIR/, a build context ($ctx/, $$ctx/), a chroot ($root/).
-  ["bin-path",     $any,  qr/((?:\bdist|\brelease|\$\(DIST\)|\$\{?DIST\}?|\$\$?\{?ctx\}?|\$\{?root\}?|\$\{?BENCH_DIR\}?"?)\/)contributors\b/, sub { "$1$N" }],
+  # $(DIST)/, $DIST/, target/.../release/, $BENCH_DIR/, a build context ($ctx/, $$ctx/), a chroot ($root/);
+  # and the one of each architecture, dist/linux-amd64/contributors.
+  ["bin-path",     $any,  qr/((?:\bdist|\brelease|\$\(DIST\)|\$\{?DIST\}?|\$\$?\{?ctx\}?|\$\{?root\}?|\$\{?BENCH_DIR\}?"?)\/(?:linux-[^\/\s"]+\/)?)contributors\b/, sub { "$1$N" }],
   # the binary at the root of an image or chroot: COPY ... /contributors, ["/contributors", ...],
   # " /contributors --version". Not /repos/{o}/{r}/contributors, not `/contributors` (the API, in docs).
   ["abs-path",     $any,  qr/(?<![\w.`}\/)-])\/contributors\b/,          sub { "/$N" }],

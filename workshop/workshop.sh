@@ -1,20 +1,21 @@
 #!/usr/bin/env bash
-# workshop/workshop.sh STEP — the measuring behind `make workshop-1` ... `workshop-5`
+# workshop/workshop.sh STEP — the measuring behind `make workshop-1` ... `workshop-6`
 # (docs/workshop.md). Each step prints a few key lines; the numbers in them
 # are measured here, on this machine, every time.
 #
-#   context        prepare the step-1 build context (target/workshop/build-inside/)
+#   context        prepare the build context of steps 1 and 2 (target/workshop/build-inside/)
 #   build-inside   step 1: build the app inside a FROM rust image; its size, layer by layer
-#   debian         step 2: the prebuilt binary on debian:bookworm-slim
-#   busybox        step 3: the same binary on busybox
-#   scratch        step 4: the same binary on nothing; the ladder of sizes
-#   lessons        step 5: what scratch lacks, and how the app copes with each
+#   multistage     step 2: the same build in a first stage, the binary alone FROM scratch
+#   debian         step 3: the prebuilt binary on debian:bookworm-slim
+#   busybox        step 4: the same binary on busybox
+#   scratch        step 5: the same binary on nothing; the ladder of sizes
+#   lessons        step 6: what scratch lacks, and how the app copes with each
 #   doctor ARGS    `make doctor`: `contributors doctor` in the three images, side by side
 #
-# Uses what make already built (dist/, the images); builds only step 1's
-# image. Env: IMAGE (default contributors), DIST (default dist),
-# NO_CACHE=1 (step 1: docker build --no-cache, for an honest first-build time).
-# Traffic: step 1 builds from the rust image and fetches Debian packages and
+# Uses what make already built (dist/, the images); builds only the images
+# of steps 1 and 2. Env: IMAGE (default contributors), DIST (default dist),
+# NO_CACHE=1 (steps 1, 2: docker build --no-cache, for an honest first-build time).
+# Traffic: steps 1 and 2 build from the rust image and fetches Debian packages and
 # crates from inside the build (as any user's build would); otherwise
 # 127.0.0.1 and this script's own containers. Every wait is bounded, and what
 # it starts it removes, however it ends.
@@ -138,7 +139,39 @@ step_build_inside() {
   say "it runs: $(docker run --rm "$img" --version)"
 }
 
-# ---------------------------------------------------------------- steps 2-4
+# ---------------------------------------------------------------- step 2
+
+# The Dockerfile's first stage is step 1's build; only the last stage, FROM
+# scratch with the binary copied out of the first, is the image.
+step_multistage() {
+  local img=$IMAGE:multistage file=docker/multistage/Dockerfile log=$WORKDIR/multistage.log t0 secs rust_base
+  mkdir -p "$WORKDIR"
+  rust_base=$(sed -n 's/^FROM \([^ ]*\) AS build$/\1/p' "$file")
+  need_image "$IMAGE:scratch" image-scratch
+  bash workshop/rust-stand-in.sh "$rust_base"
+  prepare_context
+  say "building $img from $file (minutes; log: $log)"
+  t0=$(date +%s)
+  if ! timeout 3600 docker build ${NO_CACHE:+--no-cache} -f "$file" -t "$img" "$WORKDIR/build-inside" >"$log" 2>&1; then
+    tail -n 30 "$log" >&2
+    die "docker build failed after $(($(date +%s) - t0)) s (log: $log)"
+  fi
+  secs=$(($(date +%s) - t0))
+  cached=$(grep -Ec 'Using cache|CACHED' "$log" || true)
+  if [ "${cached:-0}" -gt 0 ]; then
+    say "build in two stages: $secs s ($cached steps from Docker's build cache; NO_CACHE=1 rebuilds all)"
+  else
+    say "build in two stages: $secs s"
+  fi
+  say "image $img: $(mib "$(size_of "$img")") MiB, files in the image: $(files_in "$img")"
+  say "  the build stage ($rust_base, crates, target/) stays behind: only the last stage ships"
+  say "the CI-artifact path, $IMAGE:scratch: $(mib "$(size_of "$IMAGE:scratch")") MiB"
+  docker image inspect "$IMAGE:build-inside" >/dev/null 2>&1 &&
+    say "step 1's single stage, $IMAGE:build-inside: $(mib "$(size_of "$IMAGE:build-inside")") MiB"
+  say "it runs: $(docker run --rm "$img" --version)"
+}
+
+# ---------------------------------------------------------------- steps 3-5
 
 step_debian() {
   local img=$IMAGE:debian
@@ -169,13 +202,15 @@ step_scratch() {
   say "the ladder:"
   docker image inspect "$IMAGE:build-inside" >/dev/null 2>&1 &&
     say "  $IMAGE:build-inside $(mib "$(size_of "$IMAGE:build-inside")") MiB (step 1)"
+  docker image inspect "$IMAGE:multistage" >/dev/null 2>&1 &&
+    say "  $IMAGE:multistage $(mib "$(size_of "$IMAGE:multistage")") MiB (step 2)"
   for v in debian busybox scratch; do
     docker image inspect "$IMAGE:$v" >/dev/null 2>&1 && say "  $IMAGE:$v $(mib "$(size_of "$IMAGE:$v")") MiB"
   done
   return 0
 }
 
-# ---------------------------------------------------------------- step 5
+# ---------------------------------------------------------------- step 6
 
 # wait_healthcheck CONTAINER: exit code of the in-container check, ~10 s max.
 wait_healthcheck() {
@@ -279,9 +314,10 @@ case "${1:-}" in
   context) mkdir -p "$WORKDIR"; prepare_context ;;
   doctor) shift; step_doctor "$@" ;;
   1 | build-inside) step_build_inside ;;
-  2 | debian) step_debian ;;
-  3 | busybox) step_busybox ;;
-  4 | scratch) step_scratch ;;
-  5 | lessons) step_lessons ;;
-  *) echo "usage: workshop/workshop.sh context|build-inside|debian|busybox|scratch|lessons|doctor [ARGS]" >&2; exit 2 ;;
+  2 | multistage) step_multistage ;;
+  3 | debian) step_debian ;;
+  4 | busybox) step_busybox ;;
+  5 | scratch) step_scratch ;;
+  6 | lessons) step_lessons ;;
+  *) echo "usage: workshop/workshop.sh context|build-inside|multistage|debian|busybox|scratch|lessons|doctor [ARGS]" >&2; exit 2 ;;
 esac
