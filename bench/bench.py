@@ -1047,6 +1047,35 @@ def baseline_report(b):
     return "\n".join(lines)
 
 
+# ---------------------------------------------------------------- 10. binary size
+
+SIZE_TARGET = 2 * 1024 * 1024  # issue 13: the scratch image, whose only layer is the binary
+
+
+def size_report(binary, options_file, bloat_file):
+    """Section 10's Markdown: the shipped binary against the 2 MiB target,
+    what each size option is worth (bench/sizes-options.md, written by
+    bench/sizes-options.sh) and the bytes per crate (ci/bloat.sh)."""
+    size = os.path.getsize(binary)
+    mark = "PASS" if size <= SIZE_TARGET else "MISS"
+    lines = [
+        "",
+        "## 10. Binary size",
+        "",
+        f"The shipped binary (stripped, static-pie): **{size:,} bytes** "
+        f"({size / 1048576:.2f} MiB); target for the scratch image, whose only layer it is: "
+        f"{SIZE_TARGET:,} bytes. {mark}.",
+        "",
+    ]
+    if options_file and os.path.exists(options_file):
+        with open(options_file) as f:
+            lines += [f.read().rstrip(), ""]
+    if bloat_file and os.path.exists(bloat_file):
+        with open(bloat_file) as f:
+            lines += [f.read().rstrip(), ""]
+    return "\n".join(lines)
+
+
 # ---------------------------------------------------------------- evidence for a MISS
 
 
@@ -1819,6 +1848,8 @@ def main():
     p.add_argument("--only-baseline", action="store_true",
                    help="run only section 9 (the app against bare hyper) with the first "
                         "--variant, and write just that section to --out")
+    p.add_argument("--sizes-options", default="", help="bench/sizes-options.md, for section 10")
+    p.add_argument("--bloat", default="", help="ci/bloat.sh's output, for section 10")
     p.add_argument("--only-hostile", action="store_true",
                    help="run only section 8 (hostile clients, the client's protocol) with "
                         "the first --variant, and write just that section to --out")
@@ -1886,6 +1917,7 @@ def main():
             f.write(hostile_report(hostile))
             if versus:
                 f.write(baseline_report(versus))
+            f.write(size_report(variants[0][1], args.sizes_options, args.bloat))
     finally:
         cleanup()
     width = max(len(r[0]) for r in rows)

@@ -2,7 +2,10 @@
 # bench/sizes-options.sh — what each size option of issue 13 is worth, in bytes
 # of the stripped static binary (the binary is the scratch image's only layer).
 #
-#   bash bench/sizes-options.sh            # prints a markdown table, also target/sizes-options.md
+#   bash bench/sizes-options.sh    # a markdown table on stdout and in bench/sizes-options.md
+#
+# `make bench` puts that file into BENCHMARKS.md (section 10); it is
+# committed, so run this again after changing the profile or a feature.
 #
 # Each row is one fat-LTO release build of a copy of this checkout, changed in
 # one way: a profile setting (`--config profile.release...`) or a feature
@@ -10,6 +13,7 @@
 # temporary folder that is removed at the end. Every build takes 2-4 minutes
 # on a 2-core machine, so this is run by hand, not by `make bench`.
 set -euo pipefail
+shopt -s inherit_errexit # a failed build inside $(...) stops the script
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 TARGET=${TARGET:-x86_64-unknown-linux-musl}
 bash ci/ensure-packages.sh musl-gcc:musl-tools
@@ -58,4 +62,5 @@ delta() { awk -v b="$base" -v n="$1" 'BEGIN { printf "%d bytes (%+d)", n, n - b 
   fresh_copy "$tmp/no-tls12"
   sed -i -E 's/, "tls12"//' "$tmp/no-tls12/Cargo.toml" "$tmp/no-tls12/contributors/Cargo.toml"
   row "no TLS 1.2" "rustls, tokio-rustls, hyper-rustls without tls12" "$(delta "$(size "$tmp/no-tls12")")"
-} | tee target/sizes-options.md
+} | tee bench/sizes-options.md.tmp
+mv bench/sizes-options.md.tmp bench/sizes-options.md
