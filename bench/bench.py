@@ -1086,6 +1086,20 @@ def size_report(binary, options_file, bloat_file):
         with open(options_file) as f:
             lines += [f.read().rstrip(), ""]
     if bloat_file and os.path.exists(bloat_file):
+        lines += [
+            "The options without a build of their own are read from the per-crate table "
+            "below: the logging stack is `tracing_subscriber` plus `tracing_core` (a small "
+            "writer of the same lines would still need the line formatting and a clock, so "
+            "it saves less than their sum); askama's runtime and serde_json are their rows "
+            "(both already without default features); tokio's features are its row (the "
+            "multi-threaded runtime, the I/O and time drivers and signals are all used). "
+            "What cargo-bloat cannot name is in `[Unknown]` (musl, ring's C and assembly). "
+            "Beside .text, the file holds read-only data (the compiled-in roots, the "
+            "templates' text), unwind tables (.eh_frame, kept by std even with "
+            "panic = abort) and, for static-pie, its relocations (.rela.dyn): "
+            "`size -A` on the binary shows each.",
+            "",
+        ]
         with open(bloat_file) as f:
             lines += [f.read().rstrip(), ""]
     return "\n".join(lines)
