@@ -999,7 +999,7 @@ def baseline_report(b):
         "same musl allocator, a multi-threaded tokio runtime) that sends the bytes and headers "
         "it was handed, captured from the app (`/`: {} bytes and {} headers; `{}`: {} bytes and "
         "{} headers; `date` and `content-length` are hyper's, for both). wrk -t{} -c{} for {} s "
-        "per run, the servers taking turns, {} rounds; the ratio is the app's req/s over the "
+        "per run, the servers taking turns, {} round(s); the ratio is the app's req/s over the "
         "baseline's in the same round, its median and the spread of the rounds. Target: at "
         "least {:.0f}%.".format(*b["captured"]["/"], PAGE, *b["captured"][PAGE], WRK_THREADS,
                                 WRK_CONNS, BASELINE_SECS, BASELINE_ROUNDS, BASELINE_TARGET * 100),
@@ -1085,6 +1085,12 @@ def size_report(binary, options_file, bloat_file):
     if options_file and os.path.exists(options_file):
         with open(options_file) as f:
             lines += [f.read().rstrip(), ""]
+        lines += [
+            "Written by `bench/sizes-options.sh` (one fat-LTO build per row, of a copy of the "
+            "checkout). What dropping the HTTP/2 client would cost at run time is section 8's "
+            "table: the TLS handshakes to GitHub over HTTP/1.1 against HTTP/2.",
+            "",
+        ]
     if bloat_file and os.path.exists(bloat_file):
         lines += [
             "The options without a build of their own are read from the per-crate table "
