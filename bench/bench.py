@@ -1323,6 +1323,12 @@ def targets(results, first200, views):
         rows.append((f"0 errors at 256 connections for 30 s ({r['name']})",
                      f"{x['errors']} ({x['non2xx']} non-2xx/3xx, {x['socket_errors']} socket)",
                      status(x["errors"] == 0), "errors"))
+    # Issue 13's no-regression bounds, tighter than the first ones, for the default build.
+    r, f = results[0], first200[results[0]["name"]]
+    rows.append((f"idle RSS ≤ 3 MiB, issue 13 ({r['name']})", mib(r["idle_rss"]),
+                 status(r["idle_rss"] <= 3 * 1024), "idle"))
+    rows.append((f"exec to first 200 ≤ 2 ms, issue 13 ({r['name']})", f"{ms(f['median'])} median",
+                 status(f["median"] <= 2.0 and f["failures"] == 0), "first200"))
     repos = len(VIEW_REPOS)
     ok = all(v["contributors_lists"] == repos and v["non200"] == 0 for v in views)
     rows.append(("1 upstream request per repository per TTL",
