@@ -12,15 +12,22 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 TARGET=${TARGET:-x86_64-unknown-linux-musl}
 command -v cargo-bloat >/dev/null || cargo install cargo-bloat --locked
-bash ci/ensure-packages.sh musl-gcc:musl-tools
+bash ci/ensure-packages.sh musl-gcc:musl-tools size:binutils
 bash ci/toolchain.sh "$TARGET"
 
 table=$(CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target/bench-symbols} CARGO_PROFILE_RELEASE_STRIP=false \
   cargo bloat --release -p contributors --bin contributors --target "$TARGET" --crates -n 30)
+binary=${CARGO_TARGET_DIR:-target/bench-symbols}/$TARGET/release/contributors
 {
   echo "### Per crate (cargo bloat --crates, $TARGET)"
   echo
   echo '```'
   echo "$table"
+  echo '```'
+  echo
+  echo "### Per section (size -A; the names and debug sections are what strip removes)"
+  echo
+  echo '```'
+  size -A "$binary" | awk 'NR > 2 && $1 !~ /^\.(debug|symtab|strtab|comment)/ && NF == 3'
   echo '```'
 } | tee target/bloat.md
