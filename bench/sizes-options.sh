@@ -13,7 +13,6 @@
 # temporary folder that is removed at the end. Every build takes 2-4 minutes
 # on a 2-core machine, so this is run by hand, not by `make bench`.
 set -euo pipefail
-shopt -s inherit_errexit # a failed build inside $(...) stops the script
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 TARGET=${TARGET:-x86_64-unknown-linux-musl}
 bash ci/ensure-packages.sh musl-gcc:musl-tools
@@ -37,30 +36,31 @@ size() {
   stat -c %s "$CARGO_TARGET_DIR/$TARGET/release/contributors"
 }
 
-row() { printf '| %s | %s | %s |\n' "$1" "$2" "$3"; }
-
 fresh_copy "$tmp/src"
 base=$(size "$tmp/src")
-delta() { awk -v b="$base" -v n="$1" 'BEGIN { printf "%d bytes (%+d)", n, n - b }'; }
+z=$(size "$tmp/src" --config 'profile.release.opt-level="z"')
+thin=$(size "$tmp/src" --config 'profile.release.lto="thin"' --config profile.release.codegen-units=16)
 
+# No HTTP/2 client: the server is HTTP/1.1 only, so h2 is only GitHub's side.
+fresh_copy "$tmp/no-h2"
+sed -i -E '/^hyper(-util|-rustls)? =/ s/, "http2"//' "$tmp/no-h2/contributors/Cargo.toml"
+sed -i '/\.enable_http2()/d' "$tmp/no-h2/contributors/src/upstream.rs"
+no_h2=$(size "$tmp/no-h2")
+
+# TLS 1.3 only toward GitHub (and a proxy's target).
+fresh_copy "$tmp/no-tls12"
+sed -i -E 's/, "tls12"//' "$tmp/no-tls12/Cargo.toml" "$tmp/no-tls12/contributors/Cargo.toml"
+no_tls12=$(size "$tmp/no-tls12")
+
+delta() { awk -v b="$base" -v n="$1" 'BEGIN { printf "%d bytes (%+d)", n, n - b }'; }
+row() { printf '| %s | %s | %s |\n' "$1" "$2" "$3"; }
 {
   echo "| option | how | stripped binary |"
   echo "| --- | --- | --- |"
   row "as shipped: opt-level s, fat LTO, 1 codegen unit" "Cargo.toml [profile.release]" "$base bytes"
-  row "opt-level z" "--config profile.release.opt-level=\"z\"" \
-    "$(delta "$(size "$tmp/src" --config 'profile.release.opt-level="z"')")"
-  row "thin LTO, 16 codegen units" "--config profile.release.lto=\"thin\" + codegen-units=16" \
-    "$(delta "$(size "$tmp/src" --config 'profile.release.lto="thin"' --config profile.release.codegen-units=16)")"
-
-  # No HTTP/2 client: the server is HTTP/1.1 only, so h2 is only GitHub's side.
-  fresh_copy "$tmp/no-h2"
-  sed -i -E '/^hyper(-util|-rustls)? =/ s/, "http2"//' "$tmp/no-h2/contributors/Cargo.toml"
-  sed -i '/\.enable_http2()/d' "$tmp/no-h2/contributors/src/upstream.rs"
-  row "no HTTP/2 client" "hyper, hyper-util, hyper-rustls without http2" "$(delta "$(size "$tmp/no-h2")")"
-
-  # TLS 1.3 only toward GitHub (and a proxy's target).
-  fresh_copy "$tmp/no-tls12"
-  sed -i -E 's/, "tls12"//' "$tmp/no-tls12/Cargo.toml" "$tmp/no-tls12/contributors/Cargo.toml"
-  row "no TLS 1.2" "rustls, tokio-rustls, hyper-rustls without tls12" "$(delta "$(size "$tmp/no-tls12")")"
+  row "opt-level z" "--config profile.release.opt-level=\"z\"" "$(delta "$z")"
+  row "thin LTO, 16 codegen units" "--config profile.release.lto=\"thin\" + codegen-units=16" "$(delta "$thin")"
+  row "no HTTP/2 client" "hyper, hyper-util, hyper-rustls without http2" "$(delta "$no_h2")"
+  row "no TLS 1.2" "rustls, tokio-rustls, hyper-rustls without tls12" "$(delta "$no_tls12")"
 } | tee bench/sizes-options.md.tmp
 mv bench/sizes-options.md.tmp bench/sizes-options.md
