@@ -1084,7 +1084,18 @@ def size_report(binary, options_file, bloat_file):
     ]
     if options_file and os.path.exists(options_file):
         with open(options_file) as f:
-            lines += [f.read().rstrip(), ""]
+            table = f.read().rstrip()
+        lines += [table, ""]
+        base = re.search(r"^\| as shipped.*\| (\d+) bytes \|$", table, re.M)
+        savings = [int(x) for x in re.findall(r"\(-(\d+)\)", table)]
+        if base and savings:
+            rest = int(base.group(1)) - sum(savings)
+            lines += [
+                f"All the savings above together (if they simply added up) would leave "
+                f"{rest:,} bytes, {'under' if rest <= SIZE_TARGET else 'still over'} "
+                f"the target by {abs(rest - SIZE_TARGET):,} bytes.",
+                "",
+            ]
         lines += [
             "Written by `bench/sizes-options.sh` (one fat-LTO build per row, of a copy of the "
             "checkout). What dropping the HTTP/2 client would cost at run time is section 8's "
