@@ -16,7 +16,13 @@
 #   6. bytes on the wire for /, a 100- and a 500-contributor page, identity
 #      against gzip;
 #   7. the wall and the JSON API: bytes for 12, 100 and 500 contributors,
-#      and wrk on their cached answers.
+#      and wrk on their cached answers;
+#   9. the app against bare hyper (bench/baseline, issue 13): the same bytes
+#      and headers, the servers taking turns, the ratio with its spread, and
+#      a profile of where the app's time goes;
+#  10. the binary's size against 2 MiB, what each size option is worth
+#      (bench/sizes-options.md, from bench/sizes-options.sh, run by hand:
+#      it makes five fat-LTO builds) and the bytes per crate (ci/bloat.sh).
 # The measuring is bench/bench.py (Python 3, standard library only).
 #
 # Bounded: every load run has a fixed duration, every wait a deadline, the
@@ -51,6 +57,10 @@ build CARGO_TARGET_DIR=target/bench-mimalloc bash ci/build.sh app "$BENCH_DIR/co
 build CARGO_TARGET_DIR=target/bench-symbols bash ci/build.sh app "$BENCH_DIR/contributors-musl-symbols" \
   --config profile.release.strip=false
 build bash ci/build.sh fake-github "$BENCH_DIR/fake-github"
+# The bare hyper baseline: same lock file, release profile and target as the app.
+build cargo build --release -p baseline --target "${TARGET:-x86_64-unknown-linux-musl}"
+install -m 0755 "target/${TARGET:-x86_64-unknown-linux-musl}/release/baseline" "$BENCH_DIR/baseline"
+build bash ci/bloat.sh  # the symbols build above, per crate -> target/bloat.md
 build_secs=$((SECONDS - start))
 sources=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 git diff --quiet HEAD -- 2>/dev/null || sources=$sources-dirty
@@ -67,4 +77,7 @@ python3 bench/bench.py \
   --build-secs "$build_secs" \
   "${COMMANDS[@]}" \
   --sources "$sources" \
-  --symbols-binary "$BENCH_DIR/contributors-musl-symbols"
+  --symbols-binary "$BENCH_DIR/contributors-musl-symbols" \
+  --baseline "$BENCH_DIR/baseline" \
+  --sizes-options bench/sizes-options.md \
+  --bloat target/bloat.md

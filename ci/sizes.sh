@@ -5,6 +5,7 @@
 # the table into README.md between its sizes:begin/end markers.
 # The base column names the base each image was built on, and says when it
 # was a local stand-in (ci/base-images.sh: for an engine that cannot pull).
+# Then the bytes per crate (ci/bloat.sh), not part of the README table.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 IMAGE=${IMAGE:-contributors}
@@ -26,6 +27,8 @@ mkdir -p target
     done
   done
 } | tee target/sizes.md
+echo
+bash ci/bloat.sh
 
 if [ "${1:-}" = readme ]; then
   grep -q '<!-- sizes:begin -->' README.md && grep -q '<!-- sizes:end -->' README.md

@@ -17,7 +17,7 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{self, HeaderValue};
+use http::header::{self, HeaderMap, HeaderValue};
 use http::{Response, StatusCode};
 use http_body_util::Full;
 use hyper::body::Body as _;
@@ -65,7 +65,9 @@ pub fn shared_cache_control(ttl: Duration, checked_at: u64) -> HeaderValue {
         "public, max-age={max_age}, stale-while-revalidate={STALE_WHILE_REVALIDATE}, \
          stale-if-error={STALE_IF_ERROR}"
     );
-    HeaderValue::from_str(&value).expect("digits and ASCII make a valid header")
+    // Handing over the String's buffer saves copying it (this runs per request).
+    HeaderValue::from_maybe_shared(Bytes::from(value))
+        .expect("digits and ASCII make a valid header")
 }
 
 /// What a body is, which decides its `Content-Type` (and for HTML, the
@@ -110,6 +112,10 @@ pub fn respond(
     let empty = body.is_empty();
     let mut response = Response::new(Body::new(body));
     *response.status_mut() = status;
+    // Room for every header one of our answers carries (ten at most, with
+    // a representation's and a redirect's), so the map is allocated once
+    // instead of grown past its first few entries.
+    *response.headers_mut() = HeaderMap::with_capacity(10);
     let h = response.headers_mut();
     h.insert(
         header::CONTENT_TYPE,

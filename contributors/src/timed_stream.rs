@@ -104,14 +104,15 @@ impl Activity {
     }
 
     /// A flush completed: a written response means the connection is now
-    /// idle. True if it just became so.
-    fn flushed(&self) -> bool {
+    /// idle. The idle deadline if it just became so.
+    fn flushed(&self) -> Option<Instant> {
         let mut phase = self.phase();
-        let responding = *phase == Phase::Responding;
-        if responding {
-            *phase = Phase::Idle(Instant::now() + self.deadlines.idle);
+        if *phase != Phase::Responding {
+            return None;
         }
-        responding
+        let until = Instant::now() + self.deadlines.idle;
+        *phase = Phase::Idle(until);
+        Some(until)
     }
 }
 
@@ -231,10 +232,17 @@ impl AsyncWrite for TimedStream {
         match Pin::new(&mut self.inner).poll_flush(cx) {
             Poll::Ready(result) => {
                 self.write_progressed();
-                if self.activity.flushed() {
+                if let Some(until) = self.activity.flushed() {
                     // hyper's pending read was polled before the idle
-                    // deadline existed; have it polled again to arm it.
-                    cx.waker().wake_by_ref();
+                    // deadline existed, so arm its timer here, for this
+                    // same task (cheaper than waking the task to poll the
+                    // read again: that costs a round through the scheduler
+                    // per request).
+                    self.read_at = Some(until);
+                    self.read_timer.as_mut().reset(until);
+                    if self.read_timer.as_mut().poll(cx).is_ready() {
+                        cx.waker().wake_by_ref();
+                    }
                 }
                 Poll::Ready(result)
             }

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# bench/sizes-options.sh — what each size option of issue 13 is worth, in bytes
+# of the stripped static binary (the binary is the scratch image's only layer).
+#
+#   bash bench/sizes-options.sh    # a markdown table on stdout and in bench/sizes-options.md
+#
+# `make bench` puts that file into BENCHMARKS.md (section 10); it is
+# committed, so run this again after changing the profile or a feature.
+#
+# Each row is one fat-LTO release build of a copy of this checkout, changed in
+# one way: a profile setting (`--config profile.release...`) or a feature
+# switched off in the copy's manifests. The copy and its target dir live in a
+# temporary folder that is removed at the end. Every build takes 2-4 minutes
+# on a 2-core machine, so this is run by hand, not by `make bench`.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+TARGET=${TARGET:-x86_64-unknown-linux-musl}
+bash ci/ensure-packages.sh musl-gcc:musl-tools
+bash ci/toolchain.sh "$TARGET"
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+export CARGO_TARGET_DIR=$tmp/target CARGO_INCREMENTAL=0
+
+# fresh_copy DIR: the tracked files of this checkout, as they are now.
+fresh_copy() {
+  rm -rf "$1" && mkdir -p "$1"
+  git ls-files -z | xargs -0 cp --parents -t "$1"
+}
+
+# size DIR CARGO_ARGS...: build the app in DIR, print the binary's bytes.
+size() {
+  local dir=$1
+  shift
+  (cd "$dir" && cargo build -q --release -p contributors --target "$TARGET" "$@" >&2)
+  stat -c %s "$CARGO_TARGET_DIR/$TARGET/release/contributors"
+}
+
+fresh_copy "$tmp/src"
+base=$(size "$tmp/src")
+z=$(size "$tmp/src" --config 'profile.release.opt-level="z"')
+thin=$(size "$tmp/src" --config 'profile.release.lto="thin"' --config profile.release.codegen-units=16)
+
+# No HTTP/2 client: the server is HTTP/1.1 only, so h2 is only GitHub's side.
+fresh_copy "$tmp/no-h2"
+sed -i -E '/^hyper(-util|-rustls)? =/ s/, "http2"//' "$tmp/no-h2/contributors/Cargo.toml"
+sed -i '/\.enable_http2()/d' "$tmp/no-h2/contributors/src/upstream.rs"
+no_h2=$(size "$tmp/no-h2")
+
+# TLS 1.3 only toward GitHub (and a proxy's target).
+fresh_copy "$tmp/no-tls12"
+sed -i -E 's/, "tls12"//' "$tmp/no-tls12/Cargo.toml" "$tmp/no-tls12/contributors/Cargo.toml"
+no_tls12=$(size "$tmp/no-tls12")
+
+delta() { awk -v b="$base" -v n="$1" 'BEGIN { printf "%d bytes (%+d)", n, n - b }'; }
+row() { printf '| %s | %s | %s |\n' "$1" "$2" "$3"; }
+{
+  echo "| option | how | stripped binary |"
+  echo "| --- | --- | --- |"
+  row "as shipped: opt-level s, fat LTO, 1 codegen unit" "Cargo.toml [profile.release]" "$base bytes"
+  row "opt-level z" "--config profile.release.opt-level=\"z\"" "$(delta "$z")"
+  row "thin LTO, 16 codegen units" "--config profile.release.lto=\"thin\" + codegen-units=16" "$(delta "$thin")"
+  row "no HTTP/2 client" "hyper, hyper-util, hyper-rustls without http2" "$(delta "$no_h2")"
+  row "no TLS 1.2" "rustls, tokio-rustls, hyper-rustls without tls12" "$(delta "$no_tls12")"
+} | tee bench/sizes-options.md.tmp
+mv bench/sizes-options.md.tmp bench/sizes-options.md
