@@ -683,7 +683,9 @@ async fn dropping_the_fake_stops_it_even_mid_request() {
     let github = fake_with(3).await;
     let addr = github.addr();
     let url = format!("{}/repos/o/r/contributors", github.url());
-    let path = std::env::temp_dir().join(format!("fake-github-ca-{}.pem", addr.port()));
+    // Named by process and port: other test runs on the machine use /tmp too.
+    let name = format!("fake-github-ca-{}-{}.pem", std::process::id(), addr.port());
+    let path = std::env::temp_dir().join(name);
     github.write_ca_pem(&path).unwrap();
     let written = std::fs::read_to_string(&path).unwrap();
     std::fs::remove_file(&path).unwrap();
