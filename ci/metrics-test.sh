@@ -24,37 +24,12 @@ APP=${1:-dist/contributors}
 FAKE=${2:-dist/fake-github}
 PROMETHEUS_CLIENT_VERSION=${PROMETHEUS_CLIENT_VERSION:-0.26.0}
 
-for bin in "$APP" "$FAKE"; do
-  [ -x "$bin" ] || { echo "metrics-test: $bin is missing; run 'make build' first" >&2; exit 1; }
-done
 
 VENV=$(VENV=target/venv-metrics bash ci/venv.sh "prometheus_client==$PROMETHEUS_CLIENT_VERSION")
 
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
-
-# Wait (bounded) until FILE shows an https?:// URL on 127.0.0.1, and print it.
-url_in() {
-  for _ in $(seq 1 200); do
-    grep -om1 'https\?://127\.0\.0\.1:[0-9]*' "$1" 2>/dev/null && return 0
-    sleep 0.05
-  done
-  echo "metrics-test: no address in $1:" >&2; cat "$1" >&2; return 1
-}
-
-"$FAKE" --listen 127.0.0.1:0 --ca-out "$tmp/ca.pem" --exit-after 60 >"$tmp/fake.out" 2>&1 &
-pids+=($!)
-fake_url=$(url_in "$tmp/fake.out")
-PORT=0 CONTRIBUTORS_BIND=127.0.0.1 GITHUB_API_URL=$fake_url CONTRIBUTORS_AVATAR_URL=$fake_url \
-  CONTRIBUTORS_EXTRA_CA_FILE="$tmp/ca.pem" CONTRIBUTORS_CLIENT_LOOKUPS=3 CONTRIBUTORS_CACHE_ENTRIES=1 \
-  timeout 60 "$APP" >"$tmp/app.out" 2>&1 &
-pids+=($!)
-app_url=$(url_in "$tmp/app.out")
+# shellcheck source=ci/loopback.sh
+source ci/loopback.sh
+start_loopback "$APP" "$FAKE" 60 CONTRIBUTORS_CLIENT_LOOKUPS=3 CONTRIBUTORS_CACHE_ENTRIES=1
 
 # The checker prints ok/not ok lines; count them here like every other test.
 while IFS= read -r line; do
@@ -63,5 +38,5 @@ while IFS= read -r line; do
     "not ok - "*) not_ok "${line#not ok - }" ;;
     *) echo "$line" ;;
   esac
-done < <(timeout 60 "$VENV/bin/python" ci/metrics_test.py "$app_url" || echo "not ok - ci/metrics_test.py ran to the end")
+done < <(timeout 60 "$VENV/bin/python" ci/metrics_test.py "$APP_URL" || echo "not ok - ci/metrics_test.py ran to the end")
 finish

@@ -28,42 +28,18 @@ FAKE=${2:-dist/fake-github}
 REDBOT_VERSION=${REDBOT_VERSION:-2.7.1}
 PATHS=(/kelseyhightower/contributors /style.css)
 
-for bin in "$APP" "$FAKE"; do
-  [ -x "$bin" ] || { echo "redbot-test: $bin is missing; run 'make build' first" >&2; exit 1; }
-done
 
 # REDbot in a venv of its own (its dependencies stay apart from the other tools).
 VENV=$(VENV=target/venv-redbot bash ci/venv.sh "redbot==$REDBOT_VERSION")
 
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
-
-# Wait (bounded) until FILE shows an https?:// URL on 127.0.0.1, and print it.
-url_in() {
-  for _ in $(seq 1 200); do
-    grep -om1 'https\?://127\.0\.0\.1:[0-9]*' "$1" 2>/dev/null && return 0
-    sleep 0.05
-  done
-  echo "redbot-test: no address in $1:" >&2; cat "$1" >&2; return 1
-}
-
-"$FAKE" --listen 127.0.0.1:0 --ca-out "$tmp/ca.pem" --exit-after 120 >"$tmp/fake.out" 2>&1 &
-pids+=($!)
-fake_url=$(url_in "$tmp/fake.out")
-PORT=0 CONTRIBUTORS_BIND=127.0.0.1 GITHUB_API_URL=$fake_url CONTRIBUTORS_AVATAR_URL=$fake_url \
-  CONTRIBUTORS_EXTRA_CA_FILE="$tmp/ca.pem" timeout 120 "$APP" >"$tmp/app.out" 2>&1 &
-pids+=($!)
-app_url=$(url_in "$tmp/app.out")
+# shellcheck source=ci/loopback.sh
+source ci/loopback.sh
+start_loopback "$APP" "$FAKE" 120
 
 for path in "${PATHS[@]}"; do
-  har="$tmp/redbot.har"
-  if ! timeout 60 "$VENV/bin/redbot" -o har "$app_url$path" >"$har" 2>"$tmp/redbot.err"; then
-    not_ok "$path: REDbot ran ($(tail -n1 "$tmp/redbot.err"))"
+  har="$TMP/redbot.har"
+  if ! timeout 60 "$VENV/bin/redbot" -o har "$APP_URL$path" >"$har" 2>"$TMP/redbot.err"; then
+    not_ok "$path: REDbot ran ($(tail -n1 "$TMP/redbot.err"))"
     continue
   fi
   # One line per note: LEVEL NOTE_ID summary.
@@ -72,12 +48,12 @@ import json, sys
 for entry in json.load(open(sys.argv[1]))["log"]["entries"]:
     for note in entry.get("_red_messages", []):
         print(note["level"], note["note_id"], note["summary"])
-' "$har" >"$tmp/notes"
-  sed "s|^|  $path: |" "$tmp/notes"
-  has_note() { awk -v id="$1" '$2 == id { found = 1 } END { exit !found }' "$tmp/notes"; }
+' "$har" >"$TMP/notes"
+  sed "s|^|  $path: |" "$TMP/notes"
+  has_note() { awk -v id="$1" '$2 == id { found = 1 } END { exit !found }' "$TMP/notes"; }
   check "$path: Content negotiation for gzip compression is supported" has_note CONNEG_GZIP_GOOD
   check "$path: If-None-Match conditional requests are supported" has_note INM_304
-  bad=$(awk '$1 == "BAD"' "$tmp/notes")
+  bad=$(awk '$1 == "BAD"' "$TMP/notes")
   check "$path: no note at the BAD level${bad:+: $bad}" test -z "$bad"
 done
 finish
