@@ -128,19 +128,7 @@ async fn an_outage_the_recovery_and_a_spent_quota_each_log_one_line() {
         fake.set_contributors("o", repo, users(1));
         fake.set_repo_behaviour("o", repo, Behaviour::Status(502));
     }
-    let ca = common::write_temp("ca.pem", fake.ca_pem().as_bytes());
-    let port = common::free_port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_contributors"))
-        .env("PORT", port.to_string())
-        .env("CONTRIBUTORS_BIND", "127.0.0.1")
-        .env("GITHUB_API_URL", fake.url())
-        .env("CONTRIBUTORS_AVATAR_URL", fake.url())
-        .env("CONTRIBUTORS_EXTRA_CA_FILE", &ca)
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start the binary");
-    let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
-    assert!(common::wait_until_listening(addr).await);
+    let (mut child, addr) = common::spawn_binary(Some(&fake), Stdio::piped()).await;
 
     // Nine failed views of three repositories: one outage.
     for _ in 0..3 {

@@ -13,23 +13,7 @@ async fn an_in_flight_request_finishes_across_sigterm() {
     let fake = FakeGitHub::start().await;
     fake.set_contributors("o", "r", vec![Contributor::user("survivor", 1, 1)]);
     fake.set_repo_behaviour("o", "r", Behaviour::Delay(Duration::from_millis(1500)));
-    let ca = common::write_temp("ca.pem", fake.ca_pem().as_bytes());
-    let port = common::free_port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_contributors"))
-        .env("PORT", port.to_string())
-        .env("CONTRIBUTORS_BIND", "127.0.0.1")
-        .env("GITHUB_API_URL", fake.url())
-        .env("CONTRIBUTORS_AVATAR_URL", fake.url())
-        .env("CONTRIBUTORS_EXTRA_CA_FILE", &ca)
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("start the binary");
-    let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
-
-    assert!(
-        common::wait_until_listening(addr).await,
-        "the server did not start"
-    );
+    let (mut child, addr) = common::spawn_binary(Some(&fake), Stdio::null()).await;
 
     let in_flight = tokio::spawn(async move { common::get(addr, "/o/r", &[]).await });
     tokio::time::sleep(Duration::from_millis(400)).await;
@@ -56,18 +40,7 @@ async fn an_in_flight_request_finishes_across_sigterm() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_idle_server_stops_at_once() {
-    let port = common::free_port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_contributors"))
-        .env("PORT", port.to_string())
-        .env("CONTRIBUTORS_BIND", "127.0.0.1")
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
-    assert!(
-        common::wait_until_listening(addr).await,
-        "the server did not start"
-    );
+    let (mut child, addr) = common::spawn_binary(None, Stdio::null()).await;
     // An idle keep-alive connection must not hold the shutdown up.
     let _idle = tokio::net::TcpStream::connect(addr).await.unwrap();
     let started = Instant::now();
@@ -84,18 +57,7 @@ async fn an_idle_server_stops_at_once() {
 async fn an_idle_keep_alive_connection_does_not_hold_up_sigterm() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-    let port = common::free_port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_contributors"))
-        .env("PORT", port.to_string())
-        .env("CONTRIBUTORS_BIND", "127.0.0.1")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
-    assert!(
-        common::wait_until_listening(addr).await,
-        "the server did not start"
-    );
+    let (mut child, addr) = common::spawn_binary(None, Stdio::piped()).await;
     // One request answered on a connection that is then kept alive, idle.
     let mut idle = tokio::net::TcpStream::connect(addr).await.unwrap();
     idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")

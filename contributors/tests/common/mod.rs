@@ -207,3 +207,29 @@ pub fn users(n: u64) -> Vec<fake_github::Contributor> {
         .map(|i| fake_github::Contributor::user(&format!("user{i}"), 1000 + i, 10_000 - i))
         .collect()
 }
+
+/// The `contributors` binary itself, as a child process on a free loopback
+/// port: pointed at `fake` (trusting its CA) when given, with its log going
+/// to `stdout`. Returns once it accepts connections.
+pub async fn spawn_binary(
+    fake: Option<&FakeGitHub>,
+    stdout: std::process::Stdio,
+) -> (std::process::Child, SocketAddr) {
+    let port = free_port();
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_contributors"));
+    command
+        .env("PORT", port.to_string())
+        .env("CONTRIBUTORS_BIND", "127.0.0.1")
+        .stdout(stdout);
+    if let Some(fake) = fake {
+        let ca = write_temp("ca.pem", fake.ca_pem().as_bytes());
+        command
+            .env("GITHUB_API_URL", fake.url())
+            .env("CONTRIBUTORS_AVATAR_URL", fake.url())
+            .env("CONTRIBUTORS_EXTRA_CA_FILE", ca);
+    }
+    let child = command.spawn().expect("start the binary");
+    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+    assert!(wait_until_listening(addr).await, "the server did not start");
+    (child, addr)
+}
