@@ -13,6 +13,8 @@
 # Env: DIST (default dist), NO_CACHE=1 (docker build --no-cache).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=ci/lib.sh
+. ci/lib.sh
 usage="usage: ci/image.sh scratch|busybox|debian amd64|arm64 NAME:TAG [BINARY]"
 variant=${1:?$usage}
 arch=${2:?$usage}
@@ -20,10 +22,7 @@ tag=${3:?$usage}
 DIST=${DIST:-dist}
 bin=${4:-$DIST/linux-$arch/contributors}
 
-# The commit's time, unless the caller fixed one; outside git, 0 (1970).
-if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
-  SOURCE_DATE_EPOCH=$(git log -1 --format=%ct 2>/dev/null || echo 0)
-fi
+SOURCE_DATE_EPOCH=$(commit_time)
 version=$(cargo pkgid -p contributors | sed 's/.*[#@]//')
 if revision=$(git rev-parse --short=12 HEAD 2>/dev/null); then
   git diff --quiet HEAD -- || revision=$revision-dirty

@@ -8,6 +8,8 @@
 #   retry TIMES SECONDS COMMAND...        run COMMAND until it succeeds, at most
 #                                         TIMES times, SECONDS apart (every wait is bounded)
 #   free_port                             a loopback port nothing listens on
+#   commit_time                           $SOURCE_DATE_EPOCH, else the last commit's time
+#                                         (0 outside a git checkout): what images are dated
 
 PASS=${PASS:-0} FAIL=${FAIL:-0}   # sourcing twice keeps the counts
 ok() { PASS=$((PASS + 1)); printf 'ok - %s\n' "$*"; }
@@ -33,4 +35,10 @@ free_port() {
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
   done
   return 1
+}
+
+# The time builds are dated with: SOURCE_DATE_EPOCH when set, else the last
+# commit's, never the clock (so two builds of one commit are the same).
+commit_time() {
+  echo "${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || echo 0)}"
 }
