@@ -38,14 +38,19 @@ size() {
 
 fresh_copy "$tmp/src"
 base=$(size "$tmp/src")
-z=$(size "$tmp/src" --config 'profile.release.opt-level="z"')
+s_level=$(size "$tmp/src" --config 'profile.release.opt-level="s"')
+cgu16=$(size "$tmp/src" --config profile.release.codegen-units=16)
 thin=$(size "$tmp/src" --config 'profile.release.lto="thin"' --config profile.release.codegen-units=16)
+# The HTTP/2 client: the server is HTTP/1.1 only, so h2 is only GitHub's side.
+h2=$(size "$tmp/src" --features http2-upstream)
 
-# No HTTP/2 client: the server is HTTP/1.1 only, so h2 is only GitHub's side.
-fresh_copy "$tmp/no-h2"
-sed -i -E '/^hyper(-util|-rustls)? =/ s/, "http2"//' "$tmp/no-h2/contributors/Cargo.toml"
-sed -i '/\.enable_http2()/d' "$tmp/no-h2/contributors/src/upstream.rs"
-no_h2=$(size "$tmp/no-h2")
+# The two link options of contributors/build.rs, each taken out in a copy.
+fresh_copy "$tmp/rela"
+sed -i '/pack-relative-relocs/d' "$tmp/rela/contributors/build.rs"
+rela=$(size "$tmp/rela")
+fresh_copy "$tmp/unwind"
+sed -i '/no-eh-frame-hdr/d; /-Wl,-T,/d' "$tmp/unwind/contributors/build.rs"
+unwind=$(size "$tmp/unwind")
 
 # TLS 1.3 only toward GitHub (and a proxy's target).
 fresh_copy "$tmp/no-tls12"
@@ -57,10 +62,14 @@ row() { printf '| %s | %s | %s |\n' "$1" "$2" "$3"; }
 {
   echo "| option | how | stripped binary |"
   echo "| --- | --- | --- |"
-  row "as shipped: opt-level s, fat LTO, 1 codegen unit" "Cargo.toml [profile.release]" "$base bytes"
-  row "opt-level z" "--config profile.release.opt-level=\"z\"" "$(delta "$z")"
+  row "as shipped: opt-level z, fat LTO, 1 codegen unit; packed relocations, no unwind tables; HTTP/1.1 client" \
+    "Cargo.toml [profile.release], contributors/build.rs" "$base bytes"
+  row "opt-level s" "--config profile.release.opt-level=\"s\"" "$(delta "$s_level")"
+  row "fat LTO, 16 codegen units" "--config profile.release.codegen-units=16" "$(delta "$cgu16")"
   row "thin LTO, 16 codegen units" "--config profile.release.lto=\"thin\" + codegen-units=16" "$(delta "$thin")"
-  row "no HTTP/2 client" "hyper, hyper-util, hyper-rustls without http2" "$(delta "$no_h2")"
+  row "HTTP/2 client too" "--features http2-upstream" "$(delta "$h2")"
+  row "relocations unpacked (.rela.dyn)" "build.rs without -z pack-relative-relocs" "$(delta "$rela")"
+  row "unwind tables kept (.eh_frame)" "build.rs without no-unwind-tables.ld" "$(delta "$unwind")"
   row "no TLS 1.2" "rustls, tokio-rustls, hyper-rustls without tls12" "$(delta "$no_tls12")"
 } | tee bench/sizes-options.md.tmp
 mv bench/sizes-options.md.tmp bench/sizes-options.md

@@ -34,7 +34,10 @@ case $what in
   app)
     case $TARGET in
       x86_64-*-musl) bash ci/ensure-packages.sh file:file musl-gcc:musl-tools ;;
-      aarch64-*-musl) bash ci/ensure-packages.sh file:file aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu ;;
+      # ring's C includes the C library's headers: the cross compiler only
+      # recommends them, so they are named here.
+      aarch64-*-musl) bash ci/ensure-packages.sh file:file aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu \
+        /usr/aarch64-linux-gnu/include/stdint.h:libc6-dev-arm64-cross ;;
     esac
     bash ci/toolchain.sh "$TARGET"
     # An explicit --target also keeps RUSTFLAGS off build scripts and proc-macros.

@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # ci/ensure-packages.sh CMD:PACKAGE ... — install the Debian packages whose
 # command is missing, in one apt-get call. Fast when all are present (only
-# `command -v` runs). Needs root to install; otherwise prints the exact command.
+# `command -v` runs). A CMD that starts with / is a file the package brings
+# (for packages of headers or libraries, which have no command).
+# Needs root to install; otherwise prints the exact command.
 #   e.g. ci/ensure-packages.sh musl-gcc:musl-tools file:file curl:curl
 set -euo pipefail
 missing=()
 for pair in "$@"; do
   cmd=${pair%%:*} pkg=${pair#*:}
-  command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
+  case $cmd in
+    /*) [ -e "$cmd" ] || missing+=("$pkg") ;;
+    *) command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg") ;;
+  esac
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 # de-duplicate, keep order

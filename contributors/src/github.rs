@@ -164,7 +164,8 @@ impl GitHub {
         if let Some(token) = &self.token {
             let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
                 .expect("tokens are checked to be printable ASCII");
-            // Marked sensitive so that hyper's HTTP/2 encoder never indexes it.
+            // Marked sensitive: left out of debug output, and never indexed
+            // by HTTP/2 header compression (the `http2-upstream` build).
             value.set_sensitive(true);
             headers.push((header::AUTHORIZATION, value));
         }
