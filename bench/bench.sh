@@ -17,12 +17,15 @@
 #      against gzip;
 #   7. the wall and the JSON API: bytes for 12, 100 and 500 contributors,
 #      and wrk on their cached answers;
+#   8. hostile clients (a silent-connection flood, a slow-reader flood),
+#      and the GitHub client: the shipped build (HTTP/1.1) against the one
+#      with the http2-upstream feature, on a burst of cold lookups;
 #   9. the app against bare hyper (bench/baseline, issue 13): the same bytes
 #      and headers, the servers taking turns, the ratio with its spread, and
 #      a profile of where the app's time goes;
 #  10. the binary's size against 2 MiB, what each size option is worth
 #      (bench/sizes-options.md, from bench/sizes-options.sh, run by hand:
-#      it makes five fat-LTO builds) and the bytes per crate (ci/bloat.sh).
+#      it makes eight fat-LTO builds) and the bytes per crate (ci/bloat.sh).
 # The measuring is bench/bench.py (Python 3, standard library only).
 #
 # Bounded: every load run has a fixed duration, every wait a deadline, the
@@ -56,10 +59,19 @@ build bash ci/build.sh app "$BENCH_DIR/contributors-musl"
 build CARGO_TARGET_DIR=target/bench-mimalloc bash ci/build.sh app "$BENCH_DIR/contributors-mimalloc" --features mimalloc
 build CARGO_TARGET_DIR=target/bench-symbols bash ci/build.sh app "$BENCH_DIR/contributors-musl-symbols" \
   --config profile.release.strip=false
+# The client with HTTP/2 (a feature, off in the shipped build), for section 8.
+build CARGO_TARGET_DIR=target/bench-http2 bash ci/build.sh app "$BENCH_DIR/contributors-http2" \
+  --features http2-upstream
 build bash ci/build.sh fake-github "$BENCH_DIR/fake-github"
 # The bare hyper baseline: same lock file, release profile and target as the app.
 build cargo build --release -p baseline --target "${TARGET:-x86_64-unknown-linux-musl}"
 install -m 0755 "target/${TARGET:-x86_64-unknown-linux-musl}/release/baseline" "$BENCH_DIR/baseline"
+# Both again with opt-level s instead of the profile's z: what the size costs in speed (section 9).
+build CARGO_TARGET_DIR=target/bench-s bash ci/build.sh app "$BENCH_DIR/contributors-s" \
+  --config 'profile.release.opt-level="s"'
+build CARGO_TARGET_DIR=target/bench-s cargo build --release -p baseline \
+  --target "${TARGET:-x86_64-unknown-linux-musl}" --config 'profile.release.opt-level="s"'
+install -m 0755 "target/bench-s/${TARGET:-x86_64-unknown-linux-musl}/release/baseline" "$BENCH_DIR/baseline-s"
 build bash ci/bloat.sh  # the symbols build above, per crate -> target/bloat.md
 build_secs=$((SECONDS - start))
 sources=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
@@ -79,5 +91,7 @@ python3 bench/bench.py \
   --sources "$sources" \
   --symbols-binary "$BENCH_DIR/contributors-musl-symbols" \
   --baseline "$BENCH_DIR/baseline" \
+  --http2-binary "$BENCH_DIR/contributors-http2" \
+  --app-s "$BENCH_DIR/contributors-s" --baseline-s "$BENCH_DIR/baseline-s" \
   --sizes-options bench/sizes-options.md \
   --bloat target/bloat.md

@@ -12,6 +12,7 @@ use crate::github::GitHub;
 use crate::page_cache::PageCache;
 use crate::pages::{self, RenderFailed};
 use crate::representation::Representation;
+use crate::responses::Kind;
 use crate::roots::{self, RootsError};
 use crate::upstream::Upstream;
 
@@ -74,8 +75,9 @@ impl App {
             lists,
             pages,
             avatars,
-            index: pages::index().map(Representation::new),
-            stylesheet: Representation::new(pages::STYLESHEET),
+            index: pages::index()
+                .map(|html| Representation::new(html, Kind::Html, "public, max-age=300")),
+            stylesheet: Representation::new(pages::STYLESHEET, Kind::Css, "public, max-age=3600"),
             root_count,
             roots_description: roots.description,
         })

@@ -21,6 +21,7 @@ use crate::config::BaseUrl;
 use crate::error::UpstreamError;
 use crate::metrics::{Cache, Host, METRICS, Outcome};
 use crate::representation::Representation;
+use crate::responses::Kind;
 use crate::upstream::Upstream;
 use crate::upstream_health::UpstreamHealth;
 
@@ -170,7 +171,12 @@ impl Avatars {
             return Err(UpstreamError::NotAnImage { content_type });
         };
         Ok(Arc::new(Avatar {
-            image: Representation::identity(answer.body),
+            // Browsers may keep an avatar for a day: they rarely change.
+            image: Representation::identity(
+                answer.body,
+                Kind::Image(allowed),
+                "public, max-age=86400",
+            ),
             content_type: allowed,
         }))
     }

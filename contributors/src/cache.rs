@@ -18,23 +18,32 @@ use std::collections::{BTreeMap, HashMap};
 use std::convert::Infallible;
 use std::future::Future;
 use std::hash::Hash;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
 use tokio::sync::watch;
 
 /// A least-recently-used map bounded by entry count and by bytes.
+///
+/// Lookups are the hot path (every cached page is two of them), so they
+/// share the lock: a lookup takes it for reading and notes the use in an
+/// atomic counter on the entry, and two threads serving cached pages never
+/// wait for each other. Only a store, which may evict, takes it for writing.
 pub struct LruCache<K, V> {
-    inner: Mutex<Inner<K, V>>,
+    inner: RwLock<Inner<K, V>>,
+    /// Hands out use ticks: a larger tick is a more recent use.
+    clock: AtomicU64,
     max_entries: usize,
     max_bytes: usize,
 }
 
 struct Inner<K, V> {
     entries: HashMap<K, Entry<V>>,
-    /// Use order: the smallest tick is the least recently used key.
+    /// The keys ordered by the tick they were listed under: their store, or
+    /// a use seen while evicting. A lookup does not reorder this (it holds
+    /// only the read lock); eviction catches up (see [`Inner::evict_one`]).
     by_use: BTreeMap<u64, K>,
-    next_tick: u64,
     bytes: usize,
 }
 
@@ -42,41 +51,39 @@ struct Entry<V> {
     value: V,
     stored_at: Instant,
     bytes: usize,
-    tick: u64,
+    /// The tick this key is listed under in `by_use`.
+    listed: u64,
+    /// The tick of its latest use (store or lookup): `listed` or later.
+    used: AtomicU64,
 }
 
 impl<K: Clone + Eq + Hash, V: Clone> LruCache<K, V> {
     pub fn new(max_entries: usize, max_bytes: usize) -> Self {
         LruCache {
-            inner: Mutex::new(Inner {
+            inner: RwLock::new(Inner {
                 entries: HashMap::new(),
                 by_use: BTreeMap::new(),
-                next_tick: 0,
                 bytes: 0,
             }),
+            clock: AtomicU64::new(0),
             max_entries: max_entries.max(1),
             max_bytes,
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Inner<K, V>> {
-        // A panic while holding the lock cannot leave the map half-updated
-        // in a way that matters here, so a poisoned lock is used as is.
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    fn tick(&self) -> u64 {
+        self.clock.fetch_add(1, Ordering::Relaxed)
     }
 
     /// The value and when it was stored, marking it as recently used.
     /// Freshness is the caller's call: a stale value can still be useful.
     pub fn get(&self, key: &K) -> Option<(V, Instant)> {
-        let mut inner = self.lock();
-        let tick = inner.next_tick;
-        let entry = inner.entries.get_mut(key)?;
-        let old_tick = std::mem::replace(&mut entry.tick, tick);
-        let found = (entry.value.clone(), entry.stored_at);
-        inner.by_use.remove(&old_tick);
-        inner.by_use.insert(tick, key.clone());
-        inner.next_tick += 1;
-        Some(found)
+        // A panic while holding the lock cannot leave the map half-updated
+        // in a way that matters here, so a poisoned lock is used as is.
+        let inner = self.inner.read().unwrap_or_else(|p| p.into_inner());
+        let entry = inner.entries.get(key)?;
+        entry.used.fetch_max(self.tick(), Ordering::Relaxed);
+        Some((entry.value.clone(), entry.stored_at))
     }
 
     /// Stores a value that weighs `bytes`, then evicts least recently used
@@ -86,10 +93,9 @@ impl<K: Clone + Eq + Hash, V: Clone> LruCache<K, V> {
         if bytes > self.max_bytes {
             return 0;
         }
-        let mut inner = self.lock();
+        let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
         inner.remove(&key);
-        let tick = inner.next_tick;
-        inner.next_tick += 1;
+        let tick = self.tick();
         inner.by_use.insert(tick, key.clone());
         inner.bytes += bytes;
         inner.entries.insert(
@@ -98,15 +104,15 @@ impl<K: Clone + Eq + Hash, V: Clone> LruCache<K, V> {
                 value,
                 stored_at: Instant::now(),
                 bytes,
-                tick,
+                listed: tick,
+                used: AtomicU64::new(tick),
             },
         );
         let mut evicted = 0;
         while inner.entries.len() > self.max_entries || inner.bytes > self.max_bytes {
-            let Some((_, oldest)) = inner.by_use.pop_first() else {
+            if !inner.evict_one() {
                 break;
-            };
-            inner.remove(&oldest);
+            }
             evicted += 1;
         }
         evicted
@@ -114,12 +120,13 @@ impl<K: Clone + Eq + Hash, V: Clone> LruCache<K, V> {
 
     /// Forgets `key`, if it is held.
     pub fn remove(&self, key: &K) {
-        self.lock().remove(key);
+        let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
+        inner.remove(key);
     }
 
     /// Number of entries and bytes held, for `/status` and tests.
     pub fn usage(&self) -> (usize, usize) {
-        let inner = self.lock();
+        let inner = self.inner.read().unwrap_or_else(|p| p.into_inner());
         (inner.entries.len(), inner.bytes)
     }
 }
@@ -127,9 +134,32 @@ impl<K: Clone + Eq + Hash, V: Clone> LruCache<K, V> {
 impl<K: Eq + Hash, V> Inner<K, V> {
     fn remove(&mut self, key: &K) {
         if let Some(old) = self.entries.remove(key) {
-            self.by_use.remove(&old.tick);
+            self.by_use.remove(&old.listed);
             self.bytes -= old.bytes;
         }
+    }
+
+    /// Removes the least recently used entry; false if there is none.
+    ///
+    /// The first key in `by_use` has the oldest listed tick. If it was used
+    /// since, it is listed again under that use and the next key is tried;
+    /// the first key whose listed tick is its latest use is the least
+    /// recently used of all (every other key's latest use is at least its
+    /// own listed tick, which is larger). Each relisting pays for a lookup
+    /// made since, so eviction stays cheap on average.
+    fn evict_one(&mut self) -> bool {
+        while let Some((listed, key)) = self.by_use.pop_first() {
+            let entry = self.entries.get_mut(&key).expect("a listed key is held");
+            let used = *entry.used.get_mut();
+            if used == listed {
+                let entry = self.entries.remove(&key).expect("just found");
+                self.bytes -= entry.bytes;
+                return true;
+            }
+            entry.listed = used;
+            self.by_use.insert(used, key);
+        }
+        false
     }
 }
 
@@ -246,6 +276,28 @@ mod tests {
         assert!(cache.get(&"a").is_some());
         assert!(cache.get(&"c").is_some());
         assert_eq!(cache.usage(), (2, 2));
+    }
+
+    #[test]
+    fn lookups_set_the_eviction_order() {
+        let cache = LruCache::new(3, 1000);
+        for key in ["a", "b", "c"] {
+            cache.insert(key, 0, 1);
+        }
+        // Used in the order c, a, b: stored order no longer counts.
+        for key in ["c", "a", "b", "a", "b"] {
+            assert!(cache.get(&key).is_some());
+        }
+        let survivors = |cache: &LruCache<&str, i32>| {
+            ["a", "b", "c", "d", "e"]
+                .into_iter()
+                .filter(|k| cache.inner.read().unwrap().entries.contains_key(k))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(cache.insert("d", 0, 1), 1);
+        assert_eq!(survivors(&cache), ["a", "b", "d"]);
+        assert_eq!(cache.insert("e", 0, 1), 1);
+        assert_eq!(survivors(&cache), ["b", "d", "e"]);
     }
 
     #[test]

@@ -16,7 +16,7 @@
 //! - Starting a fetch can be refused (the caller's `admit`, e.g. a client's
 //!   budget); joining one already running, or a cached answer, never is.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use http::Uri;
@@ -98,7 +98,8 @@ type Fetched = Result<Arc<List>, UpstreamError>;
 /// A cached list and, when the latest background refresh failed, why.
 struct Held {
     list: Arc<List>,
-    refresh_failed: Mutex<Option<UpstreamError>>,
+    /// Read on every page view, written only when a refresh fails.
+    refresh_failed: RwLock<Option<UpstreamError>>,
 }
 
 #[derive(Clone)]
@@ -184,7 +185,7 @@ impl ContributorLists {
         }
         let stale_because = held
             .refresh_failed
-            .lock()
+            .read()
             .unwrap_or_else(|p| p.into_inner())
             .clone();
         Some(Ok(Shown {
@@ -205,7 +206,7 @@ impl ContributorLists {
                 let weight = list.weight();
                 let held = Held {
                     list: list.clone(),
-                    refresh_failed: Mutex::new(None),
+                    refresh_failed: RwLock::new(None),
                 };
                 let evicted = self.cache.insert(key, Arc::new(held), weight);
                 METRICS.cache_evicted(Cache::Lists, evicted);
@@ -218,7 +219,7 @@ impl ContributorLists {
                 if let Some(held) = held {
                     *held
                         .refresh_failed
-                        .lock()
+                        .write()
                         .unwrap_or_else(|p| p.into_inner()) = Some(error.clone());
                 }
             }

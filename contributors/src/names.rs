@@ -12,8 +12,11 @@ use std::fmt;
 /// A repository named by a valid owner and a valid repository name.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct RepoName {
-    owner: String,
-    repo: String,
+    /// `owner/repo`, spelt as given: one string, so a name costs one
+    /// allocation (names are made on every page view).
+    full: String,
+    /// Where the `/` is in `full`.
+    slash: usize,
 }
 
 /// Why a name was refused, in words for the 400 page.
@@ -41,32 +44,28 @@ impl RepoName {
         check_owner(owner).map_err(NameError::Owner)?;
         check_repo(repo).map_err(NameError::Repo)?;
         Ok(RepoName {
-            owner: owner.to_string(),
-            repo: repo.to_string(),
+            full: [owner, "/", repo].concat(),
+            slash: owner.len(),
         })
     }
 
     pub fn owner(&self) -> &str {
-        &self.owner
+        &self.full[..self.slash]
     }
 
     pub fn repo(&self) -> &str {
-        &self.repo
+        &self.full[self.slash + 1..]
     }
 
     /// The same repository however it was capitalised, for cache keys.
     pub fn folded(&self) -> String {
-        format!(
-            "{}/{}",
-            self.owner.to_ascii_lowercase(),
-            self.repo.to_ascii_lowercase()
-        )
+        self.full.to_ascii_lowercase()
     }
 }
 
 impl fmt::Display for RepoName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.owner, self.repo)
+        f.write_str(&self.full)
     }
 }
 

@@ -101,6 +101,7 @@ impl PageCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::responses::Kind;
 
     #[test]
     fn a_page_is_served_only_for_the_list_it_shows() {
@@ -111,7 +112,7 @@ mod tests {
         let list = Arc::new(List::default());
         assert!(cache.get(&path, &list).is_none());
 
-        let page = Arc::new(Representation::new("<p>1</p>"));
+        let page = Arc::new(Representation::new("<p>1</p>", Kind::Html, "public"));
         cache.insert(path.clone(), &list, page.clone());
         let held = cache.get(&path, &list).expect("stored for this list");
         assert!(Arc::ptr_eq(&held, &page));

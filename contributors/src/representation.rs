@@ -30,8 +30,9 @@
 //! in a cache next to what it was made from):
 //!
 //! ```ignore
-//! let answer = Representation::new(bytes);           // once: hash + gzip
-//! answer.respond(request_headers, Kind::Json, "public, max-age=60") // per request
+//! // once: hash, gzip, and the headers of each form
+//! let answer = Representation::new(bytes, Kind::Json, "public, max-age=60");
+//! answer.respond(request_headers) // per request: pick a form, copy its headers
 //! ```
 
 use std::hash::{DefaultHasher, Hasher};
@@ -56,42 +57,59 @@ pub struct Representation {
     gzip: Option<Encoded>,
 }
 
-/// One form of the content and its `ETag`.
+/// One form of the content, its `ETag`, and the headers it goes out with.
 #[derive(Debug)]
 struct Encoded {
     body: Bytes,
     etag: HeaderValue,
+    /// A 200's headers for this form, made with it: a response starts as
+    /// a copy of this map instead of being built header by header.
+    headers: HeaderMap,
 }
 
 impl Representation {
-    /// `body`, hashed and, when that pays, gzipped. This is the expensive
-    /// step: call it once per content, never per request.
-    pub fn new(body: impl Into<Bytes>) -> Representation {
+    /// `body`, hashed and, when that pays, gzipped, to be sent as `kind`
+    /// with `cache` as its `Cache-Control` (as for [`respond`]). This is the
+    /// expensive step: call it once per content, never per request.
+    pub fn new(body: impl Into<Bytes>, kind: Kind, cache: &'static str) -> Representation {
         let body = body.into();
-        let hash = content_hash(&body);
-        Representation {
-            // "abc" and "abc-gz": both from the hash of the content.
-            gzip: gzipped(&body).map(|gzip| Encoded {
-                body: gzip,
-                etag: tag(hash, "-gz"),
-            }),
-            identity: Encoded {
-                body,
-                etag: tag(hash, ""),
-            },
-        }
+        let gzip = gzipped(&body);
+        Representation::of(body, gzip, kind, cache)
     }
 
     /// `body` as it is, with its `ETag` but no gzip form: for content that
     /// is compressed already, such as images.
-    pub fn identity(body: impl Into<Bytes>) -> Representation {
-        let body = body.into();
-        Representation {
-            identity: Encoded {
-                etag: tag(content_hash(&body), ""),
+    pub fn identity(body: impl Into<Bytes>, kind: Kind, cache: &'static str) -> Representation {
+        Representation::of(body.into(), None, kind, cache)
+    }
+
+    fn of(body: Bytes, gzip: Option<Bytes>, kind: Kind, cache: &'static str) -> Representation {
+        // "abc" and "abc-gz": both from the hash of the content.
+        let hash = content_hash(&body);
+        let vary = gzip.is_some();
+        let encoded = |body: Bytes, suffix: &'static str, coding: Option<HeaderValue>| {
+            let etag = tag(hash, suffix);
+            let (parts, _) = respond(StatusCode::OK, kind, cache, body.clone()).into_parts();
+            let mut headers = parts.headers;
+            headers.insert(header::ETAG, etag.clone());
+            if vary {
+                headers.insert(
+                    header::VARY,
+                    const { HeaderValue::from_static("accept-encoding") },
+                );
+            }
+            if let Some(coding) = coding {
+                headers.insert(header::CONTENT_ENCODING, coding);
+            }
+            Encoded {
                 body,
-            },
-            gzip: None,
+                etag,
+                headers,
+            }
+        };
+        Representation {
+            gzip: gzip.map(|gzip| encoded(gzip, "-gz", Some(HeaderValue::from_static("gzip")))),
+            identity: encoded(body, "", None),
         }
     }
 
@@ -111,25 +129,25 @@ impl Representation {
     }
 
     /// The answer to a GET or HEAD with `request`'s headers: the form it
-    /// accepts, or a 304 when it already holds that form. `kind` and
-    /// `cache` are as for [`respond`].
-    pub fn respond(&self, request: &HeaderMap, kind: Kind, cache: &'static str) -> Response<Body> {
-        let (chosen, coding) = match &self.gzip {
-            Some(gzip) if prefers_gzip(request) => (gzip, Some("gzip")),
-            _ => (&self.identity, None),
+    /// accepts, or a 304 (the same headers, no body) when it already holds
+    /// that form.
+    pub fn respond(&self, request: &HeaderMap) -> Response<Body> {
+        let chosen = match &self.gzip {
+            Some(gzip) if prefers_gzip(request) => gzip,
+            _ => &self.identity,
         };
-        let mut response = if none_match(request, &chosen.etag) {
-            respond(StatusCode::NOT_MODIFIED, kind, cache, Bytes::new())
+        let not_modified = none_match(request, &chosen.etag);
+        let body = if not_modified {
+            Bytes::new()
         } else {
-            respond(StatusCode::OK, kind, cache, chosen.body.clone())
+            chosen.body.clone()
         };
-        let h = response.headers_mut();
-        h.insert(header::ETAG, chosen.etag.clone());
-        if self.gzip.is_some() {
-            h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
-        }
-        if let Some(coding) = coding {
-            h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding));
+        let mut response = Response::new(Body::new(body));
+        *response.headers_mut() = chosen.headers.clone();
+        if not_modified {
+            *response.status_mut() = StatusCode::NOT_MODIFIED;
+            // A 304 says no length (an empty 200 would have said 0).
+            response.headers_mut().remove(header::CONTENT_LENGTH);
         }
         response
     }
@@ -333,10 +351,10 @@ mod tests {
 
     #[test]
     fn gzip_is_kept_only_when_it_pays() {
-        let small = Representation::new("<p>hello</p>");
+        let small = Representation::new("<p>hello</p>", Kind::Html, "public");
         assert_eq!(small.gzip(), None);
         let page = "<li>octocat</li>\n".repeat(200);
-        let answer = Representation::new(page.clone());
+        let answer = Representation::new(page.clone(), Kind::Html, "public");
         let gzip = answer.gzip().expect("a repetitive 3 KB page shrinks");
         assert!(gzip.len() < page.len() / 10);
         let mut unzipped = String::new();
@@ -345,18 +363,17 @@ mod tests {
             .unwrap();
         assert_eq!(unzipped, page);
         assert_eq!(answer.weight(), page.len() + gzip.len());
-        assert_eq!(Representation::identity(page).gzip(), None);
+        assert_eq!(
+            Representation::identity(page, Kind::Html, "public").gzip(),
+            None
+        );
     }
 
     #[test]
     fn each_form_has_its_own_tag_and_its_own_304() {
-        let answer = Representation::new("x".repeat(4096));
-        let identity = answer.respond(&HeaderMap::new(), Kind::Css, "public");
-        let gzip = answer.respond(
-            &headers(&[("accept-encoding", "gzip")]),
-            Kind::Css,
-            "public",
-        );
+        let answer = Representation::new("x".repeat(4096), Kind::Css, "public");
+        let identity = answer.respond(&HeaderMap::new());
+        let gzip = answer.respond(&headers(&[("accept-encoding", "gzip")]));
         let identity_tag = identity.headers()[header::ETAG].clone();
         let gzip_tag = gzip.headers()[header::ETAG].clone();
         assert_ne!(identity_tag, gzip_tag);
@@ -369,7 +386,7 @@ mod tests {
 
         let mut again = headers(&[("accept-encoding", "gzip")]);
         again.insert(header::IF_NONE_MATCH, gzip_tag.clone());
-        let not_modified = answer.respond(&again, Kind::Css, "public");
+        let not_modified = answer.respond(&again);
         assert_eq!(not_modified.status(), StatusCode::NOT_MODIFIED);
         assert_eq!(not_modified.headers()[header::ETAG], gzip_tag);
         assert_eq!(not_modified.headers()[header::VARY], "accept-encoding");
@@ -377,20 +394,11 @@ mod tests {
 
         // The identity tag does not validate the gzip form, nor back.
         again.insert(header::IF_NONE_MATCH, identity_tag.clone());
-        assert_eq!(
-            answer.respond(&again, Kind::Css, "public").status(),
-            StatusCode::OK
-        );
+        assert_eq!(answer.respond(&again).status(), StatusCode::OK);
         let mut plain = HeaderMap::new();
         plain.insert(header::IF_NONE_MATCH, gzip_tag);
-        assert_eq!(
-            answer.respond(&plain, Kind::Css, "public").status(),
-            StatusCode::OK
-        );
+        assert_eq!(answer.respond(&plain).status(), StatusCode::OK);
         plain.insert(header::IF_NONE_MATCH, identity_tag);
-        assert_eq!(
-            answer.respond(&plain, Kind::Css, "public").status(),
-            StatusCode::NOT_MODIFIED
-        );
+        assert_eq!(answer.respond(&plain).status(), StatusCode::NOT_MODIFIED);
     }
 }

@@ -87,15 +87,19 @@ pub enum Kind {
 }
 
 impl Kind {
-    fn content_type(self) -> &'static str {
+    /// Its `Content-Type`. The values are constants, checked when the
+    /// binary is compiled (`const { .. }`), not on every response.
+    fn content_type(self) -> HeaderValue {
         match self {
-            Kind::Html => "text/html; charset=utf-8",
-            Kind::Text => "text/plain; charset=utf-8",
-            Kind::Css => "text/css; charset=utf-8",
-            Kind::Json => "application/json",
-            Kind::Metrics => "text/plain; version=0.0.4; charset=utf-8",
-            Kind::Svg => "image/svg+xml",
-            Kind::Image(content_type) => content_type,
+            Kind::Html => const { HeaderValue::from_static("text/html; charset=utf-8") },
+            Kind::Text => const { HeaderValue::from_static("text/plain; charset=utf-8") },
+            Kind::Css => const { HeaderValue::from_static("text/css; charset=utf-8") },
+            Kind::Json => const { HeaderValue::from_static("application/json") },
+            Kind::Metrics => {
+                const { HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8") }
+            }
+            Kind::Svg => const { HeaderValue::from_static("image/svg+xml") },
+            Kind::Image(content_type) => HeaderValue::from_static(content_type),
         }
     }
 }
@@ -117,35 +121,35 @@ pub fn respond(
     // instead of grown past its first few entries.
     *response.headers_mut() = HeaderMap::with_capacity(10);
     let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(kind.content_type()),
-    );
+    h.insert(header::CONTENT_TYPE, kind.content_type());
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     // hyper adds `Content-Length: 0` to an empty answer over HTTP/1.1 only;
     // said here, GET and HEAD say it over both. (A 304 says no length.)
     if empty && status != StatusCode::NOT_MODIFIED {
-        h.insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
+        h.insert(
+            header::CONTENT_LENGTH,
+            const { HeaderValue::from_static("0") },
+        );
     }
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
+        const { HeaderValue::from_static("nosniff") },
     );
     match kind {
         Kind::Html => {
             h.insert(
                 header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+                const { HeaderValue::from_static(CONTENT_SECURITY_POLICY) },
             );
             h.insert(
                 header::REFERRER_POLICY,
-                HeaderValue::from_static("no-referrer"),
+                const { HeaderValue::from_static("no-referrer") },
             );
         }
         Kind::Svg => {
             h.insert(
                 header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static(SVG_CONTENT_SECURITY_POLICY),
+                const { HeaderValue::from_static(SVG_CONTENT_SECURITY_POLICY) },
             );
         }
         _ => {}

@@ -156,9 +156,7 @@ pub async fn handle(
             NO_STORE,
             METRICS.render(app),
         )),
-        Route::Stylesheet => Ok(app
-            .stylesheet
-            .respond(headers, Kind::Css, "public, max-age=3600")),
+        Route::Stylesheet => Ok(app.stylesheet.respond(headers)),
         Route::Avatar(id) => avatar(app, id, query, headers).await,
         Route::Contributors(owner, repo) => {
             contributors(app, client, owner, repo, query, headers).await
@@ -192,7 +190,7 @@ fn index(app: &App, query: Option<&str>, headers: &HeaderMap) -> Reply {
     else {
         // The empty form, rendered once for the life of the process.
         let form = app.index.as_ref().map_err(|&failed| failed)?;
-        return Ok(form.respond(headers, Kind::Html, "public, max-age=300"));
+        return Ok(form.respond(headers));
     };
     let name = repo_name(owner.trim(), repo.trim())?;
     // Only a validated name goes into the Location header.
@@ -229,10 +227,7 @@ async fn contributors(
     }
     let page = fresh_page(app, &name, max, &shown)?;
     let fresh = shared_cache_control(app.config.cache_ttl, shown.list.checked_at);
-    Ok(with_cache_control(
-        page.respond(headers, Kind::Html, NO_STORE),
-        fresh,
-    ))
+    Ok(with_cache_control(page.respond(headers), fresh))
 }
 
 /// The page of a fresh list: the one rendered from this list before, or a
@@ -253,7 +248,8 @@ fn fresh_page(
         shown,
         app.config.public_url.as_deref(),
     ))?;
-    let page = Arc::new(Representation::new(html));
+    // Sent with a Cache-Control of its own (the list's freshness), set per answer.
+    let page = Arc::new(Representation::new(html, Kind::Html, NO_STORE));
     app.pages.insert(path, &shown.list, page.clone());
     Ok(page)
 }
@@ -313,10 +309,7 @@ async fn wall_svg(
     if shown.stale_because.is_none()
         && let Some(svg) = app.pages.get(&path, &shown.list)
     {
-        return Ok(with_cache_control(
-            svg.respond(headers, Kind::Svg, NO_STORE),
-            fresh,
-        ));
+        return Ok(with_cache_control(svg.respond(headers), fresh));
     }
     let contributors = &shown.list.contributors;
     let pictures = wall::fetch_pictures(&app.avatars, contributors, layout.size).await;
@@ -326,12 +319,9 @@ async fn wall_svg(
         // as it is, and kept by nobody, so the next request tries again.
         return Ok(respond(StatusCode::OK, Kind::Svg, NO_STORE, svg));
     }
-    let svg = Arc::new(Representation::new(svg));
+    let svg = Arc::new(Representation::new(svg, Kind::Svg, NO_STORE));
     app.pages.insert(path, &shown.list, svg.clone());
-    Ok(with_cache_control(
-        svg.respond(headers, Kind::Svg, NO_STORE),
-        fresh,
-    ))
+    Ok(with_cache_control(svg.respond(headers), fresh))
 }
 
 /// The wall's options besides the list's: `columns` (1 to 50) and `size`
@@ -391,15 +381,13 @@ async fn json(
     let options = format!("max={}&anon={}", selection.max, u8::from(selection.anon));
     let path = PagePath::file(&name, "contributors.json", &options);
     let json = app.pages.get(&path, &shown.list).unwrap_or_else(|| {
-        let json = Arc::new(Representation::new(contributors_json::render(
-            &name,
-            &shown.list,
-        )));
+        let body = contributors_json::render(&name, &shown.list);
+        let json = Arc::new(Representation::new(body, Kind::Json, NO_STORE));
         app.pages.insert(path, &shown.list, json.clone());
         json
     });
     let fresh = shared_cache_control(app.config.cache_ttl, shown.list.checked_at);
-    let response = json.respond(headers, Kind::Json, NO_STORE);
+    let response = json.respond(headers);
     Ok(any_origin(with_cache_control(response, fresh)))
 }
 
@@ -423,8 +411,7 @@ async fn avatar(app: &App, id: &str, query: Option<&str>, headers: &HeaderMap) -
         .get(id, size)
         .await
         .map_err(|e| text(e.status(), format!("{e}\n")))?;
-    let kind = Kind::Image(avatar.content_type);
-    Ok(avatar.image.respond(headers, kind, "public, max-age=86400"))
+    Ok(avatar.image.respond(headers))
 }
 
 fn status(app: &App) -> Response<Body> {

@@ -248,6 +248,7 @@ fn push_text(out: &mut String, text: &str) {
 mod tests {
     use super::*;
     use crate::representation::Representation;
+    use crate::responses::Kind;
 
     fn user(login: &str, id: u64) -> Contributor {
         Contributor {
@@ -262,7 +263,7 @@ mod tests {
 
     fn avatar(bytes: usize) -> Option<Arc<Avatar>> {
         Some(Arc::new(Avatar {
-            image: Representation::identity(vec![7; bytes]),
+            image: Representation::identity(vec![7; bytes], Kind::Image("image/png"), "public"),
             content_type: "image/png",
         }))
     }

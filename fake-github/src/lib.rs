@@ -86,20 +86,9 @@ impl FakeGitHub {
     /// Starts a fake on `addr` serving `fixtures`. Its tasks run on the
     /// current tokio runtime.
     pub async fn start_with(addr: SocketAddr, fixtures: Fixtures) -> std::io::Result<FakeGitHub> {
-        FakeGitHub::start_with_protocols(addr, fixtures, true).await
-    }
-
-    /// Like [`start_with`](Self::start_with); with `http2` false, ALPN
-    /// offers HTTP/1.1 only, so clients cannot multiplex (for measuring
-    /// what HTTP/2 gains a client).
-    pub async fn start_with_protocols(
-        addr: SocketAddr,
-        fixtures: Fixtures,
-        http2: bool,
-    ) -> std::io::Result<FakeGitHub> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
-        let tls = tls::generate(http2)?;
+        let tls = tls::generate()?;
         let (shutdown_tx, shutdown_rx) = watch::channel(());
         let shared = Arc::new(Shared::new(base_url(addr), fixtures, shutdown_rx));
         let accept_task = tokio::spawn(server::accept_loop(

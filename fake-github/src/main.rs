@@ -16,9 +16,10 @@ use fake_github::{FakeGitHub, Fixtures};
 
 const USAGE: &str = "\
 usage: fake-github [--listen ADDR] [--ca-out PATH] [--demo] [--exit-after SECS]
-                   [--avatar-base URL|self] [--http1-only]
+                   [--avatar-base URL|self]
 
-A fake GitHub API (contributors and avatars) over HTTPS with a throwaway CA.
+A fake GitHub API (contributors and avatars) over HTTPS with a throwaway CA,
+offering HTTP/2 and HTTP/1.1 (ALPN), as GitHub does.
 
   --listen ADDR      address to listen on (default 127.0.0.1:0, a free port)
   --ca-out PATH      write the CA certificate (PEM) that clients must trust
@@ -27,7 +28,6 @@ A fake GitHub API (contributors and avatars) over HTTPS with a throwaway CA.
   --avatar-base URL  where avatar_url points (default
                      https://avatars.githubusercontent.com, as on GitHub);
                      `self` points it at this server, which serves avatars too
-  --http1-only       offer only HTTP/1.1 in ALPN (default: h2 first, like GitHub)
   -h, --help         show this help
 
 Prints one line, `fake-github listening on https://127.0.0.1:PORT`, then
@@ -46,8 +46,6 @@ struct Options {
     exit_after: Duration,
     /// `Some("self")` means this server's own URL.
     avatar_base: Option<String>,
-    /// Offer HTTP/2 through ALPN.
-    http2: bool,
 }
 
 fn main() -> ExitCode {
@@ -83,8 +81,7 @@ fn main() -> ExitCode {
 
 /// Serves until a signal or the deadline.
 async fn run(options: Options) -> std::io::Result<()> {
-    let github =
-        FakeGitHub::start_with_protocols(options.listen, Fixtures::demo(), options.http2).await?;
+    let github = FakeGitHub::start_with(options.listen, Fixtures::demo()).await?;
     match options.avatar_base.as_deref() {
         Some("self") => github.set_avatar_base(&github.url()),
         Some(base) => github.set_avatar_base(base),
@@ -141,7 +138,6 @@ fn parse(args: impl Iterator<Item = String>) -> Result<Option<Options>, String> 
         ca_out: None,
         exit_after: Duration::from_secs(3_600),
         avatar_base: None,
-        http2: true,
     };
     let mut args = args.peekable();
     // Each turn consumes at least one argument: the loop ends with them.
@@ -161,7 +157,6 @@ fn parse(args: impl Iterator<Item = String>) -> Result<Option<Options>, String> 
         match flag.as_str() {
             "-h" | "--help" => return Ok(None),
             "--demo" => {} // demo fixtures are the default
-            "--http1-only" => options.http2 = false,
             "--listen" => {
                 let text = value()?;
                 options.listen = text
@@ -201,11 +196,9 @@ mod tests {
             "127.0.0.1:8443",
             "--exit-after=5",
             "--demo",
-            "--http1-only",
         ]))
         .unwrap()
         .unwrap();
-        assert!(!options.http2);
         assert_eq!(options.listen.port(), 8443);
         assert_eq!(options.exit_after, Duration::from_secs(5));
         assert!(parse(args(&["--help"])).unwrap().is_none());

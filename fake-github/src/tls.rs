@@ -31,8 +31,8 @@ pub(crate) struct Tls {
 }
 
 /// Makes a CA and a leaf and a TLS acceptor serving the leaf, offering
-/// HTTP/2 through ALPN if `http2`.
-pub(crate) fn generate(http2: bool) -> io::Result<Tls> {
+/// HTTP/2 and HTTP/1.1 through ALPN.
+pub(crate) fn generate() -> io::Result<Tls> {
     // The CA: self-signed, allowed to sign certificates, nothing else.
     let ca_key = KeyPair::generate().map_err(io::Error::other)?;
     let mut ca_params = CertificateParams::default();
@@ -79,11 +79,7 @@ pub(crate) fn generate(http2: bool) -> io::Result<Tls> {
         .with_single_cert(chain, key)
         .map_err(io::Error::other)?;
     // Offer HTTP/2 first, like api.github.com; HTTP/1.1 for the rest.
-    config.alpn_protocols = if http2 {
-        vec![b"h2".to_vec(), b"http/1.1".to_vec()]
-    } else {
-        vec![b"http/1.1".to_vec()]
-    };
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
 
     Ok(Tls {
         ca_pem: ca_cert.pem(),
