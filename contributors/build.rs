@@ -4,9 +4,8 @@
 //! 1. The target triple the binary is built for, so `--version` and
 //!    `doctor` can say whether this is the static musl build or another one.
 //! 2. For the static musl binary (the one the images ship), two link
-//!    options that make the file smaller without changing what it does.
-//!    Together they are about 380 KB of a 2.9 MB binary
-//!    (`bench/sizes-options.sh` measures each):
+//!    options that make the file smaller without changing what it does
+//!    (`bench/sizes-options.sh` measures what each saves):
 //!    - `-z pack-relative-relocs`: a static-pie binary relocates itself at
 //!      start (that is what lets the kernel load it at a random address).
 //!      Its list of pointers to fix up shrinks from 24 bytes per pointer

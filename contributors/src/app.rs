@@ -1,8 +1,10 @@
 //! The application's shared state, built once at start-up from the
 //! configuration: the HTTPS client, the GitHub client, the caches in front
 //! of them, and the answers that never change (the form, the stylesheet),
-//! made ready to send. Every connection gets a shared reference to the one
-//! `App`.
+//! made ready to send the first time they are asked for. Every connection
+//! gets a shared reference to the one `App`.
+
+use std::sync::OnceLock;
 
 use crate::avatars::Avatars;
 use crate::client_budget::ClientBudget;
@@ -24,11 +26,10 @@ pub struct App {
     /// Pages rendered from those lists, served again while the list holds.
     pub pages: PageCache,
     pub avatars: Avatars,
-    /// The home page's empty form, gzipped and tagged at start. (Rendering
-    /// it cannot fail in practice; if it did, `/` would answer 500.)
-    pub index: Result<Representation, RenderFailed>,
-    /// The stylesheet, compiled in, gzipped and tagged at start.
-    pub stylesheet: Representation,
+    /// The home page's empty form and the stylesheet, rendered, gzipped
+    /// and tagged once, on first use (see [`App::index`]).
+    index: OnceLock<Result<Representation, RenderFailed>>,
+    stylesheet: OnceLock<Representation>,
     /// Each client's allowance of lookups that reach GitHub.
     pub budget: ClientBudget,
     /// How many roots the TLS client trusts, bundled plus extra.
@@ -75,11 +76,29 @@ impl App {
             lists,
             pages,
             avatars,
-            index: pages::index()
-                .map(|html| Representation::new(html, Kind::Html, "public, max-age=300")),
-            stylesheet: Representation::new(pages::STYLESHEET, Kind::Css, "public, max-age=3600"),
+            index: OnceLock::new(),
+            stylesheet: OnceLock::new(),
             root_count,
             roots_description: roots.description,
+        })
+    }
+
+    /// The home page's empty form, ready to send. Made on first use, not at
+    /// start: gzip's set-up is most of what start-up would cost (BENCHMARKS.md,
+    /// "exec to the first 200"), and a replica that only ever answers
+    /// health checks and cached pages never pays it. Rendering it cannot fail
+    /// in practice; if it did, `/` would answer 500.
+    pub fn index(&self) -> Result<&Representation, RenderFailed> {
+        let made = self.index.get_or_init(|| {
+            pages::index().map(|html| Representation::new(html, Kind::Html, "public, max-age=300"))
+        });
+        made.as_ref().map_err(|&failed| failed)
+    }
+
+    /// The stylesheet, compiled in, made ready to send on first use.
+    pub fn stylesheet(&self) -> &Representation {
+        self.stylesheet.get_or_init(|| {
+            Representation::new(pages::STYLESHEET, Kind::Css, "public, max-age=3600")
         })
     }
 }

@@ -5,8 +5,8 @@
 //! 3 KB gzipped, and a browser that holds a copy should not download it
 //! again just to learn that nothing changed. Both savings cost work, so the
 //! work is done once, when the answer is made: a page when it is rendered
-//! into the page cache, the form and the stylesheet at start. Serving picks
-//! stored bytes and compresses nothing.
+//! into the page cache, the form and the stylesheet when first asked for
+//! (`App::index`). Serving picks stored bytes and compresses nothing.
 //!
 //! Per request, [`Representation::respond`] does HTTP's part:
 //!

@@ -156,7 +156,7 @@ pub async fn handle(
             NO_STORE,
             METRICS.render(app),
         )),
-        Route::Stylesheet => Ok(app.stylesheet.respond(headers)),
+        Route::Stylesheet => Ok(app.stylesheet().respond(headers)),
         Route::Avatar(id) => avatar(app, id, query, headers).await,
         Route::Contributors(owner, repo) => {
             contributors(app, client, owner, repo, query, headers).await
@@ -189,7 +189,7 @@ fn index(app: &App, query: Option<&str>, headers: &HeaderMap) -> Reply {
     let (Some(owner), Some(repo)) = (query_value(query, "owner"), query_value(query, "repo"))
     else {
         // The empty form, rendered once for the life of the process.
-        let form = app.index.as_ref().map_err(|&failed| failed)?;
+        let form = app.index()?;
         return Ok(form.respond(headers));
     };
     let name = repo_name(owner.trim(), repo.trim())?;

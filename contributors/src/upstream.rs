@@ -5,8 +5,9 @@
 //! pays for a TLS handshake once per connection instead of once per request.
 //! The connections speak HTTP/1.1, one request at a time: lookups that run
 //! at once open a connection each, and the pool keeps them for the next
-//! ones. HTTP/2 would carry them all on one connection, but costs about
-//! 450 KB of binary, so it is a build option (the `http2-upstream` feature).
+//! ones. HTTP/2 would carry them all on one connection, but makes the binary
+//! about a sixth larger, so it is a build option (the `http2-upstream`
+//! feature; BENCHMARKS.md weighs the two).
 //!
 //! Why these roots: the client trusts exactly the roots compiled into the
 //! binary by the `ca-bundle` crate (plus an optional extra PEM file). It never
