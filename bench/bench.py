@@ -934,7 +934,7 @@ def hostile_report(h):
 # CONTRIBUTORS_LOG=warn (the comparison: the baseline logs nothing) and with
 # the default log level (a line per request), to show what the log costs.
 
-BASELINE_ROUNDS = 1 if QUICK else 3
+BASELINE_ROUNDS = 1 if QUICK else 5
 BASELINE_SECS = 2 if QUICK else 5
 BASELINE_PATHS = ["/", PAGE]
 BASELINE_TARGET = 0.90
