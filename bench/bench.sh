@@ -30,9 +30,9 @@
 #
 # Bounded: every load run has a fixed duration, every wait a deadline, the
 # fake GitHub exits by itself after 15 minutes. Traffic stays on 127.0.0.1
-# (and the project's own containers). About 4-5 minutes when the builds are up
-# to date; after a source change the three fat-LTO links add ~2 minutes, and a
-# first build from nothing about 6.
+# (and the project's own containers). About 9 minutes of measuring; the
+# builds (seven fat-LTO links) add about 3 minutes after a source change, and
+# 10 or more from nothing. BENCHMARKS.md records both durations.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
