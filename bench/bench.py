@@ -1921,6 +1921,21 @@ def perf_reading(sym):
 # ---------------------------------------------------------------- main
 
 
+def only_section(args, report, measure):
+    """One section alone (--only-hostile, --only-baseline): `measure(fake)`
+    against a fake GitHub of its own, and just that section's Markdown to --out."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        fake = Fake(args.fake, args.workdir, "main")
+        result = measure(fake)
+        fake.close()
+    finally:
+        cleanup()
+    with open(args.out, "w") as f:
+        f.write(report(result).lstrip("\n"))
+    print(f"wrote {args.out}")
+
+
 def size_level(args):
     """The opt-level s pair for section 9, if both binaries were given."""
     if args.app_s and args.baseline_s:
@@ -1959,30 +1974,13 @@ def main():
     args = p.parse_args()
     variants = [tuple(v.split("=", 1)) for v in args.variant]
     if args.only_hostile:
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-        try:
-            fake = Fake(args.fake, args.workdir, "main")
-            hostile = bench_hostile(variants[0][1], fake, args.fake, args.workdir,
-                                    args.http2_binary)
-            fake.close()
-        finally:
-            cleanup()
-        with open(args.out, "w") as f:
-            f.write(hostile_report(hostile).lstrip("\n"))
-        print(f"wrote {args.out}")
+        only_section(args, hostile_report, lambda fake: bench_hostile(
+            variants[0][1], fake, args.fake, args.workdir, args.http2_binary))
         return
     if args.only_baseline:
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-        try:
-            fake = Fake(args.fake, args.workdir, "main")
-            b = bench_baseline(variants[0][1], args.baseline, fake, args.workdir,
-                               args.symbols_binary, size_level(args))
-            fake.close()
-        finally:
-            cleanup()
-        with open(args.out, "w") as f:
-            f.write(baseline_report(b).lstrip("\n"))
-        print(f"wrote {args.out}")
+        only_section(args, baseline_report, lambda fake: bench_baseline(
+            variants[0][1], args.baseline, fake, args.workdir, args.symbols_binary,
+            size_level(args)))
         return
     if len(variants) != 2:
         raise SystemExit("bench: give exactly two --variant NAME=BINARY")
