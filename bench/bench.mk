@@ -3,5 +3,5 @@
 
 .PHONY: bench
 
-bench: ## Measure the binary (both allocators) against the fake GitHub; writes BENCHMARKS.md (~10 min)
+bench: ## Measure the binary (both allocators) against the fake GitHub; writes BENCHMARKS.md (~15 min)
 	bash bench/bench.sh

@@ -21,16 +21,17 @@
 #      and the GitHub client: the shipped build (HTTP/1.1) against the one
 #      with the http2-upstream feature, on a burst of cold lookups;
 #   9. the app against bare hyper (bench/baseline, issue 13): the same bytes
-#      and headers, the servers taking turns, the ratio with its spread, and
-#      a profile of where the app's time goes;
+#      and headers, the servers taking turns, the ratio with its spread, the
+#      cost per request (CPU time, and instructions counted by callgrind),
+#      and a profile of where the app's time goes;
 #  10. the binary's size against 2 MiB, what each size option is worth
 #      (bench/sizes-options.md, from bench/sizes-options.sh, run by hand:
 #      it makes eight fat-LTO builds) and the bytes per crate (ci/bloat.sh).
 # The measuring is bench/bench.py (Python 3, standard library only).
 #
 # Bounded: every load run has a fixed duration, every wait a deadline, the
-# fake GitHub exits by itself after 15 minutes. Traffic stays on 127.0.0.1
-# (and the project's own containers). About 9 minutes of measuring; the
+# fake GitHub exits by itself after 25 minutes. Traffic stays on 127.0.0.1
+# (and the project's own containers). About 12 minutes of measuring; the
 # builds (seven fat-LTO links) add about 3 minutes after a source change, and
 # 10 or more from nothing. BENCHMARKS.md records both durations.
 set -euo pipefail
@@ -46,6 +47,10 @@ BENCH_DIR=target/bench
 bash ci/ensure-packages.sh wrk:wrk python3:python3 curl:curl
 bash ci/ensure-packages.sh perf:linux-perf >/dev/null 2>&1 ||
   echo "bench: perf not installable here; a MISS will be explained from /proc only" >&2
+# valgrind (optional too): section 9's instructions per request, a count
+# that does not move with the machine's load.
+bash ci/ensure-packages.sh valgrind:valgrind >/dev/null 2>&1 ||
+  echo "bench: valgrind not installable here; section 9 leaves out instructions per request" >&2
 
 # The builds, once, by ci/build.sh as `make build` does (static check
 # included). The mimalloc one gets its own target dir so the two binaries do

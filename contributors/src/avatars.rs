@@ -117,19 +117,19 @@ impl Avatars {
         }
         METRICS.cache_lookup(Cache::Avatars, false);
         let this = self.clone();
-        let fetched = self
-            .in_flight
-            .run(key, move || async move {
-                let fetched = this.fetch(id, size).await;
-                this.health.observe(&fetched);
-                if let Ok(avatar) = &fetched {
-                    let weight = avatar.image.weight() + 128;
-                    let evicted = this.cache.insert(key, avatar.clone(), weight);
-                    METRICS.cache_evicted(Cache::Avatars, evicted);
-                }
-                fetched
-            })
-            .await;
+        // Boxed, as in `contributor_lists.rs`: a cached avatar's request
+        // should not carry the fetch's large future.
+        let fetched = Box::pin(self.in_flight.run(key, move || async move {
+            let fetched = this.fetch(id, size).await;
+            this.health.observe(&fetched);
+            if let Ok(avatar) = &fetched {
+                let weight = avatar.image.weight() + 128;
+                let evicted = this.cache.insert(key, avatar.clone(), weight);
+                METRICS.cache_evicted(Cache::Avatars, evicted);
+            }
+            fetched
+        }))
+        .await;
         match (fetched, held) {
             // An old picture beats a broken one.
             (Err(e), Some((avatar, _))) if e.is_outage() => Ok(avatar),

@@ -155,13 +155,14 @@ impl ContributorLists {
         }
         let this = self.clone();
         let repo = repo.clone();
-        let list = self
-            .in_flight
-            .try_run(key.clone(), move || {
-                admit()?;
-                Ok(async move { this.fetch_and_keep(key, repo, None).await })
-            })
-            .await??;
+        // Boxed: waiting for GitHub takes a large future, and held inline it
+        // would make every request's future that large, a cached one too
+        // (a future is copied whole when it moves, on every request).
+        let list = Box::pin(self.in_flight.try_run(key.clone(), move || {
+            admit()?;
+            Ok(async move { this.fetch_and_keep(key, repo, None).await })
+        }))
+        .await??;
         Ok(Shown {
             list,
             stale_because: None,

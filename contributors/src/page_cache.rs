@@ -27,6 +27,7 @@
 //! - **Bounded** by the same `LruCache` as the lists, with the same entry
 //!   and byte limits, each entry weighing what its HTML and gzip weigh.
 
+use std::fmt::Write;
 use std::sync::{Arc, Weak};
 
 use crate::cache::LruCache;
@@ -54,7 +55,15 @@ pub struct PagePath(String);
 
 impl PagePath {
     pub fn new(name: &RepoName, max: usize) -> PagePath {
-        PagePath(format!("/{name}?max={max}"))
+        // Pieced into one string of the right size, not `format!`ted into a
+        // growing one: this runs on every page view.
+        let name = name.as_str();
+        let mut path = String::with_capacity(name.len() + "/?max=500".len());
+        path.push('/');
+        path.push_str(name);
+        path.push_str("?max=");
+        let _ = write!(path, "{max}");
+        PagePath(path)
     }
 
     /// The key of another answer made from a list, such as

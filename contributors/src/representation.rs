@@ -22,6 +22,11 @@
 //! - **HEAD** needs nothing here: `routes::handle` sends the GET answer's
 //!   headers, `Content-Length` included, without its body.
 //!
+//! - **Freshness.** An answer made from a cached list ([`Representation::shared`])
+//!   may be kept by shared caches for what is left of the list's TTL, so
+//!   its `Cache-Control: max-age` counts down. It changes once a second, so
+//!   each form's headers are remade once a second, not per request.
+//!
 //! Small bodies (under [`MIN_GZIP_BYTES`]) and bodies that gzip does not
 //! shrink are kept as they are; so are images ([`Representation::identity`]),
 //! which are compressed already.
@@ -37,6 +42,8 @@
 
 use std::hash::{DefaultHasher, Hasher};
 use std::io::Write;
+use std::sync::RwLock;
+use std::time::Duration;
 
 use bytes::Bytes;
 use flate2::Compression;
@@ -44,7 +51,8 @@ use flate2::write::GzEncoder;
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{Response, StatusCode};
 
-use crate::responses::{Body, Kind, respond};
+use crate::clock::now_unix;
+use crate::responses::{Body, Kind, NO_STORE, respond, shared_cache_control};
 
 /// Below this, gzip's header and the extra round of negotiation cost more
 /// than they save.
@@ -55,6 +63,9 @@ pub const MIN_GZIP_BYTES: usize = 1024;
 pub struct Representation {
     identity: Encoded,
     gzip: Option<Encoded>,
+    /// For a [`Representation::shared`] answer: the list's TTL and when
+    /// GitHub confirmed it, which its `max-age` counts down from.
+    countdown: Option<(Duration, u64)>,
 }
 
 /// One form of the content, its `ETag`, and the headers it goes out with.
@@ -63,8 +74,10 @@ struct Encoded {
     body: Bytes,
     etag: HeaderValue,
     /// A 200's headers for this form, made with it: a response starts as
-    /// a copy of this map instead of being built header by header.
-    headers: HeaderMap,
+    /// a copy of this map instead of being built header by header. With
+    /// the second they were made for: a counting-down `max-age` is remade
+    /// when the second changes (`Representation::headers`).
+    headers: RwLock<(u64, HeaderMap)>,
 }
 
 impl Representation {
@@ -74,16 +87,37 @@ impl Representation {
     pub fn new(body: impl Into<Bytes>, kind: Kind, cache: &'static str) -> Representation {
         let body = body.into();
         let gzip = gzipped(&body);
-        Representation::of(body, gzip, kind, cache)
+        Representation::of(body, gzip, kind, cache, None)
+    }
+
+    /// Like [`Representation::new`], for an answer made from a list that
+    /// GitHub confirmed at `checked_at` (Unix time): shared caches may keep
+    /// it for what is left of `ttl` ([`shared_cache_control`]).
+    pub fn shared(
+        body: impl Into<Bytes>,
+        kind: Kind,
+        ttl: Duration,
+        checked_at: u64,
+    ) -> Representation {
+        let body = body.into();
+        let gzip = gzipped(&body);
+        // The placeholder is replaced before the first answer goes out.
+        Representation::of(body, gzip, kind, NO_STORE, Some((ttl, checked_at)))
     }
 
     /// `body` as it is, with its `ETag` but no gzip form: for content that
     /// is compressed already, such as images.
     pub fn identity(body: impl Into<Bytes>, kind: Kind, cache: &'static str) -> Representation {
-        Representation::of(body.into(), None, kind, cache)
+        Representation::of(body.into(), None, kind, cache, None)
     }
 
-    fn of(body: Bytes, gzip: Option<Bytes>, kind: Kind, cache: &'static str) -> Representation {
+    fn of(
+        body: Bytes,
+        gzip: Option<Bytes>,
+        kind: Kind,
+        cache: &'static str,
+        countdown: Option<(Duration, u64)>,
+    ) -> Representation {
         // "abc" and "abc-gz": both from the hash of the content.
         let hash = content_hash(&body);
         let vary = gzip.is_some();
@@ -104,12 +138,14 @@ impl Representation {
             Encoded {
                 body,
                 etag,
-                headers,
+                // Second 0: a countdown is made on first use.
+                headers: RwLock::new((0, headers)),
             }
         };
         Representation {
             gzip: gzip.map(|gzip| encoded(gzip, "-gz", Some(HeaderValue::from_static("gzip")))),
             identity: encoded(body, "", None),
+            countdown,
         }
     }
 
@@ -143,7 +179,7 @@ impl Representation {
             chosen.body.clone()
         };
         let mut response = Response::new(Body::new(body));
-        *response.headers_mut() = chosen.headers.clone();
+        *response.headers_mut() = self.headers(chosen);
         if not_modified {
             *response.status_mut() = StatusCode::NOT_MODIFIED;
             // A 304 says no length (an empty 200 would have said 0).
@@ -151,6 +187,33 @@ impl Representation {
         }
         response
     }
+
+    /// A copy of `form`'s headers, with this second's `max-age` if the
+    /// answer counts down. The headers are remade at most once a second
+    /// (under the write lock); every other answer only copies them.
+    fn headers(&self, form: &Encoded) -> HeaderMap {
+        let Some((ttl, checked_at)) = self.countdown else {
+            return read(&form.headers).1.clone();
+        };
+        let now = now_unix();
+        {
+            let held = read(&form.headers);
+            if held.0 == now {
+                return held.1.clone();
+            }
+        }
+        let mut held = form.headers.write().unwrap_or_else(|p| p.into_inner());
+        if held.0 != now {
+            let value = shared_cache_control(ttl, checked_at, now);
+            held.1.insert(header::CACHE_CONTROL, value);
+            held.0 = now;
+        }
+        held.1.clone()
+    }
+}
+
+fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|p| p.into_inner())
 }
 
 /// A hash of `body`, the same in every process built by the same Rust.
@@ -400,5 +463,40 @@ mod tests {
         assert_eq!(answer.respond(&plain).status(), StatusCode::OK);
         plain.insert(header::IF_NONE_MATCH, identity_tag);
         assert_eq!(answer.respond(&plain).status(), StatusCode::NOT_MODIFIED);
+    }
+
+    #[test]
+    fn a_shared_answer_counts_its_max_age_down_to_the_end_of_the_ttl() {
+        let ttl = Duration::from_secs(600);
+        let answer =
+            |checked_at| Representation::shared("x".repeat(4096), Kind::Json, ttl, checked_at);
+        let max_age = |response: &Response<Body>| {
+            let value = response.headers()[header::CACHE_CONTROL].to_str().unwrap();
+            assert!(value.starts_with("public, max-age="), "{value}");
+            assert!(value.ends_with(", stale-while-revalidate=60, stale-if-error=86400"));
+            let rest = &value["public, max-age=".len()..];
+            rest[..rest.find(',').unwrap()].parse::<u64>().unwrap()
+        };
+        // Confirmed 100 s ago: 500 s left (499 if the second turns meanwhile).
+        let now = now_unix();
+        let young = answer(now - 100);
+        let gzip = headers(&[("accept-encoding", "gzip")]);
+        for response in [young.respond(&HeaderMap::new()), young.respond(&gzip)] {
+            assert!((499..=500).contains(&max_age(&response)));
+        }
+        // A 304 says the same.
+        let mut again = gzip.clone();
+        again.insert(
+            header::IF_NONE_MATCH,
+            young.respond(&gzip).headers()[header::ETAG].clone(),
+        );
+        let not_modified = young.respond(&again);
+        assert_eq!(not_modified.status(), StatusCode::NOT_MODIFIED);
+        assert!((499..=500).contains(&max_age(&not_modified)));
+        // Past its TTL: 0, never a wrapped-around number.
+        assert_eq!(max_age(&answer(now - 10_000).respond(&HeaderMap::new())), 0);
+        // Headers remade for a second that has passed are remade again.
+        *young.identity.headers.write().unwrap() = (now - 50, HeaderMap::new());
+        assert!((499..=500).contains(&max_age(&young.respond(&HeaderMap::new()))));
     }
 }

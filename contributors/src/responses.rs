@@ -22,7 +22,6 @@ use http::{Response, StatusCode};
 use http_body_util::Full;
 use hyper::body::Body as _;
 
-use crate::clock::now_unix;
 use crate::pages::RenderFailed;
 
 /// The body type of every response: the whole body, already in memory.
@@ -58,16 +57,16 @@ const STALE_IF_ERROR: u64 = 86_400;
 /// `checked_at` (Unix time): `public`, and fresh for what is left of the
 /// list's TTL (`CONTRIBUTORS_CACHE_TTL`), so a shared cache in front of us
 /// (nginx, a CDN, GitHub's image proxy) never keeps it longer than we would.
-pub fn shared_cache_control(ttl: Duration, checked_at: u64) -> HeaderValue {
-    let age = now_unix().saturating_sub(checked_at);
+/// `now` is the Unix time it is for; `Representation::shared` makes it once
+/// a second.
+pub fn shared_cache_control(ttl: Duration, checked_at: u64, now: u64) -> HeaderValue {
+    let age = now.saturating_sub(checked_at);
     let max_age = ttl.as_secs().saturating_sub(age);
     let value = format!(
         "public, max-age={max_age}, stale-while-revalidate={STALE_WHILE_REVALIDATE}, \
          stale-if-error={STALE_IF_ERROR}"
     );
-    // Handing over the String's buffer saves copying it (this runs per request).
-    HeaderValue::from_maybe_shared(Bytes::from(value))
-        .expect("digits and ASCII make a valid header")
+    HeaderValue::try_from(value).expect("digits and ASCII make a valid header")
 }
 
 /// What a body is, which decides its `Content-Type` (and for HTML, the
@@ -154,13 +153,6 @@ pub fn respond(
         }
         _ => {}
     }
-    response
-}
-
-/// `response` with a computed `Cache-Control` ([`respond`] takes a
-/// constant one), such as [`shared_cache_control`]'s.
-pub fn with_cache_control(mut response: Response<Body>, value: HeaderValue) -> Response<Body> {
-    response.headers_mut().insert(header::CACHE_CONTROL, value);
     response
 }
 

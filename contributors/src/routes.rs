@@ -32,13 +32,14 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, Response, StatusCode, Uri};
 use serde_json::json;
 
 use crate::App;
 use crate::avatars::{parse_id, snap_size};
-use crate::contributor_lists::{DEFAULT_MAX, LIMIT_MAX, Selection, Shown};
+use crate::contributor_lists::{DEFAULT_MAX, LIMIT_MAX, List, Selection, Shown};
 use crate::contributors_json;
 use crate::error::UpstreamError;
 use crate::metrics::METRICS;
@@ -47,10 +48,7 @@ use crate::page_cache::PagePath;
 use crate::pages::{self, ContributorsPage, ErrorPage};
 use crate::query::{self, query_value};
 use crate::representation::Representation;
-use crate::responses::{
-    Body, Kind, NO_STORE, Reply, redirect, respond, shared_cache_control, text, with_cache_control,
-    without_body,
-};
+use crate::responses::{Body, Kind, NO_STORE, Reply, redirect, respond, text, without_body};
 use crate::wall::{self, Layout};
 
 /// Which route a path is, with the parts of the path the handler needs.
@@ -226,8 +224,7 @@ async fn contributors(
         return Ok(respond(StatusCode::OK, Kind::Html, NO_STORE, html));
     }
     let page = fresh_page(app, &name, max, &shown)?;
-    let fresh = shared_cache_control(app.config.cache_ttl, shown.list.checked_at);
-    Ok(with_cache_control(page.respond(headers), fresh))
+    Ok(page.respond(headers))
 }
 
 /// The page of a fresh list: the one rendered from this list before, or a
@@ -248,10 +245,20 @@ fn fresh_page(
         shown,
         app.config.public_url.as_deref(),
     ))?;
-    // Sent with a Cache-Control of its own (the list's freshness), set per answer.
-    let page = Arc::new(Representation::new(html, Kind::Html, NO_STORE));
+    let page = Arc::new(fresh_representation(app, &shown.list, html, Kind::Html));
     app.pages.insert(path, &shown.list, page.clone());
     Ok(page)
+}
+
+/// An answer made from a fresh `list`, to be kept in the page cache: shared
+/// caches may keep it for what is left of the list's TTL.
+fn fresh_representation(
+    app: &App,
+    list: &List,
+    body: impl Into<Bytes>,
+    kind: Kind,
+) -> Representation {
+    Representation::shared(body, kind, app.config.cache_ttl, list.checked_at)
 }
 
 /// `?max=N`: how many contributors to show, 1 to `LIMIT_MAX`;
@@ -305,11 +312,10 @@ async fn wall_svg(
         layout.size
     );
     let path = PagePath::file(&name, "wall.svg", &options);
-    let fresh = shared_cache_control(app.config.cache_ttl, shown.list.checked_at);
     if shown.stale_because.is_none()
         && let Some(svg) = app.pages.get(&path, &shown.list)
     {
-        return Ok(with_cache_control(svg.respond(headers), fresh));
+        return Ok(svg.respond(headers));
     }
     let contributors = &shown.list.contributors;
     let pictures = wall::fetch_pictures(&app.avatars, contributors, layout.size).await;
@@ -319,9 +325,9 @@ async fn wall_svg(
         // as it is, and kept by nobody, so the next request tries again.
         return Ok(respond(StatusCode::OK, Kind::Svg, NO_STORE, svg));
     }
-    let svg = Arc::new(Representation::new(svg, Kind::Svg, NO_STORE));
+    let svg = Arc::new(fresh_representation(app, &shown.list, svg, Kind::Svg));
     app.pages.insert(path, &shown.list, svg.clone());
-    Ok(with_cache_control(svg.respond(headers), fresh))
+    Ok(svg.respond(headers))
 }
 
 /// The wall's options besides the list's: `columns` (1 to 50) and `size`
@@ -382,13 +388,11 @@ async fn json(
     let path = PagePath::file(&name, "contributors.json", &options);
     let json = app.pages.get(&path, &shown.list).unwrap_or_else(|| {
         let body = contributors_json::render(&name, &shown.list);
-        let json = Arc::new(Representation::new(body, Kind::Json, NO_STORE));
+        let json = Arc::new(fresh_representation(app, &shown.list, body, Kind::Json));
         app.pages.insert(path, &shown.list, json.clone());
         json
     });
-    let fresh = shared_cache_control(app.config.cache_ttl, shown.list.checked_at);
-    let response = json.respond(headers);
-    Ok(any_origin(with_cache_control(response, fresh)))
+    Ok(any_origin(json.respond(headers)))
 }
 
 /// The JSON API may be read by a page on any site: it is public data.

@@ -50,6 +50,13 @@ pub struct Deadlines {
     pub write: Duration,
 }
 
+impl Deadlines {
+    /// The longest the read alarm is set ahead (`poll_read_deadline`).
+    fn tick(&self) -> Duration {
+        self.head.min(self.idle)
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
     /// Waiting for (the rest of) a request head, until then.
@@ -121,7 +128,9 @@ impl Activity {
 pub struct TimedStream {
     inner: TcpStream,
     activity: Activity,
-    /// Fires at the read deadline the timer was last set to (`read_at`).
+    /// The read deadline's alarm: set to `read_at`, and polled by this
+    /// connection's task since; `None` once it has fired and nothing needs
+    /// it yet (see `poll_read_deadline`).
     read_timer: Pin<Box<Sleep>>,
     read_at: Option<Instant>,
     /// Fires `write` after a write first found the socket full.
@@ -165,6 +174,50 @@ impl TimedStream {
     fn write_progressed(&mut self) {
         self.write_stalled = false;
     }
+
+    /// Called when a read found nothing to read: fails once the phase's
+    /// read deadline has passed, and otherwise makes sure the alarm will
+    /// wake this task by then.
+    ///
+    /// The alarm is not moved on every request (that takes a lock in
+    /// tokio's timer wheel each time, and a request's phases come and go in
+    /// microseconds). It is set no later than the deadline, at most `tick`
+    /// ahead; when it goes off early, because the phase has since moved
+    /// on, it is set again for the phase in force then. So a busy
+    /// keep-alive connection costs one alarm per `tick`, not one per
+    /// request, and the last alarm before a deadline is set for the
+    /// deadline itself, so none is late.
+    fn poll_read_deadline(&mut self, cx: &mut Context<'_>) -> Poll<io::Error> {
+        loop {
+            let deadline = self.activity.after_read(0);
+            if let Some(deadline) = deadline
+                && self.read_at.is_none_or(|at| deadline < at)
+            {
+                self.set_read_alarm(deadline);
+            }
+            if self.read_at.is_none() {
+                // Busy or responding: nothing to wait for yet (the flush
+                // that ends the response sets the idle deadline's alarm).
+                return Poll::Pending;
+            }
+            ready!(self.read_timer.as_mut().poll(cx));
+            match deadline {
+                Some(deadline) if deadline <= Instant::now() => {
+                    return Poll::Ready(timed_out("no request in time"));
+                }
+                Some(deadline) => self.set_read_alarm(deadline),
+                None => self.read_at = None,
+            }
+        }
+    }
+
+    /// Sets the read alarm for `deadline`, or one `tick` from now if that is
+    /// sooner. The caller polls it next.
+    fn set_read_alarm(&mut self, deadline: Instant) {
+        let at = deadline.min(Instant::now() + self.activity.deadlines.tick());
+        self.read_at = Some(at);
+        self.read_timer.as_mut().reset(at);
+    }
 }
 
 fn timed_out(why: &str) -> io::Error {
@@ -183,15 +236,7 @@ impl AsyncRead for TimedStream {
             this.activity.after_read(buf.filled().len() - before);
             return Poll::Ready(result);
         }
-        let Some(deadline) = this.activity.after_read(0) else {
-            return Poll::Pending;
-        };
-        if this.read_at != Some(deadline) {
-            this.read_at = Some(deadline);
-            this.read_timer.as_mut().reset(deadline);
-        }
-        ready!(this.read_timer.as_mut().poll(cx));
-        Poll::Ready(Err(timed_out("no request in time")))
+        this.poll_read_deadline(cx).map(Err)
     }
 }
 
@@ -232,14 +277,14 @@ impl AsyncWrite for TimedStream {
         match Pin::new(&mut self.inner).poll_flush(cx) {
             Poll::Ready(result) => {
                 self.write_progressed();
-                if let Some(until) = self.activity.flushed() {
-                    // hyper's pending read was polled before the idle
-                    // deadline existed, so arm its timer here, for this
-                    // same task (cheaper than waking the task to poll the
-                    // read again: that costs a round through the scheduler
-                    // per request).
-                    self.read_at = Some(until);
-                    self.read_timer.as_mut().reset(until);
+                if let Some(until) = self.activity.flushed()
+                    && self.read_at.is_none_or(|at| until < at)
+                {
+                    // hyper's pending read was polled while no alarm was
+                    // needed, so set it here, for this same task (cheaper
+                    // than waking the task to poll the read again: that
+                    // costs a round through the scheduler).
+                    self.set_read_alarm(until);
                     if self.read_timer.as_mut().poll(cx).is_ready() {
                         cx.waker().wake_by_ref();
                     }

@@ -129,6 +129,53 @@ async fn an_idle_keep_alive_connection_is_closed_at_the_idle_deadline() {
     assert!(answered.elapsed() >= idle - Duration::from_millis(100));
 }
 
+/// Sends `GET /healthz` on `stream` and reads its whole answer.
+async fn healthz_on(stream: &mut TcpStream) {
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !got.ends_with(b"ok\n") {
+        let n = stream.read(&mut buf).await.unwrap();
+        assert!(n > 0, "closed before the answer");
+        got.extend_from_slice(&buf[..n]);
+    }
+}
+
+// The read alarm is not moved per request: it goes off at most a tick
+// (here the 1 s head deadline) ahead and is set again for the phase in
+// force then (timed_stream.rs). So a connection kept busy across several
+// ticks must live on, and must still close `idle` after its last answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_connection_lives_on_and_idles_out_from_its_last_answer() {
+    let (head, idle) = (Duration::from_secs(1), Duration::from_secs(2));
+    let app = TestApp::start_with(|c| {
+        c.header_timeout = head;
+        c.idle_timeout = idle;
+    })
+    .await;
+    let mut stream = TcpStream::connect(app.addr).await.unwrap();
+    let started = Instant::now();
+    // Ten requests 300 ms apart: 3 s, past both deadlines counted from the start.
+    for _ in 0..10 {
+        healthz_on(&mut stream).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    assert!(started.elapsed() > idle + head);
+    healthz_on(&mut stream).await;
+    let answered = Instant::now();
+    let mut buf = [0u8; 64];
+    let n = tokio::time::timeout(idle + Duration::from_secs(3), stream.read(&mut buf))
+        .await
+        .expect("closed within the idle deadline + 3 s")
+        .unwrap_or(0);
+    assert_eq!(n, 0, "nothing more is sent, the connection just closes");
+    let waited = answered.elapsed();
+    assert!(waited >= idle - Duration::from_millis(100), "{waited:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_copy_is_served_at_once_while_github_hangs() {
     let app = TestApp::start_with(|c| {
