@@ -16,6 +16,7 @@
 //! - Starting a fetch can be refused (the caller's `admit`, e.g. a client's
 //!   budget); joining one already running, or a cached answer, never is.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -98,8 +99,40 @@ type Fetched = Result<Arc<List>, UpstreamError>;
 /// A cached list and, when the latest background refresh failed, why.
 struct Held {
     list: Arc<List>,
-    /// Read on every page view, written only when a refresh fails.
+    /// Why the latest refresh failed: written only then. Every page view
+    /// asks, so `failed` answers the usual "no" with a plain load, and only
+    /// a "yes" takes the lock (whose every taking is a write to memory that
+    /// the CPU cores then pass between them).
     refresh_failed: RwLock<Option<UpstreamError>>,
+    failed: AtomicBool,
+}
+
+impl Held {
+    fn new(list: Arc<List>) -> Held {
+        Held {
+            list,
+            refresh_failed: RwLock::new(None),
+            failed: AtomicBool::new(false),
+        }
+    }
+
+    fn refresh_failed(&self) -> Option<UpstreamError> {
+        if !self.failed.load(Ordering::Acquire) {
+            return None;
+        }
+        self.refresh_failed
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn set_refresh_failed(&self, error: UpstreamError) {
+        *self
+            .refresh_failed
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = Some(error);
+        self.failed.store(true, Ordering::Release);
+    }
 }
 
 #[derive(Clone)]
@@ -184,11 +217,7 @@ impl ContributorLists {
                 this.fetch_and_keep(key, repo, Some(held)).await
             });
         }
-        let stale_because = held
-            .refresh_failed
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
+        let stale_because = held.refresh_failed();
         Some(Ok(Shown {
             list: held.list.clone(),
             stale_because,
@@ -205,10 +234,7 @@ impl ContributorLists {
             Ok(list) => {
                 self.missing.remove(&key.0);
                 let weight = list.weight();
-                let held = Held {
-                    list: list.clone(),
-                    refresh_failed: RwLock::new(None),
-                };
+                let held = Held::new(list.clone());
                 let evicted = self.cache.insert(key, Arc::new(held), weight);
                 METRICS.cache_evicted(Cache::Lists, evicted);
             }
@@ -218,10 +244,7 @@ impl ContributorLists {
             }
             Err(error) => {
                 if let Some(held) = held {
-                    *held
-                        .refresh_failed
-                        .write()
-                        .unwrap_or_else(|p| p.into_inner()) = Some(error.clone());
+                    held.set_refresh_failed(error.clone());
                 }
             }
         }

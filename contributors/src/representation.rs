@@ -63,9 +63,6 @@ pub const MIN_GZIP_BYTES: usize = 1024;
 pub struct Representation {
     identity: Encoded,
     gzip: Option<Encoded>,
-    /// For a [`Representation::shared`] answer: the list's TTL and when
-    /// GitHub confirmed it, which its `max-age` counts down from.
-    countdown: Option<(Duration, u64)>,
 }
 
 /// One form of the content, its `ETag`, and the headers it goes out with.
@@ -74,10 +71,44 @@ struct Encoded {
     body: Bytes,
     etag: HeaderValue,
     /// A 200's headers for this form, made with it: a response starts as
-    /// a copy of this map instead of being built header by header. With
-    /// the second they were made for: a counting-down `max-age` is remade
-    /// when the second changes (`Representation::headers`).
-    headers: RwLock<(u64, HeaderMap)>,
+    /// a copy of this map instead of being built header by header.
+    headers: HeaderMap,
+    /// For a [`Representation::shared`] answer, whose `max-age` counts down.
+    countdown: Option<Countdown>,
+}
+
+/// The `max-age` of an answer made from a list that GitHub confirmed at
+/// `checked_at`, counting down to the end of the list's `ttl`.
+#[derive(Debug)]
+struct Countdown {
+    ttl: Duration,
+    checked_at: u64,
+    /// `Encoded::headers` with the `Cache-Control` of one second, and that
+    /// second (Unix time): remade when the second changes.
+    this_second: RwLock<(u64, HeaderMap)>,
+}
+
+impl Countdown {
+    /// A copy of `headers` with this second's `max-age`. They are remade
+    /// at most once a second (under the write lock); every other answer
+    /// only copies them.
+    fn headers(&self, headers: &HeaderMap) -> HeaderMap {
+        let now = now_unix();
+        {
+            let held = self.this_second.read().unwrap_or_else(|p| p.into_inner());
+            if held.0 == now {
+                return held.1.clone();
+            }
+        }
+        let mut held = self.this_second.write().unwrap_or_else(|p| p.into_inner());
+        if held.0 != now {
+            let mut remade = headers.clone();
+            let value = shared_cache_control(self.ttl, self.checked_at, now);
+            remade.insert(header::CACHE_CONTROL, value);
+            *held = (now, remade);
+        }
+        held.1.clone()
+    }
 }
 
 impl Representation {
@@ -138,14 +169,18 @@ impl Representation {
             Encoded {
                 body,
                 etag,
-                // Second 0: a countdown is made on first use.
-                headers: RwLock::new((0, headers)),
+                countdown: countdown.map(|(ttl, checked_at)| Countdown {
+                    ttl,
+                    checked_at,
+                    // Second 0: made on first use.
+                    this_second: RwLock::new((0, HeaderMap::new())),
+                }),
+                headers,
             }
         };
         Representation {
             gzip: gzip.map(|gzip| encoded(gzip, "-gz", Some(HeaderValue::from_static("gzip")))),
             identity: encoded(body, "", None),
-            countdown,
         }
     }
 
@@ -179,7 +214,10 @@ impl Representation {
             chosen.body.clone()
         };
         let mut response = Response::new(Body::new(body));
-        *response.headers_mut() = self.headers(chosen);
+        *response.headers_mut() = match &chosen.countdown {
+            None => chosen.headers.clone(),
+            Some(countdown) => countdown.headers(&chosen.headers),
+        };
         if not_modified {
             *response.status_mut() = StatusCode::NOT_MODIFIED;
             // A 304 says no length (an empty 200 would have said 0).
@@ -187,33 +225,6 @@ impl Representation {
         }
         response
     }
-
-    /// A copy of `form`'s headers, with this second's `max-age` if the
-    /// answer counts down. The headers are remade at most once a second
-    /// (under the write lock); every other answer only copies them.
-    fn headers(&self, form: &Encoded) -> HeaderMap {
-        let Some((ttl, checked_at)) = self.countdown else {
-            return read(&form.headers).1.clone();
-        };
-        let now = now_unix();
-        {
-            let held = read(&form.headers);
-            if held.0 == now {
-                return held.1.clone();
-            }
-        }
-        let mut held = form.headers.write().unwrap_or_else(|p| p.into_inner());
-        if held.0 != now {
-            let value = shared_cache_control(ttl, checked_at, now);
-            held.1.insert(header::CACHE_CONTROL, value);
-            held.0 = now;
-        }
-        held.1.clone()
-    }
-}
-
-fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
-    lock.read().unwrap_or_else(|p| p.into_inner())
 }
 
 /// A hash of `body`, the same in every process built by the same Rust.
@@ -496,7 +507,8 @@ mod tests {
         // Past its TTL: 0, never a wrapped-around number.
         assert_eq!(max_age(&answer(now - 10_000).respond(&HeaderMap::new())), 0);
         // Headers remade for a second that has passed are remade again.
-        *young.identity.headers.write().unwrap() = (now - 50, HeaderMap::new());
+        let countdown = young.identity.countdown.as_ref().unwrap();
+        *countdown.this_second.write().unwrap() = (now - 50, HeaderMap::new());
         assert!((499..=500).contains(&max_age(&young.respond(&HeaderMap::new()))));
     }
 }
