@@ -93,7 +93,8 @@ impl Selection {
     }
 }
 
-type Key = (String, Selection);
+/// The repository, case-folded, and which of its lists.
+type Key = (RepoName, Selection);
 type Fetched = Result<Arc<List>, UpstreamError>;
 
 /// A cached list and, when the latest background refresh failed, why.
@@ -140,7 +141,7 @@ pub struct ContributorLists {
     github: GitHub,
     cache: Arc<LruCache<Key, Arc<Held>>>,
     /// Repositories GitHub said do not exist (or are withheld), by name.
-    missing: Arc<LruCache<String, UpstreamError>>,
+    missing: Arc<LruCache<RepoName, UpstreamError>>,
     in_flight: Coalescer<Key, Fetched>,
     ttl: Duration,
     missing_ttl: Duration,

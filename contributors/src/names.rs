@@ -8,15 +8,24 @@
 //! Anything else gets a 400 page and no upstream request at all.
 
 use std::fmt;
+use std::hash::{Hash, Hasher};
+
+/// The longest `owner/repo`: a 39-byte owner, `/`, a 100-byte repository.
+const MAX_LEN: usize = 39 + 1 + 100;
 
 /// A repository named by a valid owner and a valid repository name.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+///
+/// Held in a fixed buffer rather than a `String`: every page view makes a
+/// name and two cache keys from it, and none of them allocates. (musl's
+/// allocator takes one lock for the whole process, and under load two
+/// threads allocating at once make each other wait in the kernel.)
+#[derive(Clone)]
 pub struct RepoName {
-    /// `owner/repo`, spelt as given: one string, so a name costs one
-    /// allocation (names are made on every page view).
-    full: String,
-    /// Where the `/` is in `full`.
-    slash: usize,
+    /// `owner/repo`, spelt as given, in its first `len` bytes (all ASCII).
+    bytes: [u8; MAX_LEN],
+    len: u8,
+    /// Where the `/` is.
+    slash: u8,
 }
 
 /// Why a name was refused, in words for the 400 page.
@@ -43,32 +52,59 @@ impl RepoName {
     pub fn new(owner: &str, repo: &str) -> Result<RepoName, NameError> {
         check_owner(owner).map_err(NameError::Owner)?;
         check_repo(repo).map_err(NameError::Repo)?;
-        let mut full = String::with_capacity(owner.len() + 1 + repo.len());
-        full.push_str(owner);
-        full.push('/');
-        full.push_str(repo);
+        // The checks above bound both lengths, so this fits.
+        let mut bytes = [0; MAX_LEN];
+        let len = owner.len() + 1 + repo.len();
+        bytes[..owner.len()].copy_from_slice(owner.as_bytes());
+        bytes[owner.len()] = b'/';
+        bytes[owner.len() + 1..len].copy_from_slice(repo.as_bytes());
         Ok(RepoName {
-            full,
-            slash: owner.len(),
+            bytes,
+            len: len as u8,
+            slash: owner.len() as u8,
         })
     }
 
     pub fn owner(&self) -> &str {
-        &self.full[..self.slash]
+        &self.as_str()[..usize::from(self.slash)]
     }
 
     pub fn repo(&self) -> &str {
-        &self.full[self.slash + 1..]
+        &self.as_str()[usize::from(self.slash) + 1..]
     }
 
     /// `owner/repo`, as spelt.
     pub fn as_str(&self) -> &str {
-        &self.full
+        // Only ASCII gets past the checks, so this is always the name.
+        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or_default()
     }
 
     /// The same repository however it was capitalised, for cache keys.
-    pub fn folded(&self) -> String {
-        self.full.to_ascii_lowercase()
+    pub fn folded(&self) -> RepoName {
+        let mut folded = self.clone();
+        folded.bytes[..usize::from(self.len)].make_ascii_lowercase();
+        folded
+    }
+}
+
+// Equal, hashed and shown as the name itself (the unused bytes are zeros).
+impl PartialEq for RepoName {
+    fn eq(&self, other: &RepoName) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for RepoName {}
+
+impl Hash for RepoName {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl fmt::Debug for RepoName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
     }
 }
 

@@ -9,10 +9,11 @@
 //! these are ways of showing them, kept apart so that the data layer knows
 //! nothing about HTML.
 //!
-//! - **Key:** the page's canonical path, `/{owner}/{repo}?max={max}`
+//! - **Key:** what the page's canonical path says, `/{owner}/{repo}?max={max}`
 //!   (`/{owner}/{repo}/wall.svg?max=..&anon=..&columns=..&size=..` for a
 //!   wall), with every default written out and the names spelt the way
-//!   the visitor spelt them (the page echoes that spelling in its title).
+//!   the visitor spelt them (the page echoes that spelling in its title);
+//!   held as its parts, not as text, so making a key allocates nothing.
 //! - **Never older than its list.** An entry remembers the list it was
 //!   rendered from, and is served only while the list cache hands out that
 //!   very list. Once the list is revalidated or fetched again, a new list
@@ -27,7 +28,6 @@
 //! - **Bounded** by the same `LruCache` as the lists, with the same entry
 //!   and byte limits, each entry weighing what its HTML and gzip weigh.
 
-use std::fmt::Write;
 use std::sync::{Arc, Weak};
 
 use crate::cache::LruCache;
@@ -38,7 +38,7 @@ use crate::representation::Representation;
 
 /// The rendered pages, bounded by entries and bytes.
 pub struct PageCache {
-    pages: LruCache<PagePath, Rendered>,
+    pages: LruCache<PageKey, Rendered>,
 }
 
 /// One page as sent, and the list it shows.
@@ -48,29 +48,30 @@ struct Rendered {
     page: Arc<Representation>,
 }
 
-/// The key: the canonical path of the page showing the first `max`
-/// contributors of `name`.
+/// The key: which answer made from a list (`file`: "" for the page,
+/// `wall.svg`, `contributors.json`) for the repository spelt as `name`, and
+/// its options, every one written out, in a fixed order.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct PagePath(String);
+pub struct PageKey {
+    name: RepoName,
+    file: &'static str,
+    options: [usize; 4],
+}
 
-impl PagePath {
-    pub fn new(name: &RepoName, max: usize) -> PagePath {
-        // Pieced into one string of the right size, not `format!`ted into a
-        // growing one: this runs on every page view.
-        let name = name.as_str();
-        let mut path = String::with_capacity(name.len() + "/?max=500".len());
-        path.push('/');
-        path.push_str(name);
-        path.push_str("?max=");
-        let _ = write!(path, "{max}");
-        PagePath(path)
+impl PageKey {
+    /// The page showing the first `max` contributors of `name`.
+    pub fn new(name: &RepoName, max: usize) -> PageKey {
+        PageKey::file(name, "", [max, 0, 0, 0])
     }
 
-    /// The key of another answer made from a list, such as
-    /// `/{owner}/{repo}/wall.svg?{options}`: `options` must list every
-    /// option, defaults included, in a fixed order.
-    pub fn file(name: &RepoName, file: &str, options: &str) -> PagePath {
-        PagePath(format!("/{name}/{file}?{options}"))
+    /// Another answer made from a list, such as `/{owner}/{repo}/wall.svg`:
+    /// `options` holds every option, defaults included, in a fixed order.
+    pub fn file(name: &RepoName, file: &'static str, options: [usize; 4]) -> PageKey {
+        PageKey {
+            name: name.clone(),
+            file,
+            options,
+        }
     }
 }
 
@@ -82,7 +83,7 @@ impl PageCache {
     }
 
     /// The page stored for `path`, if it was rendered from `list` itself.
-    pub fn get(&self, path: &PagePath, list: &Arc<List>) -> Option<Arc<Representation>> {
+    pub fn get(&self, path: &PageKey, list: &Arc<List>) -> Option<Arc<Representation>> {
         let page = self.pages.get(path).and_then(|(rendered, _stored_at)| {
             std::ptr::eq(rendered.list.as_ptr(), Arc::as_ptr(list)).then_some(rendered.page)
         });
@@ -91,8 +92,8 @@ impl PageCache {
     }
 
     /// Stores the page rendered for `path` from `list`.
-    pub fn insert(&self, path: PagePath, list: &Arc<List>, page: Arc<Representation>) {
-        let weight = path.0.len() + page.weight();
+    pub fn insert(&self, path: PageKey, list: &Arc<List>, page: Arc<Representation>) {
+        let weight = size_of::<PageKey>() + page.weight();
         let rendered = Rendered {
             list: Arc::downgrade(list),
             page,
@@ -116,8 +117,7 @@ mod tests {
     fn a_page_is_served_only_for_the_list_it_shows() {
         let cache = PageCache::new(10, 1 << 20);
         let name = RepoName::new("o", "r").unwrap();
-        let path = PagePath::new(&name, 100);
-        assert_eq!(path.0, "/o/r?max=100");
+        let path = PageKey::new(&name, 100);
         let list = Arc::new(List::default());
         assert!(cache.get(&path, &list).is_none());
 
@@ -125,7 +125,15 @@ mod tests {
         cache.insert(path.clone(), &list, page.clone());
         let held = cache.get(&path, &list).expect("stored for this list");
         assert!(Arc::ptr_eq(&held, &page));
-        assert_eq!(cache.usage(), (1, path.0.len() + 8));
+        // Spelt otherwise, it is another page (its title echoes the spelling).
+        let other = RepoName::new("O", "r").unwrap();
+        assert!(cache.get(&PageKey::new(&other, 100), &list).is_none());
+        assert!(
+            cache
+                .get(&PageKey::file(&name, "wall.svg", [100, 0, 0, 0]), &list)
+                .is_none()
+        );
+        assert_eq!(cache.usage(), (1, size_of::<PageKey>() + 8));
 
         // The list was fetched again: the old page no longer matches, even
         // once the old list is gone.
@@ -133,6 +141,6 @@ mod tests {
         assert!(cache.get(&path, &newer).is_none());
         drop(list);
         assert!(cache.get(&path, &newer).is_none());
-        assert!(cache.get(&PagePath::new(&name, 200), &newer).is_none());
+        assert!(cache.get(&PageKey::new(&name, 200), &newer).is_none());
     }
 }

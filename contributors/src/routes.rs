@@ -44,7 +44,7 @@ use crate::contributors_json;
 use crate::error::UpstreamError;
 use crate::metrics::METRICS;
 use crate::names::{RepoName, split_repo_file, split_repo_path};
-use crate::page_cache::PagePath;
+use crate::page_cache::PageKey;
 use crate::pages::{self, ContributorsPage, ErrorPage};
 use crate::query::{self, query_value};
 use crate::representation::Representation;
@@ -235,7 +235,7 @@ fn fresh_page(
     max: usize,
     shown: &Shown,
 ) -> Result<Arc<Representation>, Response<Body>> {
-    let path = PagePath::new(name, max);
+    let path = PageKey::new(name, max);
     if let Some(page) = app.pages.get(&path, &shown.list) {
         return Ok(page);
     }
@@ -304,14 +304,13 @@ async fn wall_svg(
         .get(&name, selection, || spend_lookup(app, client))
         .await
         .map_err(|e| with_retry_after(&e, svg_error(e.status(), e.title(), &e.to_string())))?;
-    let options = format!(
-        "max={}&anon={}&columns={}&size={}",
+    let options = [
         selection.max,
-        u8::from(selection.anon),
+        usize::from(selection.anon),
         layout.columns,
-        layout.size
-    );
-    let path = PagePath::file(&name, "wall.svg", &options);
+        usize::from(layout.size),
+    ];
+    let path = PageKey::file(&name, "wall.svg", options);
     if shown.stale_because.is_none()
         && let Some(svg) = app.pages.get(&path, &shown.list)
     {
@@ -384,8 +383,8 @@ async fn json(
             body,
         )));
     }
-    let options = format!("max={}&anon={}", selection.max, u8::from(selection.anon));
-    let path = PagePath::file(&name, "contributors.json", &options);
+    let options = [selection.max, usize::from(selection.anon), 0, 0];
+    let path = PageKey::file(&name, "contributors.json", options);
     let json = app.pages.get(&path, &shown.list).unwrap_or_else(|| {
         let body = contributors_json::render(&name, &shown.list);
         let json = Arc::new(fresh_representation(app, &shown.list, body, Kind::Json));

@@ -50,7 +50,7 @@ fn check_names(owner: &str, repo: &str) {
             assert_eq!(name.owner(), owner);
             assert_eq!(name.repo(), repo);
             assert_eq!(name.to_string(), format!("{owner}/{repo}"));
-            assert_eq!(name.folded(), name.to_string().to_ascii_lowercase());
+            assert_eq!(name.folded().as_str(), name.to_string().to_ascii_lowercase());
             // Round trip through the router's path splitter.
             let path = format!("/{owner}/{repo}");
             assert_eq!(split_repo_path(&path), Some((owner, repo)), "{path:?}");
