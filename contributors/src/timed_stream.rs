@@ -190,10 +190,8 @@ impl TimedStream {
     fn poll_read_deadline(&mut self, cx: &mut Context<'_>) -> Poll<io::Error> {
         loop {
             let deadline = self.activity.after_read(0);
-            if let Some(deadline) = deadline
-                && self.read_at.is_none_or(|at| deadline < at)
-            {
-                self.set_read_alarm(deadline);
+            if let Some(deadline) = deadline {
+                self.alarm_by(deadline);
             }
             if self.read_at.is_none() {
                 // Busy or responding: nothing to wait for yet (the flush
@@ -209,6 +207,16 @@ impl TimedStream {
                 None => self.read_at = None,
             }
         }
+    }
+
+    /// Sets the read alarm for `deadline` unless it already goes off by
+    /// then; says whether it set it (the caller polls it next).
+    fn alarm_by(&mut self, deadline: Instant) -> bool {
+        let late = self.read_at.is_none_or(|at| deadline < at);
+        if late {
+            self.set_read_alarm(deadline);
+        }
+        late
     }
 
     /// Sets the read alarm for `deadline`, or one `tick` from now if that is
@@ -278,13 +286,12 @@ impl AsyncWrite for TimedStream {
             Poll::Ready(result) => {
                 self.write_progressed();
                 if let Some(until) = self.activity.flushed()
-                    && self.read_at.is_none_or(|at| until < at)
+                    && self.alarm_by(until)
                 {
                     // hyper's pending read was polled while no alarm was
-                    // needed, so set it here, for this same task (cheaper
+                    // needed, so it is set here, for this same task (cheaper
                     // than waking the task to poll the read again: that
                     // costs a round through the scheduler).
-                    self.set_read_alarm(until);
                     if self.read_timer.as_mut().poll(cx).is_ready() {
                         cx.waker().wake_by_ref();
                     }
