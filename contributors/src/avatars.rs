@@ -105,31 +105,41 @@ impl Avatars {
         }
     }
 
-    /// The avatar of user `id` at `size` pixels, from the cache if we can.
-    pub async fn get(&self, id: u64, size: u16) -> Fetched {
-        let key = (id, size);
-        let held = self.cache.get(&key);
-        if let Some((avatar, stored_at)) = &held
-            && stored_at.elapsed() < AVATAR_TTL
-        {
+    /// The avatar of user `id` at `size` pixels, if memory holds a current
+    /// one. Never waits.
+    pub fn cached(&self, id: u64, size: u16) -> Option<Arc<Avatar>> {
+        let (avatar, stored_at) = self.cache.get(&(id, size))?;
+        let current = stored_at.elapsed() < AVATAR_TTL;
+        if current {
             METRICS.cache_lookup(Cache::Avatars, true);
-            return Ok(avatar.clone());
+        }
+        current.then_some(avatar)
+    }
+
+    /// The avatar of user `id` at `size` pixels: from memory if we can
+    /// (`cached`), or else from the avatar server.
+    pub async fn get(&self, id: u64, size: u16) -> Fetched {
+        if let Some(avatar) = self.cached(id, size) {
+            return Ok(avatar);
         }
         METRICS.cache_lookup(Cache::Avatars, false);
+        let key = (id, size);
+        // An old picture, if any, stands in when the server is down.
+        let held = self.cache.get(&key);
         let this = self.clone();
-        // Boxed, as in `contributor_lists.rs`: a cached avatar's request
-        // should not carry the fetch's large future.
-        let fetched = Box::pin(self.in_flight.run(key, move || async move {
-            let fetched = this.fetch(id, size).await;
-            this.health.observe(&fetched);
-            if let Ok(avatar) = &fetched {
-                let weight = avatar.image.weight() + 128;
-                let evicted = this.cache.insert(key, avatar.clone(), weight);
-                METRICS.cache_evicted(Cache::Avatars, evicted);
-            }
-            fetched
-        }))
-        .await;
+        let fetched = self
+            .in_flight
+            .run(key, move || async move {
+                let fetched = this.fetch(id, size).await;
+                this.health.observe(&fetched);
+                if let Ok(avatar) = &fetched {
+                    let weight = avatar.image.weight() + 128;
+                    let evicted = this.cache.insert(key, avatar.clone(), weight);
+                    METRICS.cache_evicted(Cache::Avatars, evicted);
+                }
+                fetched
+            })
+            .await;
         match (fetched, held) {
             // An old picture beats a broken one.
             (Err(e), Some((avatar, _))) if e.is_outage() => Ok(avatar),

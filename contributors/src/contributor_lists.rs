@@ -95,6 +95,11 @@ impl Selection {
 
 /// The repository, case-folded, and which of its lists.
 type Key = (RepoName, Selection);
+
+fn key(repo: &RepoName, selection: Selection) -> Key {
+    let max = selection.max.clamp(1, LIMIT_MAX);
+    (repo.folded(), Selection { max, ..selection })
+}
 type Fetched = Result<Arc<List>, UpstreamError>;
 
 /// A cached list and, when the latest background refresh failed, why.
@@ -166,52 +171,23 @@ impl ContributorLists {
         }
     }
 
-    /// The contributors of `repo` that `selection` asks for, in GitHub's
-    /// order.
-    ///
-    /// Served from memory when we can; `admit` is asked only when this call
-    /// would start a fetch from GitHub, and its error is returned as is.
-    pub async fn get(
+    /// What memory holds for `repo` and `selection`, without waiting: a
+    /// fresh list, an expired one (whose refresh this starts), or a
+    /// remembered "not found". `None` when only GitHub can answer (`get`).
+    pub fn cached(
         &self,
         repo: &RepoName,
         selection: Selection,
-        admit: impl FnOnce() -> Result<(), UpstreamError>,
-    ) -> Result<Shown, UpstreamError> {
-        let selection = Selection {
-            max: selection.max.clamp(1, LIMIT_MAX),
-            ..selection
-        };
-        let key = (repo.folded(), selection);
-        let cached = self.cached(&key, repo);
-        METRICS.cache_lookup(Cache::Lists, cached.is_some());
-        if let Some(shown) = cached {
-            return shown;
-        }
-        let this = self.clone();
-        let repo = repo.clone();
-        // Boxed: waiting for GitHub takes a large future, and held inline it
-        // would make every request's future that large, a cached one too
-        // (a future is copied whole when it moves, on every request).
-        let list = Box::pin(self.in_flight.try_run(key.clone(), move || {
-            admit()?;
-            Ok(async move { this.fetch_and_keep(key, repo, None).await })
-        }))
-        .await??;
-        Ok(Shown {
-            list,
-            stale_because: None,
-        })
-    }
-
-    /// What memory holds for `key`: a fresh list, an expired one (whose
-    /// refresh this starts), or a remembered "not found".
-    fn cached(&self, key: &Key, repo: &RepoName) -> Option<Result<Shown, UpstreamError>> {
+    ) -> Option<Result<Shown, UpstreamError>> {
+        let key = key(repo, selection);
         if let Some((error, stored_at)) = self.missing.get(&key.0)
             && stored_at.elapsed() < self.missing_ttl
         {
+            METRICS.cache_lookup(Cache::Lists, true);
             return Some(Err(error));
         }
-        let (held, stored_at) = self.cache.get(key)?;
+        let (held, stored_at) = self.cache.get(&key)?;
+        METRICS.cache_lookup(Cache::Lists, true);
         if stored_at.elapsed() >= self.ttl {
             let (this, key, repo, held) = (self.clone(), key.clone(), repo.clone(), held.clone());
             self.in_flight.start(key.clone(), move || async move {
@@ -223,6 +199,37 @@ impl ContributorLists {
             list: held.list.clone(),
             stale_because,
         }))
+    }
+
+    /// The contributors of `repo` that `selection` asks for, in GitHub's
+    /// order: from memory if it has them (`cached`), or else from GitHub.
+    ///
+    /// `admit` is asked only when this call would start a fetch from
+    /// GitHub, and its error is returned as is.
+    pub async fn get(
+        &self,
+        repo: &RepoName,
+        selection: Selection,
+        admit: impl FnOnce() -> Result<(), UpstreamError>,
+    ) -> Result<Shown, UpstreamError> {
+        if let Some(shown) = self.cached(repo, selection) {
+            return shown;
+        }
+        METRICS.cache_lookup(Cache::Lists, false);
+        let key = key(repo, selection);
+        let this = self.clone();
+        let repo = repo.clone();
+        let list = self
+            .in_flight
+            .try_run(key.clone(), move || {
+                admit()?;
+                Ok(async move { this.fetch_and_keep(key, repo, None).await })
+            })
+            .await??;
+        Ok(Shown {
+            list,
+            stale_because: None,
+        })
     }
 
     /// Fetches (or revalidates `held`) and keeps what comes back: a list in

@@ -73,10 +73,14 @@ impl RepoName {
         &self.as_str()[usize::from(self.slash) + 1..]
     }
 
+    fn name_bytes(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
+    }
+
     /// `owner/repo`, as spelt.
     pub fn as_str(&self) -> &str {
         // Only ASCII gets past the checks, so this is always the name.
-        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or_default()
+        std::str::from_utf8(self.name_bytes()).unwrap_or_default()
     }
 
     /// The same repository however it was capitalised, for cache keys.
@@ -87,10 +91,11 @@ impl RepoName {
     }
 }
 
-// Equal, hashed and shown as the name itself (the unused bytes are zeros).
+// Equal and hashed as the name's bytes (cache lookups compare and hash
+// names on every page view; the bytes need no UTF-8 check), shown as text.
 impl PartialEq for RepoName {
     fn eq(&self, other: &RepoName) -> bool {
-        self.as_str() == other.as_str()
+        self.name_bytes() == other.name_bytes()
     }
 }
 
@@ -98,7 +103,7 @@ impl Eq for RepoName {}
 
 impl Hash for RepoName {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        self.as_str().hash(state);
+        self.name_bytes().hash(state);
     }
 }
 

@@ -59,14 +59,9 @@ pub struct PageKey {
 }
 
 impl PageKey {
-    /// The page showing the first `max` contributors of `name`.
-    pub fn new(name: &RepoName, max: usize) -> PageKey {
-        PageKey::file(name, "", [max, 0, 0, 0])
-    }
-
-    /// Another answer made from a list, such as `/{owner}/{repo}/wall.svg`:
+    /// An answer made from a list, such as `/{owner}/{repo}/wall.svg`:
     /// `options` holds every option, defaults included, in a fixed order.
-    pub fn file(name: &RepoName, file: &'static str, options: [usize; 4]) -> PageKey {
+    pub fn new(name: &RepoName, file: &'static str, options: [usize; 4]) -> PageKey {
         PageKey {
             name: name.clone(),
             file,
@@ -117,7 +112,7 @@ mod tests {
     fn a_page_is_served_only_for_the_list_it_shows() {
         let cache = PageCache::new(10, 1 << 20);
         let name = RepoName::new("o", "r").unwrap();
-        let path = PageKey::new(&name, 100);
+        let path = PageKey::new(&name, "", [100, 0, 0, 0]);
         let list = Arc::new(List::default());
         assert!(cache.get(&path, &list).is_none());
 
@@ -127,10 +122,14 @@ mod tests {
         assert!(Arc::ptr_eq(&held, &page));
         // Spelt otherwise, it is another page (its title echoes the spelling).
         let other = RepoName::new("O", "r").unwrap();
-        assert!(cache.get(&PageKey::new(&other, 100), &list).is_none());
         assert!(
             cache
-                .get(&PageKey::file(&name, "wall.svg", [100, 0, 0, 0]), &list)
+                .get(&PageKey::new(&other, "", [100, 0, 0, 0]), &list)
+                .is_none()
+        );
+        assert!(
+            cache
+                .get(&PageKey::new(&name, "wall.svg", [100, 0, 0, 0]), &list)
                 .is_none()
         );
         assert_eq!(cache.usage(), (1, size_of::<PageKey>() + 8));
@@ -141,6 +140,10 @@ mod tests {
         assert!(cache.get(&path, &newer).is_none());
         drop(list);
         assert!(cache.get(&path, &newer).is_none());
-        assert!(cache.get(&PageKey::new(&name, 200), &newer).is_none());
+        assert!(
+            cache
+                .get(&PageKey::new(&name, "", [200, 0, 0, 0]), &newer)
+                .is_none()
+        );
     }
 }

@@ -39,7 +39,7 @@ use serde_json::json;
 
 use crate::App;
 use crate::avatars::{parse_id, snap_size};
-use crate::contributor_lists::{DEFAULT_MAX, LIMIT_MAX, List, Selection, Shown};
+use crate::contributor_lists::{DEFAULT_MAX, LIMIT_MAX, Selection, Shown};
 use crate::contributors_json;
 use crate::error::UpstreamError;
 use crate::metrics::METRICS;
@@ -123,16 +123,45 @@ impl<'a> Route<'a> {
     }
 }
 
-/// Answers one request from `client` for `route` (`Route::of` its path).
-/// Never fails: every outcome is a response.
-pub async fn handle(
+/// How a request is answered.
+pub enum Answer {
+    /// At once: memory held all it needed. This is the usual case: the
+    /// form, the stylesheet, and every page, wall, JSON list or avatar
+    /// seen before and still current.
+    Now(Response<Body>),
+    /// After a wait, for GitHub or for avatars: [`Wait::finish`] gives it.
+    Later(Wait),
+}
+
+/// An answer that has to wait, and what was found out before the wait.
+/// It owns all of that, so finishing it needs nothing more from the
+/// request than its headers.
+pub struct Wait {
+    client: IpAddr,
+    head: bool,
+    waiting: Waiting,
+}
+
+enum Waiting {
+    /// A list that memory does not hold: GitHub has to be asked.
+    List(ListAsked),
+    /// A wall not drawn from this list yet: its avatars have to be fetched.
+    Wall(WallToDraw),
+    /// An avatar that memory does not hold.
+    Avatar { id: u64, size: u16 },
+}
+
+/// Answers one request from `client` for `route` (`Route::of` its path)
+/// as far as memory allows, without waiting for anything. Never fails:
+/// every outcome is a response, now or after the wait.
+pub fn answer(
     app: &App,
     client: IpAddr,
     method: &Method,
     route: Route<'_>,
     uri: &Uri,
     headers: &HeaderMap,
-) -> Response<Body> {
+) -> Answer {
     if method != Method::GET && method != Method::HEAD {
         let mut response = text(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -141,11 +170,11 @@ pub async fn handle(
         response
             .headers_mut()
             .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
-        return response;
+        return Answer::Now(response);
     }
     let query = uri.query();
-    let reply = match route {
-        Route::Index => index(app, query, headers),
+    let answered = match route {
+        Route::Index => Ok(index(app, query, headers).unwrap_or_else(|early| early)),
         Route::Healthz => Ok(text(StatusCode::OK, "ok\n")),
         Route::Status => Ok(status(app)),
         Route::Metrics => Ok(respond(
@@ -155,30 +184,61 @@ pub async fn handle(
             METRICS.render(app),
         )),
         Route::Stylesheet => Ok(app.stylesheet().respond(headers)),
-        Route::Avatar(id) => avatar(app, id, query, headers).await,
-        Route::Contributors(owner, repo) => {
-            contributors(app, client, owner, repo, query, headers).await
+        Route::Avatar(id) => avatar(app, id, query, headers),
+        Route::Contributors(owner, repo) | Route::Wall(owner, repo) | Route::Json(owner, repo) => {
+            list(app, route, (owner, repo), query, headers)
         }
-        Route::Wall(owner, repo) => wall_svg(app, client, owner, repo, query, headers).await,
-        Route::Json(owner, repo) => json(app, client, owner, repo, query, headers).await,
         Route::Unserved => Ok(text(StatusCode::NOT_FOUND, "not found\n")),
-        Route::NotFound => not_found(),
+        Route::NotFound => Ok(not_found()),
     };
-    let response = reply.unwrap_or_else(|early| early);
-    if method == Method::HEAD {
-        return without_body(response);
+    let head = method == Method::HEAD;
+    match answered {
+        Ok(response) if head => Answer::Now(without_body(response)),
+        Ok(response) => Answer::Now(response),
+        Err(waiting) => Answer::Later(Wait {
+            client,
+            head,
+            waiting,
+        }),
     }
-    response
 }
 
-fn not_found() -> Reply {
-    Ok(error_page(
+impl Wait {
+    /// Waits for what the answer needs, then answers. `headers` are the
+    /// request's, for the answer's form (gzip or not, 304 or not).
+    pub async fn finish(self, app: &App, headers: &HeaderMap) -> Response<Body> {
+        let response = match self.waiting {
+            Waiting::List(asked) => {
+                let admit = || spend_lookup(app, self.client);
+                match app.lists.get(&asked.name, asked.selection, admit).await {
+                    Ok(shown) => match from_list(app, asked, shown, headers) {
+                        Ok(response) => response,
+                        Err(wall) => draw_wall(app, wall, headers).await,
+                    },
+                    Err(error) => asked.failure(&error),
+                }
+            }
+            Waiting::Wall(wall) => draw_wall(app, wall, headers).await,
+            Waiting::Avatar { id, size } => match app.avatars.get(id, size).await {
+                Ok(avatar) => avatar.image.respond(headers),
+                Err(e) => text(e.status(), format!("{e}\n")),
+            },
+        };
+        if self.head {
+            return without_body(response);
+        }
+        response
+    }
+}
+
+fn not_found() -> Response<Body> {
+    error_page(
         StatusCode::NOT_FOUND,
         "Page not found",
         "There is nothing at this address. Pages look like /owner/repository.",
         None,
         ("", ""),
-    ))
+    )
 }
 
 /// The home page, or the redirect the old app's form relied on:
@@ -190,75 +250,255 @@ fn index(app: &App, query: Option<&str>, headers: &HeaderMap) -> Reply {
         let form = app.index()?;
         return Ok(form.respond(headers));
     };
-    let name = repo_name(owner.trim(), repo.trim())?;
+    let (owner, repo) = (owner.trim(), repo.trim());
+    let name = RepoName::new(owner, repo).map_err(|e| {
+        let message = format!("{e}.");
+        error_page(
+            StatusCode::BAD_REQUEST,
+            NOT_A_NAME,
+            &message,
+            Some(NAME_HINT),
+            (owner, repo),
+        )
+    })?;
     // Only a validated name goes into the Location header.
     Ok(redirect(&format!("/{name}")))
 }
 
-/// `/{owner}/{repo}[?max=N]`: check the names and `max`, get the list, and
-/// answer with its page.
-async fn contributors(
+/// The three forms a list is answered in.
+#[derive(Clone, Copy)]
+enum Form {
+    /// `/{owner}/{repo}`: the HTML page.
+    Page,
+    /// `/{owner}/{repo}/wall.svg`: the avatars as one image.
+    Wall(Layout),
+    /// `/{owner}/{repo}/contributors.json`: the list as JSON.
+    Json,
+}
+
+impl Form {
+    fn kind(self) -> Kind {
+        match self {
+            Form::Page => Kind::Html,
+            Form::Wall(_) => Kind::Svg,
+            Form::Json => Kind::Json,
+        }
+    }
+}
+
+/// A list asked for, checked: whose, which part of it, in which form.
+struct ListAsked {
+    name: RepoName,
+    selection: Selection,
+    form: Form,
+}
+
+impl ListAsked {
+    /// Checks the names and the options of a list route; bad input gets a
+    /// 400 in the route's own form (a page, an SVG, or JSON).
+    ///
+    /// | route | options |
+    /// |-------|---------|
+    /// | page  | `max` (1 to 500) |
+    /// | JSON  | `max`, `anon` (0 or 1) |
+    /// | wall  | `max`, `anon`, `columns` (1 to 50), `size` (1 to 512 pixels) |
+    fn check(
+        route: Route<'_>,
+        (owner, repo): (&str, &str),
+        query: Option<&str>,
+    ) -> Result<ListAsked, Response<Body>> {
+        let kind = match route {
+            Route::Wall(..) => Kind::Svg,
+            Route::Json(..) => Kind::Json,
+            _ => Kind::Html,
+        };
+        let name = RepoName::new(owner, repo).map_err(|e| {
+            let message = format!("{e}.");
+            let status = StatusCode::BAD_REQUEST;
+            error_as(
+                kind,
+                status,
+                NOT_A_NAME,
+                &message,
+                Some(NAME_HINT),
+                (owner, repo),
+            )
+        })?;
+        let options = match route {
+            Route::Wall(..) => wall_options(query).map(|(s, layout)| (s, Form::Wall(layout))),
+            Route::Json(..) => selection(query).map(|s| (s, Form::Json)),
+            _ => max(query).map(|max| (Selection::accounts(max), Form::Page)),
+        };
+        let (selection, form) = options.map_err(|why| {
+            error_as(
+                kind,
+                StatusCode::BAD_REQUEST,
+                "Bad option",
+                &why,
+                None,
+                (owner, repo),
+            )
+        })?;
+        Ok(ListAsked {
+            name,
+            selection,
+            form,
+        })
+    }
+
+    /// Where answers made from this list are kept: the form and every
+    /// option, defaults included, in a fixed order.
+    fn key(&self) -> PageKey {
+        let Selection { max, anon } = self.selection;
+        let (file, options) = match self.form {
+            Form::Page => ("", [max, 0, 0, 0]),
+            Form::Json => ("contributors.json", [max, usize::from(anon), 0, 0]),
+            Form::Wall(layout) => (
+                "wall.svg",
+                [max, usize::from(anon), layout.columns, layout.size.into()],
+            ),
+        };
+        PageKey::new(&self.name, file, options)
+    }
+
+    /// GitHub's failure, said in this list's form, with `Retry-After` for a
+    /// client over its budget.
+    fn failure(&self, error: &UpstreamError) -> Response<Body> {
+        let message = match error {
+            UpstreamError::NotFound { .. } => {
+                format!("{error}. Check the spelling; private repositories are not shown.")
+            }
+            _ => format!("{error}."),
+        };
+        let typed = (self.name.owner(), self.name.repo());
+        let kind = self.form.kind();
+        let mut response = error_as(
+            kind,
+            error.status(),
+            error.title(),
+            &message,
+            error.hint(),
+            typed,
+        );
+        // Whatever the form, a client over its budget is told when to come back.
+        if let UpstreamError::OverBudget { retry_after } = error {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
+        }
+        response
+    }
+
+    /// The last touch on every answer in this form.
+    fn sent(&self, response: Response<Body>) -> Response<Body> {
+        match self.form {
+            Form::Json => any_origin(response),
+            _ => response,
+        }
+    }
+}
+
+/// A wall whose list is in hand and whose avatars are not.
+struct WallToDraw {
+    asked: ListAsked,
+    layout: Layout,
+    shown: Shown,
+}
+
+/// A list route: check the names and options, then answer from the list
+/// in memory, or wait for GitHub's.
+fn list(
     app: &App,
-    client: IpAddr,
-    owner: &str,
-    repo: &str,
+    route: Route<'_>,
+    typed: (&str, &str),
     query: Option<&str>,
     headers: &HeaderMap,
-) -> Reply {
-    let name = repo_name(owner, repo)?;
-    let max = max(query).map_err(|why| bad_request(&why, (owner, repo)))?;
-    let shown = app
-        .lists
-        .get(&name, Selection::accounts(max), || {
-            spend_lookup(app, client)
-        })
-        .await
-        .map_err(|e| upstream_error_page(&e, (owner, repo)))?;
-    if shown.stale_because.is_some() {
-        let site = app.config.public_url.as_deref();
-        // Its note ("GitHub is unavailable") must not outlive the outage:
-        // rendered for this answer only, and kept by nobody. So it goes out
-        // as it is: no validator to keep, and no compressing per request,
-        // at the moment the server is least sure of its upstream.
-        let html = pages::render(&ContributorsPage::new(&name, max, &shown, site))?;
-        return Ok(respond(StatusCode::OK, Kind::Html, NO_STORE, html));
+) -> Result<Response<Body>, Waiting> {
+    let asked = match ListAsked::check(route, typed, query) {
+        Ok(asked) => asked,
+        Err(refused) => return Ok(refused),
+    };
+    match app.lists.cached(&asked.name, asked.selection) {
+        None => Err(Waiting::List(asked)),
+        Some(Err(error)) => Ok(asked.failure(&error)),
+        Some(Ok(shown)) => from_list(app, asked, shown, headers).map_err(Waiting::Wall),
     }
-    let page = fresh_page(app, &name, max, &shown)?;
-    Ok(page.respond(headers))
 }
 
-/// The page of a fresh list: the one rendered from this list before, or a
-/// new rendering, gzipped and kept for the next visitor.
-fn fresh_page(
+/// The answer made from `shown` in the form asked: the one made from this
+/// list before, or a new one. A page or JSON list is made at once; a new
+/// wall first needs its avatars, so it comes back to be drawn.
+fn from_list(
     app: &App,
-    name: &RepoName,
-    max: usize,
-    shown: &Shown,
-) -> Result<Arc<Representation>, Response<Body>> {
-    let path = PageKey::new(name, max);
-    if let Some(page) = app.pages.get(&path, &shown.list) {
-        return Ok(page);
+    asked: ListAsked,
+    shown: Shown,
+    headers: &HeaderMap,
+) -> Result<Response<Body>, WallToDraw> {
+    if shown.stale_because.is_none()
+        && let Some(kept) = app.pages.get(&asked.key(), &shown.list)
+    {
+        return Ok(asked.sent(kept.respond(headers)));
     }
-    let html = pages::render(&ContributorsPage::new(
-        name,
-        max,
+    let body = match asked.form {
+        Form::Page => {
+            let site = app.config.public_url.as_deref();
+            let page = ContributorsPage::new(&asked.name, asked.selection.max, &shown, site);
+            match pages::render(&page) {
+                Ok(html) => html,
+                Err(failed) => return Ok(failed.into()),
+            }
+        }
+        Form::Json => Bytes::from(contributors_json::render(&asked.name, &shown.list)),
+        Form::Wall(layout) => {
+            return Err(WallToDraw {
+                asked,
+                layout,
+                shown,
+            });
+        }
+    };
+    Ok(keep_and_send(app, &asked, &shown, body, headers))
+}
+
+/// Fetches a wall's avatars and draws it. A wall with an avatar that
+/// failed (drawn with a placeholder) is sent as it is, and kept by nobody,
+/// so the next request tries again.
+async fn draw_wall(app: &App, wall: WallToDraw, headers: &HeaderMap) -> Response<Body> {
+    let WallToDraw {
+        asked,
+        layout,
         shown,
-        app.config.public_url.as_deref(),
-    ))?;
-    let page = Arc::new(fresh_representation(app, &shown.list, html, Kind::Html));
-    app.pages.insert(path, &shown.list, page.clone());
-    Ok(page)
+    } = wall;
+    let contributors = &shown.list.contributors;
+    let pictures = wall::fetch_pictures(&app.avatars, contributors, layout.size).await;
+    let svg = wall::render(asked.name.as_str(), contributors, &pictures.images, layout);
+    if pictures.failed > 0 {
+        return respond(StatusCode::OK, Kind::Svg, NO_STORE, svg);
+    }
+    keep_and_send(app, &asked, &shown, svg.into(), headers)
 }
 
-/// An answer made from a fresh `list`, to be kept in the page cache: shared
-/// caches may keep it for what is left of the list's TTL.
-fn fresh_representation(
+/// Sends an answer just made from a list. Made from a fresh list, it is
+/// kept for the next visitor, and shared caches may keep it for what is
+/// left of the list's TTL. Made from an old copy, its note ("GitHub is
+/// unavailable") must not outlive the outage: it goes out as it is, kept
+/// by nobody, with no validator (and no compressing per request, at the
+/// moment the server is least sure of its upstream).
+fn keep_and_send(
     app: &App,
-    list: &List,
-    body: impl Into<Bytes>,
-    kind: Kind,
-) -> Representation {
-    Representation::shared(body, kind, app.config.cache_ttl, list.checked_at)
+    asked: &ListAsked,
+    shown: &Shown,
+    body: Bytes,
+    headers: &HeaderMap,
+) -> Response<Body> {
+    let kind = asked.form.kind();
+    if shown.stale_because.is_some() {
+        return asked.sent(respond(StatusCode::OK, kind, NO_STORE, body));
+    }
+    let (ttl, checked_at) = (app.config.cache_ttl, shown.list.checked_at);
+    let kept = Arc::new(Representation::shared(body, kind, ttl, checked_at));
+    app.pages.insert(asked.key(), &shown.list, kept.clone());
+    asked.sent(kept.respond(headers))
 }
 
 /// `?max=N`: how many contributors to show, 1 to `LIMIT_MAX`;
@@ -273,60 +513,6 @@ fn selection(query: Option<&str>) -> Result<Selection, String> {
         max: max(query)?,
         anon: query::switch(query, "anon")?,
     })
-}
-
-/// `/{owner}/{repo}/wall.svg[?max=N&columns=N&size=N&anon=1]`: check the
-/// names and options, get the list, and answer with its wall: the one
-/// drawn from this list before, or a new one, kept unless an avatar failed.
-/// Every failure is a small SVG saying so, with the matching status.
-async fn wall_svg(
-    app: &App,
-    client: IpAddr,
-    owner: &str,
-    repo: &str,
-    query: Option<&str>,
-    headers: &HeaderMap,
-) -> Reply {
-    let svg_error = |status: StatusCode, title: &str, message: &str| {
-        respond(status, Kind::Svg, NO_STORE, wall::message(title, message))
-    };
-    let name = RepoName::new(owner, repo).map_err(|e| {
-        svg_error(
-            StatusCode::BAD_REQUEST,
-            "Not a repository name",
-            &e.to_string(),
-        )
-    })?;
-    let (selection, layout) = wall_options(query)
-        .map_err(|why| svg_error(StatusCode::BAD_REQUEST, "Bad option", &why))?;
-    let shown = app
-        .lists
-        .get(&name, selection, || spend_lookup(app, client))
-        .await
-        .map_err(|e| with_retry_after(&e, svg_error(e.status(), e.title(), &e.to_string())))?;
-    let options = [
-        selection.max,
-        usize::from(selection.anon),
-        layout.columns,
-        usize::from(layout.size),
-    ];
-    let path = PageKey::file(&name, "wall.svg", options);
-    if shown.stale_because.is_none()
-        && let Some(svg) = app.pages.get(&path, &shown.list)
-    {
-        return Ok(svg.respond(headers));
-    }
-    let contributors = &shown.list.contributors;
-    let pictures = wall::fetch_pictures(&app.avatars, contributors, layout.size).await;
-    let svg = wall::render(&name.to_string(), contributors, &pictures.images, layout);
-    if shown.stale_because.is_some() || pictures.failed > 0 {
-        // Drawn from an old list or with placeholders for failures: sent
-        // as it is, and kept by nobody, so the next request tries again.
-        return Ok(respond(StatusCode::OK, Kind::Svg, NO_STORE, svg));
-    }
-    let svg = Arc::new(fresh_representation(app, &shown.list, svg, Kind::Svg));
-    app.pages.insert(path, &shown.list, svg.clone());
-    Ok(svg.respond(headers))
 }
 
 /// The wall's options besides the list's: `columns` (1 to 50) and `size`
@@ -346,75 +532,25 @@ fn wall_options(query: Option<&str>) -> Result<(Selection, Layout), String> {
     Ok((selection(query)?, layout))
 }
 
-/// `/{owner}/{repo}/contributors.json[?max=N&anon=1]`: the list as JSON,
-/// readable from any origin; errors in JSON too, with the same status.
-async fn json(
+/// `/avatars/{id}?s=N`: check the id, snap the size, and answer with the
+/// image held (or a 304 when the browser's copy is current), or wait for it.
+fn avatar(
     app: &App,
-    client: IpAddr,
-    owner: &str,
-    repo: &str,
+    id: &str,
     query: Option<&str>,
     headers: &HeaderMap,
-) -> Reply {
-    let json_error = |status: StatusCode, title: &str, message: &str| {
-        let body = contributors_json::error(status.as_u16(), title, message);
-        any_origin(respond(status, Kind::Json, NO_STORE, body))
-    };
-    let name = RepoName::new(owner, repo).map_err(|e| {
-        json_error(
+) -> Result<Response<Body>, Waiting> {
+    let Some(id) = parse_id(id) else {
+        return Ok(text(
             StatusCode::BAD_REQUEST,
-            "Not a repository name",
-            &e.to_string(),
-        )
-    })?;
-    let selection =
-        selection(query).map_err(|why| json_error(StatusCode::BAD_REQUEST, "Bad option", &why))?;
-    let shown = app
-        .lists
-        .get(&name, selection, || spend_lookup(app, client))
-        .await
-        .map_err(|e| with_retry_after(&e, json_error(e.status(), e.title(), &e.to_string())))?;
-    if shown.stale_because.is_some() {
-        let body = contributors_json::render(&name, &shown.list);
-        return Ok(any_origin(respond(
-            StatusCode::OK,
-            Kind::Json,
-            NO_STORE,
-            body,
-        )));
-    }
-    let options = [selection.max, usize::from(selection.anon), 0, 0];
-    let path = PageKey::file(&name, "contributors.json", options);
-    let json = app.pages.get(&path, &shown.list).unwrap_or_else(|| {
-        let body = contributors_json::render(&name, &shown.list);
-        let json = Arc::new(fresh_representation(app, &shown.list, body, Kind::Json));
-        app.pages.insert(path, &shown.list, json.clone());
-        json
-    });
-    Ok(any_origin(json.respond(headers)))
-}
-
-/// The JSON API may be read by a page on any site: it is public data.
-fn any_origin(mut response: Response<Body>) -> Response<Body> {
-    response.headers_mut().insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        HeaderValue::from_static("*"),
-    );
-    response
-}
-
-/// `/avatars/{id}?s=N`: check the id, snap the size, get the image, and
-/// answer with it, or with 304 when the browser's copy is current.
-async fn avatar(app: &App, id: &str, query: Option<&str>, headers: &HeaderMap) -> Reply {
-    let id = parse_id(id)
-        .ok_or_else(|| text(StatusCode::BAD_REQUEST, "an avatar id is digits only\n"))?;
+            "an avatar id is digits only\n",
+        ));
+    };
     let size = snap_size(query_value(query, "s").as_deref());
-    let avatar = app
-        .avatars
-        .get(id, size)
-        .await
-        .map_err(|e| text(e.status(), format!("{e}\n")))?;
-    Ok(avatar.image.respond(headers))
+    match app.avatars.cached(id, size) {
+        Some(avatar) => Ok(avatar.image.respond(headers)),
+        None => Err(Waiting::Avatar { id, size }),
+    }
 }
 
 fn status(app: &App) -> Response<Body> {
@@ -438,11 +574,6 @@ fn status(app: &App) -> Response<Body> {
     respond(StatusCode::OK, Kind::Json, NO_STORE, body.to_string())
 }
 
-/// A checked repository name, or the 400 page saying what is wrong with it.
-fn repo_name(owner: &str, repo: &str) -> Result<RepoName, Response<Body>> {
-    RepoName::new(owner, repo).map_err(|e| bad_request(&format!("{e}."), (owner, repo)))
-}
-
 /// Takes one GitHub lookup from `client`'s budget: only a list that is not
 /// in memory, and not being fetched already, costs one.
 fn spend_lookup(app: &App, client: IpAddr) -> Result<(), UpstreamError> {
@@ -455,38 +586,38 @@ fn spend_lookup(app: &App, client: IpAddr) -> Result<(), UpstreamError> {
     })
 }
 
-fn upstream_error_page(error: &UpstreamError, form: (&str, &str)) -> Response<Body> {
-    let message = match error {
-        UpstreamError::NotFound { .. } => {
-            format!("{error}. Check the spelling; private repositories are not shown.")
+const NOT_A_NAME: &str = "Not a repository name";
+const NAME_HINT: &str =
+    "Owners are letters, digits and single hyphens; repositories may also use '.' and '_'.";
+
+/// An error in the form the request asked for: an SVG for a wall, JSON
+/// for the JSON API (readable from any origin, as its answers are), and
+/// otherwise an HTML page that echoes what the visitor typed into the form.
+fn error_as(
+    kind: Kind,
+    status: StatusCode,
+    title: &str,
+    message: &str,
+    hint: Option<&str>,
+    typed: (&str, &str),
+) -> Response<Body> {
+    match kind {
+        Kind::Svg => respond(status, kind, NO_STORE, wall::message(title, message)),
+        Kind::Json => {
+            let body = contributors_json::error(status.as_u16(), title, message);
+            any_origin(respond(status, kind, NO_STORE, body))
         }
-        _ => format!("{error}."),
-    };
-    let page = error_page(error.status(), error.title(), &message, error.hint(), form);
-    with_retry_after(error, page)
-}
-
-/// A client over its budget is told when to come back (`Retry-After`),
-/// whatever the kind of answer: a page, an SVG or JSON.
-fn with_retry_after(error: &UpstreamError, mut response: Response<Body>) -> Response<Body> {
-    if let UpstreamError::OverBudget { retry_after } = error {
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
+        _ => error_page(status, title, message, hint, typed),
     }
-    response
 }
 
-fn bad_request(message: &str, form: (&str, &str)) -> Response<Body> {
-    error_page(
-        StatusCode::BAD_REQUEST,
-        "Not a repository name",
-        message,
-        Some(
-            "Owners are letters, digits and single hyphens; repositories may also use '.' and '_'.",
-        ),
-        form,
-    )
+/// The JSON API may be read by a page on any site: it is public data.
+fn any_origin(mut response: Response<Body>) -> Response<Body> {
+    response.headers_mut().insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    response
 }
 
 /// An error page that echoes what the visitor typed into the form.

@@ -1,6 +1,6 @@
 //! The HTTP server: accept connections, serve them, stop cleanly.
 //!
-//! This is the plumbing around `routes::handle`, kept small and explicit:
+//! This is the plumbing around `routes::answer`, kept small and explicit:
 //!
 //! - **Bind, then run.** `Server::bind` builds the `App` and takes the port,
 //!   so a bad CA file or a port in use is reported before anything is
@@ -29,6 +29,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use http::request::Parts;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -43,7 +44,7 @@ use crate::config::Config;
 use crate::metrics::METRICS;
 use crate::responses::Body;
 use crate::roots;
-use crate::routes::{self, Route};
+use crate::routes::{self, Answer, Route};
 use crate::timed_stream::{Deadlines, TimedStream};
 
 /// Why the server could not start.
@@ -175,9 +176,10 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
             service_fn(move |request| {
                 activity.request_started();
                 let counted = InFlight::count(&in_flight);
-                let (app, activity) = (app.clone(), activity.clone());
+                let answer = answer(&app, peer, request);
+                let activity = activity.clone();
                 async move {
-                    let response = logged(&app, peer, request).await;
+                    let response = answer.await;
                     activity.response_ready();
                     drop(counted);
                     Ok::<_, Infallible>(response)
@@ -263,32 +265,63 @@ async fn turn_away(mut stream: TcpStream) {
     let _ = tokio::time::timeout(Duration::from_secs(1), answered).await;
 }
 
-/// Runs the router, then logs and counts the outcome.
-async fn logged(app: &App, peer: SocketAddr, request: Request<Incoming>) -> Response<Body> {
+/// Answers `request`, then logs and counts the outcome.
+///
+/// Most answers come from memory (`Answer::Now`), and are made right here,
+/// before this returns to hyper, with the request dropped on the way out.
+/// That matters because the request's path and headers are slices of
+/// hyper's read buffer: while the request lives, hyper cannot reuse that
+/// buffer for the next read, and takes a new one (two allocations) for
+/// each request. Only an answer that waits for GitHub (`Answer::Later`)
+/// keeps the request for the wait.
+fn answer(
+    app: &Arc<App>,
+    peer: SocketAddr,
+    request: Request<Incoming>,
+) -> impl Future<Output = Response<Body>> + use<> {
     let started = Instant::now();
     // The body is dropped unread: no route takes one.
     let (parts, _body) = request.into_parts();
     let client: IpAddr = app.config.trusted_proxies.client(peer.ip(), &parts.headers);
     let route = Route::of(parts.uri.path());
-    let response = routes::handle(
-        app,
-        client,
-        &parts.method,
-        route,
-        &parts.uri,
-        &parts.headers,
-    )
-    .await;
+    let (method, uri, headers) = (&parts.method, &parts.uri, &parts.headers);
+    let answer = match routes::answer(app, client, method, route, uri, headers) {
+        Answer::Now(response) => {
+            log(&parts, route, &response, started);
+            Ok(response)
+        }
+        Answer::Later(wait) => {
+            let app = app.clone();
+            // Boxed: the wait's future is large, and held inline it would
+            // make every request's future that large (a future is copied
+            // whole when it moves), the ones answered at once too.
+            Err(Box::pin(async move {
+                let response = wait.finish(&app, &parts.headers).await;
+                log(&parts, Route::of(parts.uri.path()), &response, started);
+                response
+            }))
+        }
+    };
+    async move {
+        match answer {
+            Ok(response) => response,
+            Err(later) => later.await,
+        }
+    }
+}
+
+/// One line per request, and the request counted for `/metrics` under its
+/// route's name.
+fn log(request: &Parts, route: Route<'_>, response: &Response<Body>, started: Instant) {
     let took = started.elapsed();
     let status = response.status().as_u16();
     METRICS.request(&route, status, took);
     // The path only: a query could carry something a visitor typed.
     tracing::info!(
-        method = %parts.method,
-        path = parts.uri.path(),
+        method = %request.method,
+        path = request.uri.path(),
         status,
         micros = took.as_micros() as u64,
         "request"
     );
-    response
 }
