@@ -19,7 +19,7 @@
 //!   content; the gzip form's ends in `-gz`, because HTTP wants different
 //!   bytes to carry different tags. An `If-None-Match` naming the chosen
 //!   form's tag (or `*`) gets `304 Not Modified`: the same headers, no body.
-//! - **HEAD** needs nothing here: `routes::handle` sends the GET answer's
+//! - **HEAD** needs nothing here: `routes::answer` sends the GET answer's
 //!   headers, `Content-Length` included, without its body.
 //!
 //! - **Freshness.** An answer made from a cached list ([`Representation::shared`])

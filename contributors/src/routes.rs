@@ -17,16 +17,30 @@
 //!
 //! HEAD gets GET's answer without its body, on every route.
 //!
-//! Each handler reads as its steps: check the input, get the data, render,
-//! answer. A step that ends the request early (a bad name, GitHub down)
-//! hands back its answer with `?` (see `responses::Reply`). What the pages
-//! show is `pages.rs`; the headers they go out with are `responses.rs`.
-//! The answers a browser may keep (the form, the stylesheet, a fresh page,
-//! wall or JSON list, an avatar) are `Representation`s: sent gzipped when the request accepts
-//! it, with an `ETag`, and as a 304 when the browser's copy is current.
+//! Each route reads as its steps: check the input, get the data, render,
+//! answer. The three list routes (the page, the wall, the JSON list) share
+//! them, and differ only in their form (`Form`): how they render the list
+//! and say an error. Bad input is answered in the route's own form, and
+//! never reaches GitHub.
+//!
+//! **Now or later.** Getting the data is where a request may wait: for
+//! GitHub, or for avatars. Most requests do not: the form, the stylesheet,
+//! and every list or avatar seen before are in memory. So `answer` makes
+//! what it can at once (`Answer::Now`), without an `await`, and hands back
+//! the rest as a `Wait`, which owns what was checked so far and finishes
+//! after the wait (`Wait::finish`). Answering at once lets the server drop
+//! the request before hyper reads on (see `server.rs`), and keeps the
+//! large futures of the waits out of the common case.
+//!
+//! What the pages show is `pages.rs`; the headers they go out with are
+//! `responses.rs`. The answers a browser may keep (the form, the
+//! stylesheet, a fresh page, wall or JSON list, an avatar) are
+//! `Representation`s: sent gzipped when the request accepts it, with an
+//! `ETag`, and as a 304 when the browser's copy is current.
 
-// An early answer is a whole `Response`, as large as the `Ok` side and
-// moved up once per request; boxing it would only add an allocation.
+// A wait, or an early answer, is as large as the other side of its
+// `Result` and moved up once per request; boxing it would only add an
+// allocation.
 #![allow(clippy::result_large_err)]
 
 use std::net::IpAddr;

@@ -80,4 +80,23 @@ async fn metrics_are_prometheus_text_and_count_requests_by_route() {
     old.insert("contributors_github_rate_limit_reset_seconds".into());
     assert_eq!(old, new);
     assert!(!new.iter().any(|s| s.contains("/no/")));
+
+    // Each lookup counts once, as a hit or a miss: a cold page missed the
+    // list and the page, the same page again hits both, and an avatar
+    // misses, then hits. (Most answers are made from memory at once, and a
+    // miss finishes after a wait: a miss must not count on both sides.)
+    let cache = |samples: &HashMap<String, f64>, family: &str, cache: &str| {
+        samples[&format!("contributors_cache_{family}_total{{cache=\"{cache}\"}}")]
+    };
+    let count = |samples: &HashMap<String, f64>| {
+        ["lists", "pages", "avatars"]
+            .map(|c| (cache(samples, "hits", c), cache(samples, "misses", c)))
+    };
+    assert_eq!(count(&after), [(0.0, 1.0), (0.0, 1.0), (0.0, 0.0)]);
+    assert_eq!(app.get("/octo/hello").await.status, 200);
+    for _ in 0..2 {
+        assert_eq!(app.get("/avatars/1?s=80").await.status, 200);
+    }
+    let later = parse(&app.get("/metrics").await.text());
+    assert_eq!(count(&later), [(1.0, 1.0), (1.0, 1.0), (1.0, 1.0)]);
 }
