@@ -1,12 +1,17 @@
 //! Making every upstream call count: the cache, coalescing, conditional
-//! revalidation, stale-if-error, rate-limit awareness, connection reuse.
+//! revalidation, stale-if-error, rate-limit awareness, connection reuse;
+//! and answering what memory holds without waiting.
 
 mod common;
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use common::{TestApp, users};
-use fake_github::Behaviour;
+use contributors::App;
+use contributors::routes::{self, Answer, Route};
+use fake_github::{Behaviour, FakeGitHub};
+use http::{HeaderMap, Method, Uri};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cached_list_is_not_fetched_again_within_the_ttl() {
@@ -237,4 +242,53 @@ async fn a_kept_page_follows_its_list_and_spelling() {
         })
         .await
     );
+}
+
+/// What memory holds is answered at once (`Answer::Now`): the form, and
+/// every list, page, wall and avatar seen before, a "not found" too. Only
+/// what needs GitHub or the avatar server waits (`Answer::Later`). The
+/// server relies on this to let go of a request before hyper reads on
+/// (see server.rs), and bad input never waits: it is refused at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_memory_holds_is_answered_without_waiting() {
+    let fake = FakeGitHub::start().await;
+    fake.set_contributors("o", "r", users(3));
+    let app = App::new(common::config_for(&fake)).expect("the app starts");
+    let client = IpAddr::from([127, 0, 0, 1]);
+    let answer = |path: &str| {
+        let uri: Uri = path.parse().unwrap();
+        let route = Route::of(uri.path());
+        routes::answer(&app, client, &Method::GET, route, &uri, &HeaderMap::new())
+    };
+    let now = |path: &str| match answer(path) {
+        Answer::Now(response) => response.status().as_u16(),
+        Answer::Later(_) => panic!("{path} waited, with its answer in memory"),
+    };
+    for (path, status) in [
+        ("/", 200),
+        ("/style.css", 200),
+        ("/healthz", 200),
+        ("/o--o/r", 400),
+    ] {
+        assert_eq!(now(path), status, "{path}");
+    }
+    let cold = [
+        ("/o/r", 200),
+        ("/o/r/wall.svg", 200),
+        ("/avatars/2?s=80", 200),
+        ("/o/gone", 404),
+    ];
+    for (path, status) in cold {
+        let Answer::Later(wait) = answer(path) else {
+            panic!("{path} answered at once, with nothing in memory");
+        };
+        let response = wait.finish(&app, &HeaderMap::new()).await;
+        assert_eq!(response.status().as_u16(), status, "{path}");
+        assert_eq!(now(path), status, "{path}, the second time");
+    }
+    // The same list, spelt otherwise or in another form: no wait either.
+    for path in ["/O/R", "/o/r/contributors.json", "/o/r?max=100"] {
+        assert_eq!(now(path), 200, "{path}");
+    }
+    assert_eq!(fake.contributors_requests(), 2, "{:?}", fake.requests());
 }
