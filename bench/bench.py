@@ -999,10 +999,16 @@ def bench_baseline(binary, baseline, fake, workdir, symbols="", size_level=None)
         servers["baseline"] = Baseline(baseline, files)
         if size_level:
             servers["baseline, opt-level s"] = Baseline(size_level[1], files)
+        # The two servers of each ratio run back to back, and the order is
+        # reversed every other round: a machine that gets faster or slower
+        # during the run then favours neither side of a ratio.
+        order = [name for name in ("app", "baseline", "app, default log", "app, opt-level s",
+                                   "baseline, opt-level s") if name in servers]
         for path in BASELINE_PATHS:
             runs = out["paths"][path] = {name: [] for name in servers}
             for round_ in range(BASELINE_ROUNDS):
-                for name, server in servers.items():
+                for name in order if round_ % 2 == 0 else reversed(order):
+                    server = servers[name]
                     log(f"9. {name}: {path}, round {round_ + 1}/{BASELINE_ROUNDS}")
                     runs[name].append(run_wrk(server, WRK_CONNS, BASELINE_SECS, path,
                                               threads=BASELINE_WRK_THREADS))
@@ -1074,7 +1080,8 @@ def baseline_report(b):
         "same musl allocator, a multi-threaded tokio runtime) that sends the bytes and headers "
         "it was handed, captured from the app (`/`: {} bytes and {} headers; `{}`: {} bytes and "
         "{} headers; `date` and `content-length` are hyper's, for both). wrk -t{} -c{} for {} s "
-        "per run (one client thread, as in the issue's own table), the servers taking turns, "
+        "per run (one client thread, as in the issue's own table), the servers taking turns "
+        "(the two of each ratio back to back, in the opposite order every other round), "
         "{} round(s); the ratio is the app's req/s over the baseline's in the same round, its "
         "median and the spread of the rounds. Target: at least {:.0f}%."
         .format(*b["captured"]["/"], PAGE, *b["captured"][PAGE], BASELINE_WRK_THREADS,
