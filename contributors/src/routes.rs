@@ -57,7 +57,7 @@ use crate::contributor_lists::{DEFAULT_MAX, LIMIT_MAX, Selection, Shown};
 use crate::contributors_json;
 use crate::error::UpstreamError;
 use crate::metrics::METRICS;
-use crate::names::{RepoName, split_repo_file, split_repo_path};
+use crate::names::{NameError, RepoName, split_repo_file, split_repo_path};
 use crate::page_cache::PageKey;
 use crate::pages::{self, ContributorsPage, ErrorPage};
 use crate::query::{self, query_value};
@@ -265,16 +265,7 @@ fn index(app: &App, query: Option<&str>, headers: &HeaderMap) -> Reply {
         return Ok(form.respond(headers));
     };
     let (owner, repo) = (owner.trim(), repo.trim());
-    let name = RepoName::new(owner, repo).map_err(|e| {
-        let message = format!("{e}.");
-        error_page(
-            StatusCode::BAD_REQUEST,
-            NOT_A_NAME,
-            &message,
-            Some(NAME_HINT),
-            (owner, repo),
-        )
-    })?;
+    let name = RepoName::new(owner, repo).map_err(|e| not_a_name(Kind::Html, &e, (owner, repo)))?;
     // Only a validated name goes into the Location header.
     Ok(redirect(&format!("/{name}")))
 }
@@ -321,28 +312,19 @@ impl ListAsked {
         (owner, repo): (&str, &str),
         query: Option<&str>,
     ) -> Result<ListAsked, Response<Body>> {
-        let kind = match route {
-            Route::Wall(..) => Kind::Svg,
-            Route::Json(..) => Kind::Json,
-            _ => Kind::Html,
+        // The form, and its options read; a bad name is reported first.
+        let (kind, options) = match route {
+            Route::Wall(..) => (
+                Kind::Svg,
+                wall_options(query).map(|(s, layout)| (s, Form::Wall(layout))),
+            ),
+            Route::Json(..) => (Kind::Json, selection(query).map(|s| (s, Form::Json))),
+            _ => (
+                Kind::Html,
+                max(query).map(|max| (Selection::accounts(max), Form::Page)),
+            ),
         };
-        let name = RepoName::new(owner, repo).map_err(|e| {
-            let message = format!("{e}.");
-            let status = StatusCode::BAD_REQUEST;
-            error_as(
-                kind,
-                status,
-                NOT_A_NAME,
-                &message,
-                Some(NAME_HINT),
-                (owner, repo),
-            )
-        })?;
-        let options = match route {
-            Route::Wall(..) => wall_options(query).map(|(s, layout)| (s, Form::Wall(layout))),
-            Route::Json(..) => selection(query).map(|s| (s, Form::Json)),
-            _ => max(query).map(|max| (Selection::accounts(max), Form::Page)),
-        };
+        let name = RepoName::new(owner, repo).map_err(|e| not_a_name(kind, &e, (owner, repo)))?;
         let (selection, form) = options.map_err(|why| {
             error_as(
                 kind,
@@ -600,9 +582,21 @@ fn spend_lookup(app: &App, client: IpAddr) -> Result<(), UpstreamError> {
     })
 }
 
-const NOT_A_NAME: &str = "Not a repository name";
-const NAME_HINT: &str =
-    "Owners are letters, digits and single hyphens; repositories may also use '.' and '_'.";
+/// The 400 for a name that breaks GitHub's rules, in the form asked for.
+fn not_a_name(kind: Kind, error: &NameError, typed: (&str, &str)) -> Response<Body> {
+    let message = format!("{error}.");
+    let hint = "Owners are letters, digits and single hyphens; \
+        repositories may also use '.' and '_'.";
+    let status = StatusCode::BAD_REQUEST;
+    error_as(
+        kind,
+        status,
+        "Not a repository name",
+        &message,
+        Some(hint),
+        typed,
+    )
+}
 
 /// An error in the form the request asked for: an SVG for a wall, JSON
 /// for the JSON API (readable from any origin, as its answers are), and
