@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::convert::Infallible;
 use std::future::Future;
 use std::hash::Hash;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
@@ -36,10 +36,20 @@ use tokio::sync::watch;
 /// share the lock: a lookup takes it for reading and notes the use in an
 /// atomic counter on the entry, and two threads serving cached pages never
 /// wait for each other. Only a store, which may evict, takes it for writing.
+///
+/// Lookups also avoid writing to memory that other threads use, where they
+/// can: two cores that write the same memory in turn hand it back and forth,
+/// and that costs more than the lookup. So a lookup of the entry used last
+/// (a popular page under load) notes nothing, since it is the most recent
+/// already; a lookup can borrow the value instead of cloning it
+/// ([`LruCache::get_with`]), which spares an `Arc`'s count; and an empty
+/// cache is seen to be empty without taking the lock.
 pub struct LruCache<K, V> {
     inner: RwLock<Inner<K, V>>,
     /// Hands out use ticks: a larger tick is a more recent use.
     clock: AtomicU64,
+    /// Entries held: written under the write lock, read without the lock.
+    len: AtomicUsize,
     max_entries: usize,
     max_bytes: usize,
 }
@@ -72,6 +82,7 @@ impl<K: Clone + Eq + Hash, V: Clone> LruCache<K, V> {
                 bytes: 0,
             }),
             clock: AtomicU64::new(0),
+            len: AtomicUsize::new(0),
             max_entries: max_entries.max(1),
             max_bytes,
         }
@@ -84,12 +95,25 @@ impl<K: Clone + Eq + Hash, V: Clone> LruCache<K, V> {
     /// The value and when it was stored, marking it as recently used.
     /// Freshness is the caller's call: a stale value can still be useful.
     pub fn get(&self, key: &K) -> Option<(V, Instant)> {
+        self.get_with(key, |value, stored_at| (value.clone(), stored_at))
+    }
+
+    /// Like [`LruCache::get`], but lends the value to `read` instead of
+    /// cloning it (under the read lock: `read` must be quick).
+    pub fn get_with<R>(&self, key: &K, read: impl FnOnce(&V, Instant) -> R) -> Option<R> {
+        if self.len.load(Ordering::Relaxed) == 0 {
+            return None;
+        }
         // A panic while holding the lock cannot leave the map half-updated
         // in a way that matters here, so a poisoned lock is used as is.
         let inner = self.inner.read().unwrap_or_else(|p| p.into_inner());
         let entry = inner.entries.get(key)?;
-        entry.used.fetch_max(self.tick(), Ordering::Relaxed);
-        Some((entry.value.clone(), entry.stored_at))
+        // The latest tick handed out is this entry's own: it is the most
+        // recently used already, and another use changes no order.
+        if entry.used.load(Ordering::Relaxed) + 1 != self.clock.load(Ordering::Relaxed) {
+            entry.used.fetch_max(self.tick(), Ordering::Relaxed);
+        }
+        Some(read(&entry.value, entry.stored_at))
     }
 
     /// Stores a value that weighs `bytes`, then evicts least recently used
@@ -121,6 +145,7 @@ impl<K: Clone + Eq + Hash, V: Clone> LruCache<K, V> {
             }
             evicted += 1;
         }
+        self.len.store(inner.entries.len(), Ordering::Relaxed);
         evicted
     }
 
@@ -128,6 +153,7 @@ impl<K: Clone + Eq + Hash, V: Clone> LruCache<K, V> {
     pub fn remove(&self, key: &K) {
         let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
         inner.remove(key);
+        self.len.store(inner.entries.len(), Ordering::Relaxed);
     }
 
     /// Number of entries and bytes held, for `/status` and tests.
@@ -290,8 +316,9 @@ mod tests {
         for key in ["a", "b", "c"] {
             cache.insert(key, 0, 1);
         }
-        // Used in the order c, a, b: stored order no longer counts.
-        for key in ["c", "a", "b", "a", "b"] {
+        // Used in the order c, a, b: stored order no longer counts. (A
+        // lookup of the entry used last notes nothing: it changes no order.)
+        for key in ["c", "c", "a", "b", "a", "a", "b", "b"] {
             assert!(cache.get(&key).is_some());
         }
         let survivors = |cache: &LruCache<&str, i32>| {
@@ -304,6 +331,18 @@ mod tests {
         assert_eq!(survivors(&cache), ["a", "b", "d"]);
         assert_eq!(cache.insert("e", 0, 1), 1);
         assert_eq!(survivors(&cache), ["b", "d", "e"]);
+    }
+
+    #[test]
+    fn an_emptied_cache_finds_nothing_and_fills_again() {
+        let cache = LruCache::new(2, 1000);
+        assert!(cache.get(&"a").is_none());
+        cache.insert("a", 1, 1);
+        cache.remove(&"a");
+        assert!(cache.get(&"a").is_none());
+        cache.insert("a", 2, 1);
+        assert_eq!(cache.get_with(&"a", |value, _| *value), Some(2));
+        assert_eq!(cache.usage(), (1, 1));
     }
 
     #[test]

@@ -186,19 +186,23 @@ impl ContributorLists {
             METRICS.cache_lookup(Cache::Lists, true);
             return Some(Err(error));
         }
-        let (held, stored_at) = self.cache.get(&key)?;
+        // Borrowed, not cloned: only an expired list needs its own handle.
+        let (shown, expired) = self.cache.get_with(&key, |held, stored_at| {
+            let shown = Shown {
+                list: held.list.clone(),
+                stale_because: held.refresh_failed(),
+            };
+            let expired = stored_at.elapsed() >= self.ttl;
+            (shown, expired.then(|| held.clone()))
+        })?;
         METRICS.cache_lookup(Cache::Lists, true);
-        if stored_at.elapsed() >= self.ttl {
-            let (this, key, repo, held) = (self.clone(), key.clone(), repo.clone(), held.clone());
+        if let Some(held) = expired {
+            let (this, key, repo) = (self.clone(), key.clone(), repo.clone());
             self.in_flight.start(key.clone(), move || async move {
                 this.fetch_and_keep(key, repo, Some(held)).await
             });
         }
-        let stale_because = held.refresh_failed();
-        Some(Ok(Shown {
-            list: held.list.clone(),
-            stale_because,
-        }))
+        Some(Ok(shown))
     }
 
     /// The contributors of `repo` that `selection` asks for, in GitHub's

@@ -190,6 +190,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn names_are_equal_byte_for_byte() {
+        let name = |owner: &str, repo: &str| RepoName::new(owner, repo).unwrap();
+        assert_eq!(name("octo", "cat"), name("octo", "cat"));
+        assert_ne!(name("octo", "cat"), name("octo", "cap"), "the last byte");
+        assert_ne!(name("octo", "cat"), name("octo", "cats"), "a longer name");
+        assert_ne!(name("octo", "cat"), name("Octo", "cat"), "spelling counts");
+        assert_eq!(name("Octo", "cat").folded(), name("octo", "CAT").folded());
+    }
+
+    #[test]
     fn valid_names() {
         for (owner, repo) in [
             ("rust-lang", "rust"),

@@ -79,9 +79,12 @@ impl PageCache {
 
     /// The page stored for `path`, if it was rendered from `list` itself.
     pub fn get(&self, path: &PageKey, list: &Arc<List>) -> Option<Arc<Representation>> {
-        let page = self.pages.get(path).and_then(|(rendered, _stored_at)| {
-            std::ptr::eq(rendered.list.as_ptr(), Arc::as_ptr(list)).then_some(rendered.page)
-        });
+        let page = (self.pages)
+            .get_with(path, |rendered, _stored_at| {
+                let current = std::ptr::eq(rendered.list.as_ptr(), Arc::as_ptr(list));
+                current.then(|| rendered.page.clone())
+            })
+            .flatten();
         METRICS.cache_lookup(Cache::Pages, page.is_some());
         page
     }

@@ -203,11 +203,25 @@ impl Representation {
     /// accepts, or a 304 (the same headers, no body) when it already holds
     /// that form.
     pub fn respond(&self, request: &HeaderMap) -> Response<Body> {
-        let chosen = match &self.gzip {
-            Some(gzip) if prefers_gzip(request) => gzip,
-            _ => &self.identity,
+        // One pass over the request's headers reads both that matter here.
+        // (Looking each up by name would hash the name, twice per request,
+        // to find headers that most requests do not even send.) An
+        // `If-None-Match` is checked against both forms' tags as it comes.
+        let mut codings = Codings::default();
+        let (mut holds_identity, mut holds_gzip) = (false, false);
+        for (name, value) in request {
+            if name == header::ACCEPT_ENCODING {
+                codings.read(value);
+            } else if name == header::IF_NONE_MATCH {
+                holds_identity |= lists_tag(value.as_bytes(), self.identity.etag.as_bytes());
+                holds_gzip |= (self.gzip.as_ref())
+                    .is_some_and(|gzip| lists_tag(value.as_bytes(), gzip.etag.as_bytes()));
+            }
+        }
+        let (chosen, not_modified) = match &self.gzip {
+            Some(gzip) if codings.prefer_gzip() => (gzip, holds_gzip),
+            _ => (&self.identity, holds_identity),
         };
-        let not_modified = none_match(request, &chosen.etag);
         let body = if not_modified {
             Bytes::new()
         } else {
@@ -253,36 +267,48 @@ fn gzipped(body: &[u8]) -> Option<Bytes> {
     (gzip.len() < body.len()).then(|| Bytes::from(gzip))
 }
 
-/// Whether `request` accepts gzip, and at least as gladly as identity if
-/// it weighs identity at all (RFC 9110, section 12.5.3). Without
-/// `Accept-Encoding`, it does not: such a client gets the bytes as they are.
-fn prefers_gzip(request: &HeaderMap) -> bool {
-    let (mut gzip, mut identity, mut any) = (None, None, None);
-    let lines = request.get_all(header::ACCEPT_ENCODING).into_iter();
-    for item in lines
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-    {
-        let mut parts = item.split(';');
-        let coding = parts.next().unwrap_or("").trim();
-        let q = parts
-            .filter_map(|p| p.split_once('='))
-            .find(|(name, _)| name.trim().eq_ignore_ascii_case("q"))
-            .map_or(Some(1000), |(_, value)| parse_q(value.trim()));
-        // An entry with an unreadable q-value is ignored, not guessed at.
-        let Some(q) = q else { continue };
-        if coding.eq_ignore_ascii_case("gzip") || coding.eq_ignore_ascii_case("x-gzip") {
-            gzip = Some(q);
-        } else if coding.eq_ignore_ascii_case("identity") {
-            identity = Some(q);
-        } else if coding == "*" {
-            any = Some(q);
+/// What `Accept-Encoding` says of the codings that matter here: their
+/// q-values, in thousandths, read line by line.
+#[derive(Default)]
+struct Codings {
+    gzip: Option<u16>,
+    identity: Option<u16>,
+    any: Option<u16>,
+}
+
+impl Codings {
+    /// Reads one `Accept-Encoding` line; a later mention of a coding
+    /// overrides an earlier one.
+    fn read(&mut self, line: &HeaderValue) {
+        for item in line.to_str().unwrap_or_default().split(',') {
+            let mut parts = item.split(';');
+            let coding = parts.next().unwrap_or("").trim();
+            let q = parts
+                .filter_map(|p| p.split_once('='))
+                .find(|(name, _)| name.trim().eq_ignore_ascii_case("q"))
+                .map_or(Some(1000), |(_, value)| parse_q(value.trim()));
+            // An entry with an unreadable q-value is ignored, not guessed at.
+            let Some(q) = q else { continue };
+            if coding.eq_ignore_ascii_case("gzip") || coding.eq_ignore_ascii_case("x-gzip") {
+                self.gzip = Some(q);
+            } else if coding.eq_ignore_ascii_case("identity") {
+                self.identity = Some(q);
+            } else if coding == "*" {
+                self.any = Some(q);
+            }
         }
     }
-    let gzip = gzip.or(any).unwrap_or(0);
-    // Identity is always acceptable, so a client rarely names it; when it
-    // does (or `*` does), its q-value is weighed against gzip's.
-    gzip > 0 && identity.or(any).is_none_or(|identity| gzip >= identity)
+
+    /// Whether gzip is accepted, and at least as gladly as identity if the
+    /// request weighs identity at all (RFC 9110, section 12.5.3). Without
+    /// `Accept-Encoding`, it is not: such a client gets the bytes as they
+    /// are.
+    fn prefer_gzip(&self) -> bool {
+        let gzip = self.gzip.or(self.any).unwrap_or(0);
+        // Identity is always acceptable, so a client rarely names it; when
+        // it does (or `*` does), its q-value is weighed against gzip's.
+        gzip > 0 && (self.identity.or(self.any)).is_none_or(|identity| gzip >= identity)
+    }
 }
 
 /// A q-value in thousandths: `0`, `0.5`, `1.000`; `None` if malformed.
@@ -303,17 +329,9 @@ fn parse_q(text: &str) -> Option<u16> {
     }
 }
 
-/// Whether `request`'s `If-None-Match` names `etag`, or is `*`. The header
-/// is a list of tags, compared weakly, as RFC 9110 asks for this header:
-/// `W/"x"` matches `"x"`.
-fn none_match(request: &HeaderMap, etag: &HeaderValue) -> bool {
-    request
-        .get_all(header::IF_NONE_MATCH)
-        .iter()
-        .any(|value| lists_tag(value.as_bytes(), etag.as_bytes()))
-}
-
-/// Whether the entity-tag list `list` holds `etag` (weakly), or is `*`.
+/// Whether the entity-tag list `list` (an `If-None-Match` line) holds
+/// `etag`, or is `*`. Tags compare weakly, as RFC 9110 asks for this
+/// header: `W/"x"` matches `"x"`.
 fn lists_tag(mut list: &[u8], etag: &[u8]) -> bool {
     loop {
         while let [b' ' | b'\t' | b',', rest @ ..] = list {
@@ -359,12 +377,14 @@ mod tests {
     }
 
     fn accepts(value: &'static str) -> bool {
-        prefers_gzip(&headers(&[("accept-encoding", value)]))
+        let mut codings = Codings::default();
+        codings.read(&HeaderValue::from_static(value));
+        codings.prefer_gzip()
     }
 
     #[test]
     fn accept_encoding_is_read_with_its_q_values() {
-        assert!(!prefers_gzip(&HeaderMap::new()), "no header: identity");
+        assert!(!Codings::default().prefer_gzip(), "no header: identity");
         for yes in [
             "gzip",
             "gzip, deflate, br",
@@ -465,6 +485,20 @@ mod tests {
         assert_eq!(not_modified.headers()[header::ETAG], gzip_tag);
         assert_eq!(not_modified.headers()[header::VARY], "accept-encoding");
         assert_eq!(not_modified.headers()[header::CACHE_CONTROL], "public");
+
+        // Each header may come as several lines: all of them count.
+        let mut lines = HeaderMap::new();
+        for (name, value) in [
+            (header::ACCEPT_ENCODING, "identity;q=0.5"),
+            (header::ACCEPT_ENCODING, "gzip"),
+            (header::IF_NONE_MATCH, "\"other\""),
+        ] {
+            lines.append(name, HeaderValue::from_static(value));
+        }
+        lines.append(header::IF_NONE_MATCH, gzip_tag.clone());
+        let not_modified = answer.respond(&lines);
+        assert_eq!(not_modified.status(), StatusCode::NOT_MODIFIED);
+        assert_eq!(not_modified.headers()[header::ETAG], gzip_tag);
 
         // The identity tag does not validate the gzip form, nor back.
         again.insert(header::IF_NONE_MATCH, identity_tag.clone());

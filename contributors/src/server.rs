@@ -25,8 +25,10 @@ use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use http::request::Parts;
@@ -45,7 +47,7 @@ use crate::metrics::METRICS;
 use crate::responses::Body;
 use crate::roots;
 use crate::routes::{self, Answer, Route};
-use crate::timed_stream::{Deadlines, TimedStream};
+use crate::timed_stream::{Activity, Deadlines, TimedStream};
 
 /// Why the server could not start.
 #[derive(Debug)]
@@ -175,33 +177,23 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
             let (app, activity, in_flight) = (app.clone(), activity.clone(), in_flight.clone());
             service_fn(move |request| {
                 activity.request_started();
-                let counted = InFlight::count(&in_flight);
-                let answer = answer(&app, peer, request);
-                let activity = activity.clone();
-                async move {
-                    let response = answer.await;
-                    activity.response_ready();
-                    drop(counted);
-                    Ok::<_, Infallible>(response)
-                }
+                let answer = answer(&app, peer, request, &activity, &in_flight);
+                async move { Ok::<_, Infallible>(answer.await) }
             })
         };
         let connection = http.serve_connection(TokioIo::new(stream), service);
-        let mut stopping = stopping.clone();
+        let stopping = stopping.clone();
         tokio::spawn(async move {
             tokio::pin!(connection);
             // Errors here are client-side: resets, timeouts, bad requests.
-            tokio::select! {
-                _ = connection.as_mut() => {}
-                _ = async { stopping.wait_for(|stop| *stop).await.is_ok() } => {
-                    // Waiting for a request: close now (dropping the
-                    // connection closes the socket). Otherwise finish the
-                    // request in hand, then close.
-                    if !activity.is_waiting() {
-                        connection.as_mut().graceful_shutdown();
-                        let _ = connection.await;
-                    }
-                }
+            // Told to stop while waiting for a request: close now (dropping
+            // the connection closes the socket). Otherwise finish the
+            // request in hand, then close.
+            if ended_or_stopped(connection.as_mut(), stopping).await == Ended::Stopped
+                && !activity.is_waiting()
+            {
+                connection.as_mut().graceful_shutdown();
+                let _ = connection.await;
             }
             drop(slot);
             METRICS.connection_closed();
@@ -228,8 +220,50 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
     }
 }
 
-/// One request in the in-flight count, for as long as it lives (a request
-/// whose client goes away is dropped, and uncounted, too).
+/// How [`ended_or_stopped`] returned.
+#[derive(Debug, PartialEq, Eq)]
+enum Ended {
+    /// The connection is over.
+    Closed,
+    /// The server is stopping; the connection is still open.
+    Stopped,
+}
+
+/// Serves `connection` until it ends, or until `stopping` turns true.
+///
+/// The same as a `select!` of the two, with one saving: `stopping` is
+/// polled once, which leaves this task's waker with the channel, and after
+/// that only when a plain read says its value changed. (Polling it on every
+/// wake-up would take the lock on the channel's list of waiters, a lock that
+/// every connection shares, once per request.)
+async fn ended_or_stopped<F: Future>(
+    mut connection: Pin<&mut F>,
+    mut stopping: watch::Receiver<bool>,
+) -> Ended {
+    let changed = stopping.clone();
+    // Resolves on true, or when the sender is gone: stop either way.
+    let stop = stopping.wait_for(|stop| *stop);
+    tokio::pin!(stop);
+    let mut registered = false;
+    std::future::poll_fn(|cx| {
+        if connection.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(Ended::Closed);
+        }
+        if !registered || changed.has_changed().unwrap_or(true) {
+            registered = true;
+            if stop.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Ended::Stopped);
+            }
+        }
+        Poll::Pending
+    })
+    .await
+}
+
+/// One request in the in-flight count, for as long as it waits (a request
+/// whose client goes away is dropped, and uncounted, too). Only an answer
+/// that waits is counted: one made at once is done before anything else
+/// could look.
 struct InFlight(Arc<AtomicUsize>);
 
 impl InFlight {
@@ -273,11 +307,14 @@ async fn turn_away(mut stream: TcpStream) {
 /// hyper's read buffer: while the request lives, hyper cannot reuse that
 /// buffer for the next read, and takes a new one (two allocations) for
 /// each request. Only an answer that waits for GitHub (`Answer::Later`)
-/// keeps the request for the wait.
+/// keeps the request for the wait, and only such an answer is counted in
+/// `in_flight`. Either way, `activity` learns when the response is ready.
 fn answer(
     app: &Arc<App>,
     peer: SocketAddr,
     request: Request<Incoming>,
+    activity: &Activity,
+    in_flight: &Arc<AtomicUsize>,
 ) -> impl Future<Output = Response<Body>> + use<> {
     let started = Instant::now();
     // The body is dropped unread: no route takes one.
@@ -287,16 +324,20 @@ fn answer(
     let (method, uri, headers) = (&parts.method, &parts.uri, &parts.headers);
     let answer = match routes::answer(app, client, method, route, uri, headers) {
         Answer::Now(response) => {
+            activity.response_ready();
             log(&parts, route, &response, started);
             Ok(response)
         }
         Answer::Later(wait) => {
-            let app = app.clone();
+            let (app, activity) = (app.clone(), activity.clone());
+            let counted = InFlight::count(in_flight);
             // Boxed: the wait's future is large, and held inline it would
             // make every request's future that large (a future is copied
             // whole when it moves), the ones answered at once too.
             Err(Box::pin(async move {
                 let response = wait.finish(&app, &parts.headers).await;
+                activity.response_ready();
+                drop(counted);
                 log(&parts, Route::of(parts.uri.path()), &response, started);
                 response
             }))

@@ -31,7 +31,8 @@
 
 use std::io;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering::Relaxed};
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
@@ -57,69 +58,67 @@ impl Deadlines {
     }
 }
 
+/// Where a connection is in its life (the table above).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
 enum Phase {
-    /// Waiting for (the rest of) a request head, until then.
-    Head(Instant),
+    /// Waiting for (the rest of) a request head, until `TimedStream::until`.
+    Head,
     /// A request is being handled.
     Busy,
     /// The response is being written.
     Responding,
-    /// Kept alive between requests, until then.
-    Idle(Instant),
+    /// Kept alive between requests, until `TimedStream::until`.
+    Idle,
 }
 
 /// The connection's phase, shared by the stream and the request handler.
+///
+/// Both run in the connection's one task, one after the other, so nothing
+/// contends for it: it is a plain atomic byte, not a `Mutex` (which would
+/// cost a lock and an unlock each of the five times a request reads or
+/// changes it). `Arc` and an atomic rather than `Rc` and `Cell` only because
+/// a task's parts must be `Send`. The phase's deadline is the stream's own.
 #[derive(Clone)]
 pub struct Activity {
-    phase: Arc<Mutex<Phase>>,
+    phase: Arc<PhaseCell>,
     deadlines: Deadlines,
 }
 
+/// The phase, alone in its 128 bytes of memory. Small allocations sit side
+/// by side, and two connections' phases in one cache line would make the
+/// threads serving them hand that line back and forth on every change.
+#[repr(align(128))]
+struct PhaseCell(AtomicU8);
+
 impl Activity {
-    fn phase(&self) -> std::sync::MutexGuard<'_, Phase> {
-        self.phase.lock().unwrap_or_else(|p| p.into_inner())
+    fn phase(&self) -> Phase {
+        match self.phase.0.load(Relaxed) {
+            0 => Phase::Head,
+            1 => Phase::Busy,
+            2 => Phase::Responding,
+            _ => Phase::Idle,
+        }
+    }
+
+    fn set(&self, phase: Phase) {
+        self.phase.0.store(phase as u8, Relaxed);
     }
 
     /// hyper has a complete request head and calls the handler.
     pub fn request_started(&self) {
-        *self.phase() = Phase::Busy;
+        self.set(Phase::Busy);
     }
 
     /// The handler has its response; hyper writes it next.
     pub fn response_ready(&self) {
-        *self.phase() = Phase::Responding;
+        self.set(Phase::Responding);
     }
 
     /// True while the connection waits for a request: closing it then loses
     /// nothing the client was promised.
     pub fn is_waiting(&self) -> bool {
-        matches!(*self.phase(), Phase::Head(_) | Phase::Idle(_))
-    }
-
-    /// The read deadline of the current phase, after noting that `read`
-    /// bytes just arrived.
-    fn after_read(&self, read: usize) -> Option<Instant> {
-        let mut phase = self.phase();
-        if read > 0 && matches!(*phase, Phase::Idle(_)) {
-            *phase = Phase::Head(Instant::now() + self.deadlines.head);
-        }
-        match *phase {
-            Phase::Head(until) | Phase::Idle(until) => Some(until),
-            Phase::Busy | Phase::Responding => None,
-        }
-    }
-
-    /// A flush completed: a written response means the connection is now
-    /// idle. The idle deadline if it just became so.
-    fn flushed(&self) -> Option<Instant> {
-        let mut phase = self.phase();
-        if *phase != Phase::Responding {
-            return None;
-        }
-        let until = Instant::now() + self.deadlines.idle;
-        *phase = Phase::Idle(until);
-        Some(until)
+        matches!(self.phase(), Phase::Head | Phase::Idle)
     }
 }
 
@@ -128,6 +127,8 @@ impl Activity {
 pub struct TimedStream {
     inner: TcpStream,
     activity: Activity,
+    /// The deadline of the `Head` or `Idle` phase.
+    until: Instant,
     /// The read deadline's alarm: set to `read_at`, and polled by this
     /// connection's task since; `None` once it has fired and nothing needs
     /// it yet (see `poll_read_deadline`).
@@ -145,18 +146,44 @@ impl TimedStream {
         let _ = socket2::SockRef::from(&inner).set_tcp_user_timeout(Some(deadlines.write));
         let now = Instant::now();
         let activity = Activity {
-            phase: Arc::new(Mutex::new(Phase::Head(now + deadlines.head))),
+            phase: Arc::new(PhaseCell(AtomicU8::new(Phase::Head as u8))),
             deadlines,
         };
         let stream = TimedStream {
             inner,
             activity: activity.clone(),
+            until: now + deadlines.head,
             read_timer: Box::pin(sleep_until(now)),
             read_at: None,
             write_timer: Box::pin(sleep_until(now)),
             write_stalled: false,
         };
         (stream, activity)
+    }
+
+    /// The read deadline of the current phase, after noting that `read`
+    /// bytes just arrived.
+    fn after_read(&mut self, read: usize) -> Option<Instant> {
+        match self.activity.phase() {
+            Phase::Idle if read > 0 => {
+                self.until = Instant::now() + self.activity.deadlines.head;
+                self.activity.set(Phase::Head);
+                Some(self.until)
+            }
+            Phase::Head | Phase::Idle => Some(self.until),
+            Phase::Busy | Phase::Responding => None,
+        }
+    }
+
+    /// A flush completed: a written response means the connection is now
+    /// idle. The idle deadline if it just became so.
+    fn flushed(&mut self) -> Option<Instant> {
+        if self.activity.phase() != Phase::Responding {
+            return None;
+        }
+        self.until = Instant::now() + self.activity.deadlines.idle;
+        self.activity.set(Phase::Idle);
+        Some(self.until)
     }
 
     /// Called when a write or flush could not proceed: starts the stall
@@ -189,7 +216,7 @@ impl TimedStream {
     /// deadline itself, so none is late.
     fn poll_read_deadline(&mut self, cx: &mut Context<'_>) -> Poll<io::Error> {
         loop {
-            let deadline = self.activity.after_read(0);
+            let deadline = self.after_read(0);
             if let Some(deadline) = deadline {
                 self.alarm_by(deadline);
             }
@@ -241,7 +268,7 @@ impl AsyncRead for TimedStream {
         let before = buf.filled().len();
         let this = &mut *self;
         if let Poll::Ready(result) = Pin::new(&mut this.inner).poll_read(cx, buf) {
-            this.activity.after_read(buf.filled().len() - before);
+            this.after_read(buf.filled().len() - before);
             return Poll::Ready(result);
         }
         this.poll_read_deadline(cx).map(Err)
@@ -285,7 +312,7 @@ impl AsyncWrite for TimedStream {
         match Pin::new(&mut self.inner).poll_flush(cx) {
             Poll::Ready(result) => {
                 self.write_progressed();
-                if let Some(until) = self.activity.flushed()
+                if let Some(until) = self.flushed()
                     && self.alarm_by(until)
                 {
                     // hyper's pending read was polled while no alarm was
