@@ -134,6 +134,9 @@ pub struct TimedStream {
     /// it yet (see `poll_read_deadline`).
     read_timer: Pin<Box<Sleep>>,
     read_at: Option<Instant>,
+    /// The alarm has been polled since it was set, so it holds this task's
+    /// waker and will wake the task when it goes off.
+    read_armed: bool,
     /// Fires `write` after a write first found the socket full.
     write_timer: Pin<Box<Sleep>>,
     write_stalled: bool,
@@ -155,6 +158,7 @@ impl TimedStream {
             until: now + deadlines.head,
             read_timer: Box::pin(sleep_until(now)),
             read_at: None,
+            read_armed: false,
             write_timer: Box::pin(sleep_until(now)),
             write_stalled: false,
         };
@@ -225,7 +229,7 @@ impl TimedStream {
                 // that ends the response sets the idle deadline's alarm).
                 return Poll::Pending;
             }
-            ready!(self.read_timer.as_mut().poll(cx));
+            ready!(self.poll_read_alarm(cx));
             match deadline {
                 Some(deadline) if deadline <= Instant::now() => {
                     return Poll::Ready(timed_out("no request in time"));
@@ -252,6 +256,20 @@ impl TimedStream {
         let at = deadline.min(Instant::now() + self.activity.deadlines.tick());
         self.read_at = Some(at);
         self.read_timer.as_mut().reset(at);
+        self.read_armed = false;
+    }
+
+    /// Polls the read alarm. Once it holds this task's waker, a plain
+    /// look at whether it went off does: polling it again on every request
+    /// would hand it the same waker again: a write to memory that the
+    /// thread driving tokio's timers reads too.
+    fn poll_read_alarm(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.read_armed && !self.read_timer.is_elapsed() {
+            return Poll::Pending;
+        }
+        let polled = self.read_timer.as_mut().poll(cx);
+        self.read_armed = polled.is_pending();
+        polled
     }
 }
 
@@ -319,7 +337,7 @@ impl AsyncWrite for TimedStream {
                     // needed, so it is set here, for this same task (cheaper
                     // than waking the task to poll the read again: that
                     // costs a round through the scheduler).
-                    if self.read_timer.as_mut().poll(cx).is_ready() {
+                    if self.poll_read_alarm(cx).is_ready() {
                         cx.waker().wake_by_ref();
                     }
                 }
