@@ -27,11 +27,14 @@ retry() {
   return 1
 }
 
-# A random port in 20000-39999 that refuses a connection (bounded tries).
+# A random port in 20000-31999 that refuses a connection (bounded tries).
+# Below Linux's ephemeral range (32768 and up by default): a port there can
+# be the local end of some outgoing connection, which refuses connections
+# too, yet makes a listener's bind fail with "address already in use".
 free_port() {
   local p _
   for _ in $(seq 1 50); do
-    p=$((20000 + RANDOM % 20000))
+    p=$((20000 + RANDOM % 12000))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
   done
   return 1
