@@ -32,7 +32,8 @@ use tokio::sync::watch;
 /// Like std's, its seed is random per process, so visitors cannot pick
 /// names that all land in one bucket (and the map is bounded anyway).
 ///
-/// Lookups are the hot path (every cached page is two of them), so they
+/// Lookups are the hot path (a cached page is two of them, the first time
+/// a thread answers it: see `page_memo.rs` for the times after), so they
 /// share the lock: a lookup takes it for reading and notes the use in an
 /// atomic counter on the entry, and two threads serving cached pages never
 /// wait for each other. Only a store, which may evict, takes it for writing.
@@ -50,6 +51,10 @@ pub struct LruCache<K, V> {
     clock: AtomicU64,
     /// Entries held: written under the write lock, read without the lock.
     len: AtomicUsize,
+    /// Stores and removals so far, for whoever keeps an answer made from
+    /// this cache and must know when it may no longer be what the cache
+    /// would say (`page_memo.rs`). Written under the write lock.
+    changes: AtomicU64,
     max_entries: usize,
     max_bytes: usize,
 }
@@ -83,6 +88,7 @@ impl<K: Clone + Eq + Hash, V: Clone> LruCache<K, V> {
             }),
             clock: AtomicU64::new(0),
             len: AtomicUsize::new(0),
+            changes: AtomicU64::new(0),
             max_entries: max_entries.max(1),
             max_bytes,
         }
@@ -145,7 +151,7 @@ impl<K: Clone + Eq + Hash, V: Clone> LruCache<K, V> {
             }
             evicted += 1;
         }
-        self.len.store(inner.entries.len(), Ordering::Relaxed);
+        self.changed(&inner);
         evicted
     }
 
@@ -153,7 +159,19 @@ impl<K: Clone + Eq + Hash, V: Clone> LruCache<K, V> {
     pub fn remove(&self, key: &K) {
         let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
         inner.remove(key);
+        self.changed(&inner);
+    }
+
+    /// Notes a store or a removal, still under the write lock.
+    fn changed(&self, inner: &Inner<K, V>) {
         self.len.store(inner.entries.len(), Ordering::Relaxed);
+        self.changes.fetch_add(1, Ordering::Release);
+    }
+
+    /// How many stores and removals there have been: read before a lookup,
+    /// and compared later, it says whether the cache has changed since.
+    pub fn changes(&self) -> u64 {
+        self.changes.load(Ordering::Acquire)
     }
 
     /// Number of entries and bytes held, for `/status` and tests.
@@ -343,6 +361,21 @@ mod tests {
         cache.insert("a", 2, 1);
         assert_eq!(cache.get_with(&"a", |value, _| *value), Some(2));
         assert_eq!(cache.usage(), (1, 1));
+    }
+
+    #[test]
+    fn stores_and_removals_are_counted_and_lookups_are_not() {
+        let cache = LruCache::new(1, 10);
+        assert_eq!(cache.changes(), 0);
+        cache.insert("a", 1, 1);
+        assert!(cache.get(&"a").is_some() && cache.get(&"b").is_none());
+        assert_eq!(cache.changes(), 1, "lookups change nothing");
+        cache.insert("b", 2, 1); // evicts "a": one change
+        assert_eq!(cache.changes(), 2);
+        cache.insert("c", 3, 11); // too big: not stored, nothing changed
+        assert_eq!(cache.changes(), 2);
+        cache.remove(&"b");
+        assert_eq!(cache.changes(), 3);
     }
 
     #[test]

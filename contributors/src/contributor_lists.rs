@@ -18,7 +18,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use http::Uri;
 
@@ -75,6 +75,9 @@ pub struct Shown {
     pub list: Arc<List>,
     /// Set when GitHub failed and an older copy stands in.
     pub stale_because: Option<UpstreamError>,
+    /// For a list that memory held and that is younger than the TTL: when
+    /// it stops being fresh. `None` for a list just fetched, or expired.
+    pub fresh_until: Option<Instant>,
 }
 
 /// Which list: the first `max` contributors, and whether anonymous ones
@@ -188,11 +191,14 @@ impl ContributorLists {
         }
         // Borrowed, not cloned: only an expired list needs its own handle.
         let (shown, expired) = self.cache.get_with(&key, |held, stored_at| {
+            let expired = stored_at.elapsed() >= self.ttl;
             let shown = Shown {
                 list: held.list.clone(),
                 stale_because: held.refresh_failed(),
+                fresh_until: (!expired)
+                    .then(|| stored_at.checked_add(self.ttl))
+                    .flatten(),
             };
-            let expired = stored_at.elapsed() >= self.ttl;
             (shown, expired.then(|| held.clone()))
         })?;
         METRICS.cache_lookup(Cache::Lists, true);
@@ -233,6 +239,7 @@ impl ContributorLists {
         Ok(Shown {
             list,
             stale_because: None,
+            fresh_until: None,
         })
     }
 
@@ -333,5 +340,11 @@ impl ContributorLists {
     /// Entries and bytes held, for `/status`.
     pub fn usage(&self) -> (usize, usize) {
         self.cache.usage()
+    }
+
+    /// How many times the lists held have changed (`LruCache::changes`).
+    /// A list that becomes "not found" leaves the cache, so that counts too.
+    pub fn changes(&self) -> u64 {
+        self.cache.changes()
     }
 }

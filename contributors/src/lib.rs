@@ -29,7 +29,8 @@
 //!     proxy that `proxy` (`HTTPS_PROXY`, `NO_PROXY`) says applies;
 //!   - `error`: every upstream failure as a typed error with a status and text.
 //! - `page_cache`: the pages rendered from those lists, served again while
-//!   their list is current.
+//!   their list is current; `page_memo`: the last one each thread served,
+//!   answered again before any lookup while the caches stand still.
 //! - `pages`: the HTML, from askama templates (`clock` writes its times).
 //! - `responses`: the headers every answer goes out with, and
 //!   `representation`: a cacheable answer made once, gzipped and tagged,
@@ -63,6 +64,7 @@ pub mod healthcheck;
 pub mod metrics;
 pub mod names;
 pub mod page_cache;
+pub mod page_memo;
 pub mod pages;
 pub mod proxy;
 pub mod query;

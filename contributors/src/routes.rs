@@ -28,7 +28,8 @@
 //! and every list or avatar seen before are in memory. So `answer` makes
 //! what it can at once (`Answer::Now`), without an `await`, and hands back
 //! the rest as a `Wait`, which owns what was checked so far and finishes
-//! after the wait (`Wait::finish`). Answering at once lets the server drop
+//! after the wait (`Wait::finish`). A list route asked for again on the
+//! same thread skips even the lookups: `page_memo.rs` answers it. Answering at once lets the server drop
 //! the request before hyper reads on (see `server.rs`), and keeps the
 //! large futures of the waits out of the common case.
 //!
@@ -59,6 +60,7 @@ use crate::error::UpstreamError;
 use crate::metrics::METRICS;
 use crate::names::{NameError, RepoName, split_repo_file, split_repo_path};
 use crate::page_cache::PageKey;
+use crate::page_memo::{self, Version};
 use crate::pages::{self, ContributorsPage, ErrorPage};
 use crate::query::{self, query_value};
 use crate::representation::Representation;
@@ -200,7 +202,7 @@ pub fn answer(
         Route::Stylesheet => Ok(app.stylesheet().respond(headers)),
         Route::Avatar(id) => avatar(app, id, query, headers),
         Route::Contributors(owner, repo) | Route::Wall(owner, repo) | Route::Json(owner, repo) => {
-            list(app, route, (owner, repo), query, headers)
+            list(app, route, (owner, repo), uri, headers)
         }
         Route::Unserved => Ok(text(StatusCode::NOT_FOUND, "not found\n")),
         Route::NotFound => Ok(not_found()),
@@ -225,7 +227,7 @@ impl Wait {
             Waiting::List(asked) => {
                 let admit = || spend_lookup(app, self.client);
                 match app.lists.get(&asked.name, asked.selection, admit).await {
-                    Ok(shown) => match from_list(app, asked, shown, headers) {
+                    Ok(shown) => match from_list(app, asked, shown, headers, None) {
                         Ok(response) => response,
                         Err(wall) => draw_wall(app, wall, headers).await,
                     },
@@ -313,16 +315,11 @@ impl ListAsked {
         query: Option<&str>,
     ) -> Result<ListAsked, Response<Body>> {
         // The form, and its options read; a bad name is reported first.
-        let (kind, options) = match route {
-            Route::Wall(..) => (
-                Kind::Svg,
-                wall_options(query).map(|(s, layout)| (s, Form::Wall(layout))),
-            ),
-            Route::Json(..) => (Kind::Json, selection(query).map(|s| (s, Form::Json))),
-            _ => (
-                Kind::Html,
-                max(query).map(|max| (Selection::accounts(max), Form::Page)),
-            ),
+        let kind = kind(route);
+        let options = match route {
+            Route::Wall(..) => wall_options(query).map(|(s, layout)| (s, Form::Wall(layout))),
+            Route::Json(..) => selection(query).map(|s| (s, Form::Json)),
+            _ => max(query).map(|max| (Selection::accounts(max), Form::Page)),
         };
         let name = RepoName::new(owner, repo).map_err(|e| not_a_name(kind, &e, (owner, repo)))?;
         let (selection, form) = options.map_err(|why| {
@@ -384,13 +381,22 @@ impl ListAsked {
         }
         response
     }
+}
 
-    /// The last touch on every answer in this form.
-    fn sent(&self, response: Response<Body>) -> Response<Body> {
-        match self.form {
-            Form::Json => any_origin(response),
-            _ => response,
-        }
+/// What a list route answers in, errors included.
+fn kind(route: Route<'_>) -> Kind {
+    match route {
+        Route::Wall(..) => Kind::Svg,
+        Route::Json(..) => Kind::Json,
+        _ => Kind::Html,
+    }
+}
+
+/// The last touch on every answer made from a list, in its `kind`.
+fn sent(kind: Kind, response: Response<Body>) -> Response<Body> {
+    match kind {
+        Kind::Json => any_origin(response),
+        _ => response,
     }
 }
 
@@ -401,39 +407,54 @@ struct WallToDraw {
     shown: Shown,
 }
 
-/// A list route: check the names and options, then answer from the list
-/// in memory, or wait for GitHub's.
+/// A list route: the answer this thread gave last, if it still stands
+/// (`page_memo.rs`); or else check the names and options, then answer from
+/// the list in memory, or wait for GitHub's.
 fn list(
     app: &App,
     route: Route<'_>,
     typed: (&str, &str),
-    query: Option<&str>,
+    uri: &Uri,
     headers: &HeaderMap,
 ) -> Result<Response<Body>, Waiting> {
-    let asked = match ListAsked::check(route, typed, query) {
+    let target = uri.path_and_query().map_or("", |target| target.as_str());
+    // Read before the lookups, so that a change during them retires the memo.
+    let version = Version::of(app);
+    if let Some(remembered) = page_memo::answer(target, version, headers) {
+        return Ok(sent(kind(route), remembered));
+    }
+    let asked = match ListAsked::check(route, typed, uri.query()) {
         Ok(asked) => asked,
         Err(refused) => return Ok(refused),
     };
     match app.lists.cached(&asked.name, asked.selection) {
         None => Err(Waiting::List(asked)),
         Some(Err(error)) => Ok(asked.failure(&error)),
-        Some(Ok(shown)) => from_list(app, asked, shown, headers).map_err(Waiting::Wall),
+        Some(Ok(shown)) => {
+            from_list(app, asked, shown, headers, Some((target, version))).map_err(Waiting::Wall)
+        }
     }
 }
 
 /// The answer made from `shown` in the form asked: the one made from this
 /// list before, or a new one. A page or JSON list is made at once; a new
-/// wall first needs its avatars, so it comes back to be drawn.
+/// wall first needs its avatars, so it comes back to be drawn. A request
+/// for `target` that found `shown` in the caches at `version` has the page
+/// remembered by this thread, while the list is fresh.
 fn from_list(
     app: &App,
     asked: ListAsked,
     shown: Shown,
     headers: &HeaderMap,
+    found: Option<(&str, Version)>,
 ) -> Result<Response<Body>, WallToDraw> {
     if shown.stale_because.is_none()
         && let Some(kept) = app.pages.get(&asked.key(), &shown.list)
     {
-        return Ok(asked.sent(kept.respond(headers)));
+        if let (Some((target, version)), Some(fresh_until)) = (found, shown.fresh_until) {
+            page_memo::remember(target, version, fresh_until, &kept);
+        }
+        return Ok(sent(asked.form.kind(), kept.respond(headers)));
     }
     let body = match asked.form {
         Form::Page => {
@@ -489,12 +510,12 @@ fn keep_and_send(
 ) -> Response<Body> {
     let kind = asked.form.kind();
     if shown.stale_because.is_some() {
-        return asked.sent(respond(StatusCode::OK, kind, NO_STORE, body));
+        return sent(kind, respond(StatusCode::OK, kind, NO_STORE, body));
     }
     let (ttl, checked_at) = (app.config.cache_ttl, shown.list.checked_at);
     let kept = Arc::new(Representation::shared(body, kind, ttl, checked_at));
     app.pages.insert(asked.key(), &shown.list, kept.clone());
-    asked.sent(kept.respond(headers))
+    sent(kind, kept.respond(headers))
 }
 
 /// `?max=N`: how many contributors to show, 1 to `LIMIT_MAX`;

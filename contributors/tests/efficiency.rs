@@ -203,6 +203,41 @@ async fn the_cache_stays_within_its_entry_bound() {
     assert_eq!(status["cache"]["pages"]["entries"].as_u64(), Some(5));
 }
 
+/// These two run the app on the test's own runtime, which has one thread,
+/// so every answer after the first lookups comes from that thread's memo
+/// (`page_memo.rs`). The memo must give way whenever the caches would say
+/// something else.
+#[tokio::test]
+async fn a_remembered_page_gives_way_when_its_list_expires() {
+    let app = TestApp::start_with(|c| c.cache_ttl = Duration::from_millis(300)).await;
+    app.fake.set_contributors("o", "r", users(2));
+    // Fetched and rendered; kept; remembered; then from memory.
+    for _ in 0..4 {
+        assert!(app.get("/o/r").await.text().contains("user2"));
+    }
+    app.fake.set_contributors("o", "r", users(3));
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    // The expired list is served once more, and refreshed on the way.
+    assert!(eventually(&app, "/o/r", |r| r.text().contains("user3")).await);
+    assert_eq!(app.fake.contributors_requests(), 2);
+}
+
+#[tokio::test]
+async fn a_remembered_page_gives_way_when_the_caches_change() {
+    let app = TestApp::start_with(|c| c.cache_entries = 1).await;
+    app.fake.set_contributors("o", "a", users(2));
+    app.fake.set_contributors("o", "b", users(2));
+    for _ in 0..3 {
+        assert!(app.get("/o/a").await.text().contains("user2"));
+    }
+    // Another list takes the one place in the caches: o/a's list and page
+    // are evicted, though this thread still remembers o/a's page.
+    assert_eq!(app.get("/o/b").await.status, 200);
+    app.fake.set_contributors("o", "a", users(3));
+    assert!(app.get("/o/a").await.text().contains("user3"));
+    assert_eq!(app.fake.contributors_requests(), 3);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_kept_page_follows_its_list_and_spelling() {
     let app = TestApp::start_with(|c| c.cache_ttl = Duration::ZERO).await;
