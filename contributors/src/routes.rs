@@ -28,10 +28,10 @@
 //! and every list or avatar seen before are in memory. So `answer` makes
 //! what it can at once (`Answer::Now`), without an `await`, and hands back
 //! the rest as a `Wait`, which owns what was checked so far and finishes
-//! after the wait (`Wait::finish`). A list route asked for again on the
-//! same thread skips even the lookups: `page_memo.rs` answers it. Answering at once lets the server drop
+//! after the wait (`Wait::finish`). Answering at once lets the server drop
 //! the request before hyper reads on (see `server.rs`), and keeps the
-//! large futures of the waits out of the common case.
+//! large futures of the waits out of the common case. A list route asked
+//! for again on the same thread skips even the lookups (`page_memo.rs`).
 //!
 //! What the pages show is `pages.rs`; the headers they go out with are
 //! `responses.rs`. The answers a browser may keep (the form, the
