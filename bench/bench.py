@@ -1172,10 +1172,11 @@ def baseline_report(b):
         "for the page, a look at the page this worker thread answered last (`page_memo.rs`: "
         "the request target compared, the caches' change counts and the list's expiry "
         "checked), which answers a page asked for again without the name check and the "
-        "shared list and page cache lookups that the first requests make. An answer from memory is made inside hyper's call to the service "
-        "(`routes::answer`, no `await`), so the request, whose URI and headers are slices "
-        "of hyper's read buffer, is dropped before hyper reads on, and hyper reuses the "
-        "buffer instead of allocating a new one, as with the baseline. The page's "
+        "shared list and page cache lookups that the first requests make. An answer from "
+        "memory is made inside hyper's call to the service (`routes::answer`, no `await`), "
+        "so the request, whose URI and headers are slices of hyper's read buffer, is "
+        "dropped before hyper reads on, and hyper reuses the buffer instead of allocating "
+        "a new one, as with the baseline. The page's "
         "`Cache-Control` max-age counts down, so its headers are remade once a second, not "
         "per request.",
         "",
@@ -1189,9 +1190,8 @@ def baseline_report(b):
         "again is answered from the thread's own memo, with no shared lock or handle "
         "(`page_memo.rs`). What is left of that kind: the count on the page's body, which "
         "every answer that sends it takes, as the baseline's do, and the lock on the page's "
-        "once-a-second headers. The log "
-        "line (the \"with the log\" column) is the largest single cost: a formatted line "
-        "and a `write` to standard output per request.",
+        "once-a-second headers. The log line (the \"with the log\" column) is the largest "
+        "single cost: a formatted line and a `write` to standard output per request.",
         "",
     ]
     prof = b.get("profile")

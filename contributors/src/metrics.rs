@@ -173,12 +173,13 @@ impl Metrics {
 
     /// The calling thread's copy of the per-request counters.
     fn shard(&self) -> &Shard {
-        let index = SHARD.with(|shard| {
-            *shard.get().get_or_insert_with(|| {
+        let index = SHARD.with(|shard| match shard.get() {
+            Some(index) => index,
+            None => {
                 let index = self.next_shard.fetch_add(1, Relaxed) % SHARDS;
                 shard.set(Some(index));
                 index
-            })
+            }
         });
         &self.shards[index]
     }

@@ -93,23 +93,17 @@ pub fn answer(target: &str, version: Version, request: &HeaderMap) -> Option<Res
 /// Remembers `page` as the answer to `target`, found in the caches at
 /// `version` (read before the lookups), from a list fresh until `fresh_until`.
 pub fn remember(target: &str, version: Version, fresh_until: Instant, page: &Arc<Representation>) {
-    MEMO.with_borrow_mut(|memo| match memo {
+    MEMO.with_borrow_mut(|memo| {
         // The same thread answers many pages: reuse the target's buffer.
-        Some(memo) => {
-            memo.target.clear();
-            memo.target.push_str(target);
-            memo.version = version;
-            memo.fresh_until = fresh_until;
-            memo.page = page.clone();
-        }
-        None => {
-            *memo = Some(Memo {
-                target: target.to_string(),
-                version,
-                fresh_until,
-                page: page.clone(),
-            });
-        }
+        let mut buffer = memo.take().map(|old| old.target).unwrap_or_default();
+        buffer.clear();
+        buffer.push_str(target);
+        *memo = Some(Memo {
+            target: buffer,
+            version,
+            fresh_until,
+            page: page.clone(),
+        });
     });
 }
 
