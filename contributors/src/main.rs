@@ -144,6 +144,10 @@ fn print_help() {
         };
         println!("  --{:<20} {:<32} {}{default}", s.flag, s.env, s.help);
     }
+    println!(
+        "  {:<22} {:<32} log level: error, warn, info, debug, trace [default: info]",
+        "", "CONTRIBUTORS_LOG"
+    );
     println!("{PROXY_HELP}");
 }
 
@@ -182,7 +186,7 @@ fn doctor(flags: &HashMap<String, String>, offline: bool) -> Result<ExitCode, Fa
 
 fn serve(flags: &HashMap<String, String>) -> Result<ExitCode, Failure> {
     let config = config(flags)?;
-    init_logging();
+    init_logging(log_level()?);
     let runtime = runtime(&mut tokio::runtime::Builder::new_multi_thread())?;
     runtime.block_on(async {
         let server = Server::bind(config).await.map_err(Failure::failed)?;
@@ -204,16 +208,35 @@ fn runtime(builder: &mut tokio::runtime::Builder) -> Result<tokio::runtime::Runt
         .map_err(|e| Failure::failed(format!("cannot start the async runtime: {e}")))
 }
 
-/// Log lines go to standard output, where `docker logs` finds them.
-/// `CONTRIBUTORS_LOG` picks the level: error, warn, info (default), debug.
-fn init_logging() {
-    let level = match std::env::var("CONTRIBUTORS_LOG").as_deref() {
-        Ok("error") => tracing::Level::ERROR,
-        Ok("warn") => tracing::Level::WARN,
-        Ok("debug") => tracing::Level::DEBUG,
-        Ok("trace") => tracing::Level::TRACE,
-        _ => tracing::Level::INFO,
+/// The levels `CONTRIBUTORS_LOG` may name, quietest first.
+const LOG_LEVELS: [(&str, tracing::Level); 5] = [
+    ("error", tracing::Level::ERROR),
+    ("warn", tracing::Level::WARN),
+    ("info", tracing::Level::INFO),
+    ("debug", tracing::Level::DEBUG),
+    ("trace", tracing::Level::TRACE),
+];
+
+/// `CONTRIBUTORS_LOG` picks the level (info when unset), checked like
+/// every other setting: an unknown level stops start-up with exit 2.
+fn log_level() -> Result<tracing::Level, Failure> {
+    let Ok(asked) = std::env::var("CONTRIBUTORS_LOG") else {
+        return Ok(tracing::Level::INFO);
     };
+    match LOG_LEVELS.iter().find(|(name, _)| *name == asked) {
+        Some(&(_, level)) => Ok(level),
+        None => {
+            let names: Vec<&str> = LOG_LEVELS.iter().map(|(name, _)| *name).collect();
+            Err(Failure::usage(format!(
+                "CONTRIBUTORS_LOG={asked:?} is not a level; use one of: {}",
+                names.join(", ")
+            )))
+        }
+    }
+}
+
+/// Log lines go to standard output, where `docker logs` finds them.
+fn init_logging(level: tracing::Level) {
     tracing_subscriber::fmt()
         .with_max_level(level)
         .with_target(false)

@@ -70,11 +70,15 @@ impl RateHeaders {
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.trim().parse::<u64>().ok())
         };
+        // GitHub's window is an hour: a reset further ahead is not believed
+        // (it would refuse every uncached lookup until a restart), and is
+        // taken as an hour from now.
+        let latest = now_unix().saturating_add(WINDOW);
         RateHeaders {
             limit: number("x-ratelimit-limit"),
             remaining: number("x-ratelimit-remaining"),
-            reset: number("x-ratelimit-reset"),
-            retry_after: number("retry-after"),
+            reset: number("x-ratelimit-reset").map(|reset| reset.min(latest)),
+            retry_after: number("retry-after").map(|seconds| seconds.min(WINDOW)),
         }
     }
 
@@ -103,9 +107,33 @@ impl RateHeaders {
     }
 }
 
+/// GitHub's rate-limit window, in seconds: no reset is further ahead.
+const WINDOW: u64 = 3600;
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reset_is_never_more_than_an_hour_ahead() {
+        let rate = RateLimit::default();
+        let far = [
+            ("x-ratelimit-remaining", "0".to_string()),
+            ("x-ratelimit-reset", "99999999999".to_string()),
+        ];
+        rate.observe(&headers(&far));
+        let until = rate.exhausted_until().expect("spent");
+        let now = now_unix();
+        assert!(
+            until <= now + WINDOW && until + 5 >= now + WINDOW,
+            "{until}"
+        );
+        let h = headers(&[("retry-after", "99999999999".to_string())]);
+        let read = RateHeaders::read(&h);
+        assert_eq!(read.retry_after, Some(WINDOW));
+        let at = read.reset_at().unwrap();
+        assert!(at <= now_unix() + WINDOW && at + 5 >= now + WINDOW, "{at}");
+    }
 
     fn headers(pairs: &[(&'static str, String)]) -> HeaderMap {
         let mut map = HeaderMap::new();

@@ -109,18 +109,37 @@ impl TrustedProxies {
             .collect();
         let mut client = peer;
         for entry in forwarded.iter().rev() {
-            // Something that is not an address was not written by a proxy
-            // of ours: the last address we could believe stands.
-            let Ok(address) = entry.trim().parse::<IpAddr>() else {
-                break;
-            };
-            client = address.to_canonical();
+            client = entry_address(entry).to_canonical();
             if !self.trusts(client) {
                 break;
             }
         }
         client
     }
+}
+
+/// One `X-Forwarded-For` entry as an address: `ip`, `ip:port` or
+/// `[v6]:port` (some proxies append the client's port). An entry that is
+/// none of these was not written by a proxy of ours, yet it must not make
+/// its sender share the proxy's budget with everyone behind it: it stands
+/// for a client of its own, an address in `100::/8` (reserved, so no real
+/// client has it) made from the entry's text, with the text's hash in the
+/// first 64 bits, since budgets count IPv6 clients per /64.
+fn entry_address(entry: &str) -> IpAddr {
+    let entry = entry.trim();
+    if let Ok(address) = entry.parse::<IpAddr>() {
+        return address;
+    }
+    if let Ok(socket) = entry.parse::<std::net::SocketAddr>() {
+        return socket.ip();
+    }
+    use std::hash::{Hash, Hasher};
+    // std's SipHash with fixed keys: the same text, the same client.
+    #[allow(deprecated)]
+    let mut hasher = std::hash::SipHasher::new();
+    entry.hash(&mut hasher);
+    let hash = u128::from(hasher.finish() >> 8);
+    IpAddr::V6(std::net::Ipv6Addr::from((0x01u128 << 120) | (hash << 64)))
 }
 
 impl fmt::Display for TrustedProxies {
@@ -172,9 +191,39 @@ mod tests {
         assert_eq!(proxies.client(peer, &h), ip("1.2.3.4"));
         // No header: the proxy itself.
         assert_eq!(proxies.client(peer, &HeaderMap::new()), peer);
-        // Junk right of the proxies stops the walk at the last good address.
+        // Junk right of the proxies is a client of its own: never the
+        // proxy, the same for the same text, another for other text.
         let h = forwarded(&["1.2.3.4, junk, 10.0.0.5"]);
-        assert_eq!(proxies.client(peer, &h), ip("10.0.0.5"));
+        let junk = proxies.client(peer, &h);
+        assert!(!proxies.trusts(junk), "{junk}");
+        assert_ne!(junk, ip("1.2.3.4"));
+        assert_eq!(proxies.client(peer, &forwarded(&["junk"])), junk);
+        let other = proxies.client(peer, &forwarded(&["other junk"]));
+        assert_ne!(other, junk);
+        // Its hash is in the first 64 bits: budgets count IPv6 per /64.
+        let (IpAddr::V6(a), IpAddr::V6(b)) = (junk, other) else {
+            panic!("junk stands for an IPv6 address: {junk}, {other}");
+        };
+        assert_ne!(a.segments()[..4], b.segments()[..4]);
+        assert_eq!(a.segments()[0] >> 8, 0x01, "in 100::/8: {a}");
+    }
+
+    #[test]
+    fn entries_with_a_port_are_their_address() {
+        let proxies = TrustedProxies::parse("127.0.0.0/8").unwrap();
+        let peer = ip("127.0.0.1");
+        for (entry, client) in [
+            ("198.51.100.9:5555", "198.51.100.9"),
+            ("[2001:db8::1]:443", "2001:db8::1"),
+            (" 203.0.113.7:80 ", "203.0.113.7"),
+            ("[::ffff:198.51.100.9]:1", "198.51.100.9"),
+        ] {
+            let h = forwarded(&[entry]);
+            assert_eq!(proxies.client(peer, &h), ip(client), "{entry}");
+        }
+        // A port does not hide a proxy: the walk goes on past it.
+        let h = forwarded(&["198.51.100.9, 127.0.0.2:8080"]);
+        assert_eq!(proxies.client(peer, &h), ip("198.51.100.9"));
     }
 
     #[test]

@@ -26,6 +26,7 @@ fn help_lists_every_setting_and_its_variable() {
         assert!(text.contains(s.env), "{}", s.env);
     }
     assert!(text.contains("healthcheck") && text.contains("doctor"));
+    assert!(text.contains("CONTRIBUTORS_LOG"), "{text}");
 }
 
 #[test]
@@ -113,4 +114,13 @@ fn healthcheck_fails_when_nothing_listens() {
     let out = run(&["healthcheck", "--port", &port], &[]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("unhealthy"));
+}
+
+#[test]
+fn an_unknown_log_level_is_a_usage_error_that_lists_the_levels() {
+    let out = run(&["--port", "0"], &[("CONTRIBUTORS_LOG", "verbose")]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("\"verbose\""), "{err}");
+    assert!(err.contains("error, warn, info, debug, trace"), "{err}");
 }

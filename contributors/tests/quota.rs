@@ -148,7 +148,9 @@ async fn an_outage_the_recovery_and_a_spent_quota_each_log_one_line() {
     }
     // The quota runs out: one more warning, with the reset time. Later views
     // are not even sent (the app waits for the reset).
-    fake.set_rate_limit(0, 1_900_000_000); // 17:46 UTC
+    let reset = contributors::clock::now_unix() + 1800;
+    fake.set_rate_limit(0, reset);
+    let resets_at = format!("resets at {} UTC", contributors::clock::clock_time(reset));
     for repo in ["d", "e", "f"] {
         let reply = common::get(addr, &format!("/o/{repo}"), &[]).await;
         assert_eq!(reply.status, 503);
@@ -174,7 +176,7 @@ async fn an_outage_the_recovery_and_a_spent_quota_each_log_one_line() {
         "{log}"
     );
     assert!(
-        warnings[1].contains("rate limit") && warnings[1].contains("resets at 17:46 UTC"),
+        warnings[1].contains("rate limit") && warnings[1].contains(&resets_at),
         "{log}"
     );
     let recovered = log.lines().filter(|l| l.contains("answers again")).count();
