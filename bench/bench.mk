@@ -3,5 +3,5 @@
 
 .PHONY: bench
 
-bench: ## Measure the binary (both allocators) against the fake GitHub; writes BENCHMARKS.md (~15 min)
+bench: ## Measure the binary (both allocators) against the fake GitHub; writes BENCHMARKS.md (its duration is recorded there)
 	bash bench/bench.sh

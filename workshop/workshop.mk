@@ -10,31 +10,31 @@ workshop: ## The workshop's steps (docs/workshop.md): make workshop-1 ... worksh
 	@sed -n 's/^## Step \([0-9]\): /  make workshop-\1   /p' docs/workshop.md
 	@echo "  make doctor       contributors doctor in the three images, side by side"
 
-workshop-1: # Step 1: build inside a FROM rust image; its size (slow; NO_CACHE=1 for a cold build)
+workshop-1: ## Step 1: build inside a FROM rust image; its size (slow; NO_CACHE=1 for a cold build)
 	NO_CACHE=$(NO_CACHE) $(WORKSHOP) build-inside
 
-workshop-2: image-scratch # Step 2: the same build in two stages, FROM scratch; its size (slow)
+workshop-2: image-scratch ## Step 2: the same build in two stages, FROM scratch; its size (slow)
 	$(WORKSHOP) multistage
 
-workshop-3: image-debian # Step 3: the prebuilt binary on debian:bookworm-slim
+workshop-3: image-debian ## Step 3: the prebuilt binary on debian:bookworm-slim
 	$(WORKSHOP) debian
 
-workshop-4: image-busybox # Step 4: the same binary on busybox
+workshop-4: image-busybox ## Step 4: the same binary on busybox
 	$(WORKSHOP) busybox
 
-workshop-5: images # Step 5: the same binary on scratch; the ladder of sizes
+workshop-5: images ## Step 5: the same binary on scratch; the ladder of sizes
 	$(WORKSHOP) scratch
 
-workshop-6: image-scratch image-busybox image-scratch-system-roots $(DIST)/fake-github # Step 6: what scratch lacks
+workshop-6: image-scratch image-busybox image-scratch-system-roots $(DIST)/fake-github ## Step 6: what scratch lacks
 	$(WORKSHOP) lessons
 
-doctor: images # `contributors doctor` in the three images, side by side (DOCTOR_ARGS=--offline)
+doctor: images ## `contributors doctor` in the three images, side by side (DOCTOR_ARGS=--offline)
 	$(WORKSHOP) doctor $(or $(DOCTOR_ARGS),--offline)
 
 workshop-test: ## Run workshop steps 2-6, compare with docs/workshop.md (WORKSHOP_FULL=1: step 1 too)
 	bash workshop/workshop-test.sh
 
-workshop-clean: # Remove steps 1 and 2's images and build context
+workshop-clean: ## Remove steps 1 and 2's images and build context
 	docker rmi $(IMAGE):build-inside $(IMAGE):multistage >/dev/null 2>&1 || true
 	rm -rf target/workshop
 
