@@ -145,8 +145,10 @@ fn print_help() {
         println!("  --{:<20} {:<32} {}{default}", s.flag, s.env, s.help);
     }
     println!(
-        "  {:<22} {:<32} log level: error, warn, info, debug, trace [default: info]",
-        "", "CONTRIBUTORS_LOG"
+        "  {:<22} {:<32} log level: {} [default: info]",
+        "",
+        "CONTRIBUTORS_LOG",
+        log_level_names()
     );
     println!("{PROXY_HELP}");
 }
@@ -225,14 +227,17 @@ fn log_level() -> Result<tracing::Level, Failure> {
     };
     match LOG_LEVELS.iter().find(|(name, _)| *name == asked) {
         Some(&(_, level)) => Ok(level),
-        None => {
-            let names: Vec<&str> = LOG_LEVELS.iter().map(|(name, _)| *name).collect();
-            Err(Failure::usage(format!(
-                "CONTRIBUTORS_LOG={asked:?} is not a level; use one of: {}",
-                names.join(", ")
-            )))
-        }
+        None => Err(Failure::usage(format!(
+            "CONTRIBUTORS_LOG={asked:?} is not a level; use one of: {}",
+            log_level_names()
+        ))),
     }
+}
+
+/// The names in `LOG_LEVELS`, for `--help` and for the error.
+fn log_level_names() -> String {
+    let names: Vec<&str> = LOG_LEVELS.iter().map(|(name, _)| *name).collect();
+    names.join(", ")
 }
 
 /// Log lines go to standard output, where `docker logs` finds them.

@@ -133,12 +133,10 @@ fn entry_address(entry: &str) -> IpAddr {
     if let Ok(socket) = entry.parse::<std::net::SocketAddr>() {
         return socket.ip();
     }
-    use std::hash::{Hash, Hasher};
-    // std's SipHash with fixed keys: the same text, the same client.
-    #[allow(deprecated)]
-    let mut hasher = std::hash::SipHasher::new();
-    entry.hash(&mut hasher);
-    let hash = u128::from(hasher.finish() >> 8);
+    // std's hasher with its fixed keys: the same text, the same client.
+    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+    let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(entry);
+    let hash = u128::from(hash >> 8);
     IpAddr::V6(std::net::Ipv6Addr::from((0x01u128 << 120) | (hash << 64)))
 }
 
