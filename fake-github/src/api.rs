@@ -11,8 +11,7 @@ use serde::Serialize;
 use crate::body::Body;
 use crate::faults::{self, Plan};
 use crate::fixtures::Contributor;
-use crate::responses::{self, Target, set_header};
-use crate::routes::RequestInfo;
+use crate::responses::{self, RequestInfo, Target, set_header};
 use crate::state::{Shared, repo_key};
 use crate::util::{base64, etag_hash, http_date, if_none_match};
 
@@ -30,13 +29,13 @@ pub(crate) async fn contributors(
     if let Some(refused) = take_quota(shared, info) {
         return refused;
     }
-    let behaviour = shared
-        .lock()
-        .repo_behaviours
-        .get(&repo_key(owner, repo))
-        .cloned()
-        .unwrap_or_default();
-    let mut response = match faults::plan(shared, behaviour, Target::Api).await {
+    let (behaviour, limit) = {
+        let state = shared.lock();
+        let behaviour = state.repo_behaviours.get(&repo_key(owner, repo)).cloned();
+        (behaviour.unwrap_or_default(), state.rate.limit)
+    };
+    let planned = faults::plan(behaviour, Target::Api, &shared.base_url, limit).await;
+    let mut response = match planned {
         Plan::Normal => listing(shared, info, owner, repo),
         Plan::Reshape(behaviour) => faults::reshape(listing(shared, info, owner, repo), &behaviour),
         Plan::Answer(response) => response,

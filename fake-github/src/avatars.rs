@@ -10,8 +10,7 @@ use hyper::{Response, StatusCode};
 use crate::body::Body;
 use crate::faults::{self, Plan};
 use crate::png::{MAX_SIDE, avatar_colour, solid_png};
-use crate::responses::{self, PNG, Target, set_header};
-use crate::routes::RequestInfo;
+use crate::responses::{self, PNG, RequestInfo, Target, set_header};
 use crate::state::Shared;
 use crate::util::{etag_hash, if_none_match};
 
@@ -23,13 +22,12 @@ pub(crate) async fn avatar(shared: &Shared, info: &RequestInfo, id: &str) -> Res
         return responses::not_found();
     }
     let id = id.parse::<u64>().unwrap_or(u64::MAX);
-    let behaviour = shared
-        .lock()
-        .avatar_behaviours
-        .get(&id)
-        .cloned()
-        .unwrap_or_default();
-    match faults::plan(shared, behaviour, Target::Avatar).await {
+    let (behaviour, limit) = {
+        let state = shared.lock();
+        let behaviour = state.avatar_behaviours.get(&id).cloned();
+        (behaviour.unwrap_or_default(), state.rate.limit)
+    };
+    match faults::plan(behaviour, Target::Avatar, &shared.base_url, limit).await {
         Plan::Normal => image(info, id),
         Plan::Reshape(behaviour) => faults::reshape(image(info, id), &behaviour),
         Plan::Answer(response) => response,

@@ -15,7 +15,6 @@ use serde_json::json;
 
 use crate::body::Body;
 use crate::responses::{self, HTML, JSON, Target, set_header};
-use crate::state::Shared;
 
 /// How the fake answers requests for one repository or avatar.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
@@ -38,8 +37,9 @@ pub enum Behaviour {
     /// A redirect. `location` is a path on this server, or, if it starts
     /// with `http`, used verbatim.
     Redirect { status: u16, location: String },
-    /// Accept the request and never answer, until the client gives up or
-    /// the fake shuts down.
+    /// Accept the request and never answer. The request ends when the client
+    /// gives up, or when the fake shuts down and drops the connection: no
+    /// answer at all, as from a server that died.
     Stall,
     /// Answer normally after this delay.
     Delay(Duration),
@@ -83,30 +83,36 @@ pub(crate) enum Plan {
 }
 
 /// Decides how to answer under `behaviour`, serving delays and stalls.
-pub(crate) async fn plan(shared: &Shared, behaviour: Behaviour, target: Target) -> Plan {
+/// `base_url` (this fake's) is where a relative redirect points;
+/// `rate_limit` is the quota a rate-limited answer reports.
+///
+/// Neither waits on the fake's shutdown: the connection (or HTTP/2 stream)
+/// that runs this request does, and drops it. Shutdown therefore never
+/// produces an answer; had a stall answered when woken by it, that answer
+/// could race the dropped connection to the client.
+pub(crate) async fn plan(
+    behaviour: Behaviour,
+    target: Target,
+    base_url: &str,
+    rate_limit: u64,
+) -> Plan {
     match behaviour {
         Behaviour::Normal => Plan::Normal,
         Behaviour::Delay(delay) => {
-            tokio::select! {
-                () = tokio::time::sleep(delay) => Plan::Normal,
-                () = shared.shutdown() => Plan::Answer(shutting_down()),
-            }
+            tokio::time::sleep(delay).await;
+            Plan::Normal
         }
-        Behaviour::Stall => {
-            // The request future is dropped if the client goes away, and
-            // this resolves when the fake shuts down: bounded either way.
-            shared.shutdown().await;
-            Plan::Answer(shutting_down())
-        }
+        // Dropped, never finished: when the client goes away, or at shutdown.
+        Behaviour::Stall => std::future::pending().await,
         Behaviour::ResetMidBody | Behaviour::Drip { .. } | Behaviour::LinksTo(_) => {
             Plan::Reshape(behaviour)
         }
-        other => Plan::Answer(answer(shared, other, target)),
+        other => Plan::Answer(answer(other, target, base_url, rate_limit)),
     }
 }
 
 /// The answer for behaviours that do not depend on the normal answer.
-fn answer(shared: &Shared, behaviour: Behaviour, target: Target) -> Response<Body> {
+fn answer(behaviour: Behaviour, target: Target, base_url: &str, rate_limit: u64) -> Response<Body> {
     match behaviour {
         Behaviour::Status(code) => {
             let status = StatusCode::from_u16(code)
@@ -120,7 +126,7 @@ fn answer(shared: &Shared, behaviour: Behaviour, target: Target) -> Response<Bod
         }
         Behaviour::NoContent => responses::empty(StatusCode::NO_CONTENT),
         Behaviour::RateLimited { reset } => {
-            let limit = shared.lock().rate.limit.to_string();
+            let limit = rate_limit.to_string();
             let mut response = rate_limited("127.0.0.1", false);
             set_header(&mut response, "x-ratelimit-limit", &limit);
             set_header(&mut response, "x-ratelimit-remaining", "0");
@@ -151,7 +157,7 @@ fn answer(shared: &Shared, behaviour: Behaviour, target: Target) -> Response<Bod
             let location = if location.starts_with("http") {
                 location
             } else {
-                format!("{}{}", shared.base_url, location)
+                format!("{base_url}{location}")
             };
             // GitHub's body for a renamed repository's old URL.
             let body = json!({
@@ -282,16 +288,6 @@ pub(crate) fn rate_limited(client_ip: &str, authenticated: bool) -> Response<Bod
 /// A plausible contributor object, the unit an oversize body repeats.
 fn oversize_object() -> &'static str {
     r#"{"login":"many-contributors","id":1,"avatar_url":"https://avatars.githubusercontent.com/u/1?v=4","type":"User","site_admin":false,"contributions":1}"#
-}
-
-/// What an answer cut short by shutdown says (rarely seen: the connection
-/// is usually gone with the server).
-fn shutting_down() -> Response<Body> {
-    responses::error(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "fake-github is shutting down",
-        responses::REST_DOCS,
-    )
 }
 
 /// GitHub's usual message for a status.

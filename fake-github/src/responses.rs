@@ -3,12 +3,28 @@
 //! GitHub's REST errors are all one shape — `message`, `documentation_url`
 //! and, lately, `status` as a string — so clients (and the app) can show the
 //! message whatever went wrong. The fake answers the same way.
+//!
+//! Also what every handler knows of the request it answers ([`RequestInfo`]),
+//! filled in by `routes.rs`.
 
 use hyper::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use hyper::{Response, StatusCode};
 use serde_json::json;
 
 use crate::body::Body;
+
+/// What the handlers need to know about a request, taken out of it once.
+pub(crate) struct RequestInfo {
+    pub path: String,
+    pub query: Option<String>,
+    pub if_none_match: Option<String>,
+    /// Whether an `Authorization` header came along (GitHub then names the
+    /// user in rate-limit messages and marks answers private).
+    pub authenticated: bool,
+    pub client_ip: String,
+    /// The request's position in this fake's life, for request ids.
+    pub number: usize,
+}
 
 pub(crate) const JSON: &str = "application/json; charset=utf-8";
 pub(crate) const PNG: &str = "image/png";

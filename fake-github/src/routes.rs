@@ -12,22 +12,10 @@ use hyper::body::Incoming;
 use hyper::{Method, Request, Response};
 
 use crate::body::Body;
+use crate::responses::RequestInfo;
 use crate::state::{MAX_RECORDED, Recorded, Shared};
 use crate::stats::{self, ConnectionUse};
 use crate::{api, avatars};
-
-/// What the handlers need to know about a request, taken out of it once.
-pub(crate) struct RequestInfo {
-    pub path: String,
-    pub query: Option<String>,
-    pub if_none_match: Option<String>,
-    /// Whether an `Authorization` header came along (GitHub then names the
-    /// user in rate-limit messages and marks answers private).
-    pub authenticated: bool,
-    pub client_ip: String,
-    /// The request's position in this fake's life, for request ids.
-    pub number: usize,
-}
 
 /// Where a path leads.
 enum Route<'a> {

@@ -5,6 +5,8 @@
 //! streams — which hyper spawns through an executor, outside any task we hold
 //! — run through [`ShutdownExecutor`], which wraps each in the same wait. So
 //! dropping a `FakeGitHub` leaves nothing behind, even a stalled request.
+//! Handlers themselves never wait on shutdown: a request cut short is dropped
+//! with its connection or stream, unanswered, so no answer can race the close.
 
 use std::future::Future;
 use std::net::SocketAddr;

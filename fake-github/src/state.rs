@@ -102,8 +102,9 @@ pub(crate) struct Shared {
     /// `https://127.0.0.1:PORT`, for links and redirects.
     pub base_url: String,
     state: Mutex<State>,
-    /// Closed (never sent on) when the `FakeGitHub` is dropped: every task
-    /// that may wait — stalls, delays, connections — also waits on this.
+    /// Closed (never sent on) when the `FakeGitHub` is dropped. The accept
+    /// loop, each connection and each HTTP/2 stream wait on this, and drop
+    /// the request they hold (a stall, a delay) unanswered (`server.rs`).
     shutdown: watch::Receiver<()>,
 }
 

@@ -696,12 +696,8 @@ async fn dropping_the_fake_stops_it_even_mid_request() {
     let client = client(&github);
     let pending = tokio::spawn(async move { send(&client, &url, &[]).await.map(|_| ()) });
     // Wait until the stalled request has arrived, then drop the fake.
-    for _ in 0..200 {
-        if github.request_count() == 1 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    let arrived = within_limit(|| std::future::ready(github.request_count() == 1)).await;
+    assert!(arrived, "the request reaches the fake");
     assert_eq!(github.request_count(), 1);
     drop(github);
 
@@ -713,16 +709,33 @@ async fn dropping_the_fake_stops_it_even_mid_request() {
         outcome.is_err(),
         "the stalled request fails once the fake is gone"
     );
-    // And the port no longer accepts connections.
-    let mut refused = false;
-    for _ in 0..100 {
-        if tokio::net::TcpStream::connect(addr).await.is_err() {
-            refused = true;
-            break;
+    // Failed because the fake closed the connection, not the client's own
+    // time limit: a stall is dropped unanswered, never answered.
+    assert_ne!(outcome, Err("timed out".to_owned()));
+    // And the port no longer accepts connections (the listener closes when
+    // the aborted accept loop is dropped, on one of the runtime's threads).
+    let refused = within_limit(|| async { tokio::net::TcpStream::connect(addr).await.is_err() });
+    assert!(refused.await);
+}
+
+/// Checks `condition` every 5 ms until it holds (true) or [`LIMIT`] has
+/// passed (false): for what happens on another task, however busy the
+/// machine.
+async fn within_limit<F, C>(mut condition: C) -> bool
+where
+    C: FnMut() -> F,
+    F: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + LIMIT;
+    loop {
+        if condition().await {
+            return true;
         }
-        tokio::time::sleep(Duration::from_millis(10)).await;
+        if Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    assert!(refused);
 }
 
 /// GET `/_fake/stats` and parse it.
