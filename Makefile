@@ -40,8 +40,7 @@ RUST_SOURCES := Cargo.toml Cargo.lock .cargo/config.toml $(shell find contributo
 .PHONY: help build $(ARCHS:%=build-%) image images $(VARIANTS:%=image-%) \
         $(foreach a,$(ARCHS),$(VARIANTS:%=image-%-$(a))) \
         image-scratch-system-roots base-images push run sizes readme-sizes \
-        test test-core lint test-rust test-containers test-registry test-reproducible test-browser test-redbot test-metrics test-proxy \
-        test-cache test-deploy test-without-extras clean
+        test test-core lint test-rust test-containers test-without-extras clean
 
 help: ## Show the targets (this list)
 	@echo "usage: make <target> [IMAGE=$(IMAGE)] [TAG=$(TAG)]"
@@ -114,12 +113,17 @@ readme-sizes: images ## The same table, written into README.md
 
 # ---------------------------------------------------------------- tests
 
-# The optional parts (below) add their tests to TEST_EXTRAS.
-test: ## Everything CI runs: test-core, then the optional parts' tests
-	$(MAKE) test-core $(TEST_EXTRAS)
+# Each suite is a make target, run in turn by ci/suites.sh, which prints
+# "== suite NAME: N s" after each and all the times at the end. (The +
+# makes `make -n test` list what every suite would run.) The optional parts
+# (below) add their suites to TEST_EXTRAS.
+CORE_TESTS := lint test-rust test-containers
 
-test-core: ## lint, Rust tests, images (both archs), registry, reproducible, browser, HTTP, metrics, proxy, cache, deploy
-	$(MAKE) lint test-rust test-containers test-registry test-reproducible test-browser test-redbot test-metrics test-proxy test-cache test-deploy
+test: ## Everything CI runs: test-core, then the optional parts' suites (checks/, workshop/, rename/), each timed
+	+MAKE='$(MAKE)' bash ci/suites.sh $(CORE_TESTS) $(TEST_EXTRAS)
+
+test-core: ## lint, the Rust tests, the images of both archs tested as black boxes; each timed
+	+MAKE='$(MAKE)' bash ci/suites.sh $(CORE_TESTS)
 
 lint: ## hadolint on the Dockerfiles, shellcheck on the scripts (tools from PyPI, in target/venv)
 	bash ci/lint.sh
@@ -135,34 +139,9 @@ test-containers: images image-scratch-system-roots $(DIST)/contributors $(DIST)/
 	bash ci/container-tests.sh
 	ARCH=arm64 bash ci/container-tests.sh
 
-test-registry: images $(DIST)/fake-github ## make push into a real registry on 127.0.0.1; pull and run each arch from it
-	bash ci/registry-test.sh
-
-test-reproducible: image-scratch-amd64 ## Two clean builds of this commit: the same binary bytes, the same image ID
-	bash ci/reproducible-test.sh
-
-test-browser: $(DIST)/contributors $(DIST)/fake-github ## The page in headless Chromium (ci/browser_test.py)
-	bash ci/browser-test.sh $(DIST)/contributors $(DIST)/fake-github
-
-test-redbot: $(DIST)/contributors $(DIST)/fake-github ## REDbot, the HTTP linter: gzip and If-None-Match on a page and the CSS
-	bash ci/redbot-test.sh $(DIST)/contributors $(DIST)/fake-github
-
-test-metrics: $(DIST)/contributors $(DIST)/fake-github ## /metrics parsed by prometheus_client; the counters move by the right amounts
-	bash ci/metrics-test.sh $(DIST)/contributors $(DIST)/fake-github
-
-test-proxy: image-scratch $(DIST)/fake-github ## The scratch image reaching GitHub through a real proxy (tinyproxy)
-	bash ci/proxy-container-test.sh
-
-test-cache: $(DIST)/contributors $(DIST)/fake-github ## nginx caching in front of two app processes: one upstream call
-	bash ci/nginx-cache-test.sh
-
-test-deploy: image-scratch $(DIST)/fake-github ## deploy/kubernetes rendered and checked (checkov); compose.yaml up and down
-	bash ci/deploy-test.sh
-	bash ci/compose-test.sh
-
 # With optional parts present, prove they come off: a copy without them
-# still passes `make test` and `make image` (ci/without-extras-test.sh).
-test-without-extras:
+# still builds, passes `cargo test` and makes its image.
+test-without-extras: ## Delete the optional parts in a copy: it builds, cargo test passes, make image works
 	bash ci/without-extras-test.sh
 
 clean: ## Remove dist/ and this project's images (cargo clean empties target/)
@@ -173,7 +152,7 @@ clean: ## Remove dist/ and this project's images (cargo clean empties target/)
 # ---------------------------------------------------------------- optional parts
 # Each is a folder with its own make fragment; delete the folder and it is
 # gone, `make test` still passes (README: "What to delete").
--include workshop/workshop.mk rename/rename.mk demo/demo.mk bench/bench.mk fuzz/fuzz.mk
+-include checks/checks.mk workshop/workshop.mk rename/rename.mk demo/demo.mk bench/bench.mk fuzz/fuzz.mk
 ifneq ($(TEST_EXTRAS),)
 TEST_EXTRAS += test-without-extras
 endif

@@ -12,7 +12,7 @@
 # cargo builds, default target/); CI (set: --locked, exactly Cargo.lock).
 #
 # Reproducible: the same commit gives the same bytes, whoever builds it and
-# wherever (ci/reproducible-test.sh). The release profile strips symbols.
+# wherever (checks/reproducible-test.sh). The release profile strips symbols.
 # cargo names our own crates' sources by relative paths; the crates it
 # downloaded live under $CARGO_HOME, a path that differs from user to user,
 # and that appears in their panic locations: it is remapped to /cargo.

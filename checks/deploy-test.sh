@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ci/deploy-test.sh — check deploy/kubernetes and the Dockerfiles with the
+# checks/deploy-test.sh — check deploy/kubernetes and the Dockerfiles with the
 # tools Kubernetes users run. (`make test-deploy`)
 #
 #   - `kubectl kustomize deploy/kubernetes` renders the base (no kubectl:

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ci/registry-test.sh — `make push` into a real registry, and back out of it
+# checks/registry-test.sh — `make push` into a real registry, and back out of it
 # (`make test-registry`).
 #
 # Starts Debian's docker-registry (the reference "distribution" registry)

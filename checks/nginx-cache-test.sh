@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ci/nginx-cache-test.sh — replicas behind a shared HTTP cache make one
+# checks/nginx-cache-test.sh — replicas behind a shared HTTP cache make one
 # upstream call, and the cache carries them through an outage.
 # (`make test-cache`)
 #

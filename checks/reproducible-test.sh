@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ci/reproducible-test.sh — two clean builds of this commit give the same
+# checks/reproducible-test.sh — two clean builds of this commit give the same
 # binary, byte for byte, and the same image ID (`make test-reproducible`).
 #
 # Build 1 is the one `make build` and `make image` made:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# ci/metrics-test.sh — /metrics, read by Prometheus's own parser.
+# checks/metrics-test.sh — /metrics, read by Prometheus's own parser.
 #
-#   bash ci/metrics-test.sh [CONTRIBUTORS_BINARY [FAKE_GITHUB_BINARY]]
+#   bash checks/metrics-test.sh [CONTRIBUTORS_BINARY [FAKE_GITHUB_BINARY]]
 #   (default: dist/contributors dist/fake-github; a debug build works too)
 #
 # Starts the app against the fake GitHub on loopback, with a budget of three
@@ -9,7 +9,7 @@
 # scrapes /metrics, makes a known set of requests (a page, the same page
 # again, an avatar twice, another page that evicts the first, a missing
 # repository, a bad name, an unknown path, one lookup over the budget),
-# scrapes again, and checks with ci/metrics_test.py that the text parses
+# scrapes again, and checks with checks/metrics_test.py that the text parses
 # with `prometheus_client.parser` (PyPI, pinned, in target/venv-metrics)
 # and that each counter moved by exactly what those requests should cost.
 #
@@ -38,5 +38,5 @@ while IFS= read -r line; do
     "not ok - "*) not_ok "${line#not ok - }" ;;
     *) echo "$line" ;;
   esac
-done < <(timeout 60 "$VENV/bin/python" ci/metrics_test.py "$APP_URL" || echo "not ok - ci/metrics_test.py ran to the end")
+done < <(timeout 60 "$VENV/bin/python" checks/metrics_test.py "$APP_URL" || echo "not ok - checks/metrics_test.py ran to the end")
 finish

@@ -19,7 +19,7 @@ chromium-driver, driven through Selenium), and asserts from the DOM that:
 
 It saves screenshots under target/screenshots/ to look at.
 
-Usage: ci/browser_test.py CONTRIBUTORS_BINARY FAKE_GITHUB_BINARY
+Usage: checks/browser_test.py CONTRIBUTORS_BINARY FAKE_GITHUB_BINARY
 """
 
 import functools

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ci/compose-test.sh — compose.yaml comes up, serves, and goes away.
+# checks/compose-test.sh — compose.yaml comes up, serves, and goes away.
 # (`make test-deploy`)
 #
 # Brings the file up with its `demo` profile under a project name of its

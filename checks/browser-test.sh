@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# ci/browser-test.sh APP FAKE_GITHUB — `make test-browser`: the page in
-# headless Chromium (ci/browser_test.py), driven by Selenium from the
+# checks/browser-test.sh APP FAKE_GITHUB — `make test-browser`: the page in
+# headless Chromium (checks/browser_test.py), driven by Selenium from the
 # project's venv (ci/venv.sh). Screenshots land in target/screenshots/.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash ci/ensure-packages.sh chromium:chromium chromedriver:chromium-driver python3:python3
 venv=$(bash ci/venv.sh selenium==4.27.1)
-"$venv/bin/python" ci/browser_test.py "$@"
+"$venv/bin/python" checks/browser_test.py "$@"

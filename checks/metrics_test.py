@@ -1,4 +1,4 @@
-"""ci/metrics_test.py APP_URL — the checks behind ci/metrics-test.sh.
+"""checks/metrics_test.py APP_URL — the checks behind checks/metrics-test.sh.
 
 Scrapes APP_URL/metrics, makes a known set of requests, scrapes again, and
 prints one `ok - ...` or `not ok - ...` line per check. The app must be

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ci/proxy-container-test.sh — the image behind an HTTP proxy.
+# checks/proxy-container-test.sh — the image behind an HTTP proxy.
 #
 # Runs $IMAGE:$VARIANT (default: the scratch image, which has no tools at all)
 # with HTTPS_PROXY pointing at a tinyproxy on the host, and checks, one
@@ -34,10 +34,11 @@ if [ "${SKIP_CONTAINER_TESTS:-}" = 1 ]; then
   exit 0
 fi
 
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=ci/lib.sh
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+. ci/lib.sh
 
-bash "$(dirname "${BASH_SOURCE[0]}")/ensure-packages.sh" tinyproxy:tinyproxy curl:curl
+bash ci/ensure-packages.sh tinyproxy:tinyproxy curl:curl
 TINYPROXY=$(command -v tinyproxy || true)
 missing=()
 timeout 20 docker version >/dev/null 2>&1 || missing+=("a Docker engine (docker version fails)")
@@ -52,7 +53,7 @@ fi
 
 export CONTAINER_LABEL=io.contributors.test=1
 # shellcheck source=ci/containers.sh
-. "$(dirname "${BASH_SOURCE[0]}")/containers.sh"
+. ci/containers.sh
 TP_PID=""
 # containers.sh's cleanup removes the containers, the fake and $TMP; stop
 # the proxy first.

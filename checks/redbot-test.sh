@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# ci/redbot-test.sh — what the HTTP linter web engineers use says about us.
+# checks/redbot-test.sh — what the HTTP linter web engineers use says about us.
 #
-#   bash ci/redbot-test.sh [CONTRIBUTORS_BINARY [FAKE_GITHUB_BINARY]]
+#   bash checks/redbot-test.sh [CONTRIBUTORS_BINARY [FAKE_GITHUB_BINARY]]
 #   (default: dist/contributors dist/fake-github; a debug build works too)
 #
 # REDbot (PyPI `redbot`, installed into target/redbot-venv on first use)
