@@ -6,17 +6,18 @@
 
 use std::sync::OnceLock;
 
-use crate::avatars::Avatars;
-use crate::client_budget::ClientBudget;
 use crate::config::Config;
-use crate::contributor_lists::ContributorLists;
 use crate::github::GitHub;
-use crate::page_cache::PageCache;
-use crate::pages::{self, RenderFailed};
-use crate::representation::Representation;
-use crate::responses::Kind;
-use crate::roots::{self, RootsError};
-use crate::upstream::Upstream;
+use crate::github::contributor_lists::ContributorLists;
+use crate::github::roots::{self, RootsError};
+use crate::github::upstream::Upstream;
+use crate::guards::client_budget::ClientBudget;
+use crate::http::representation::Representation;
+use crate::http::responses::Kind;
+use crate::ops::metrics::Gauges;
+use crate::views::avatars::Avatars;
+use crate::views::page_cache::PageCache;
+use crate::views::pages::{self, RenderFailed};
 
 /// Configuration and the upstream clients with their caches.
 pub struct App {
@@ -100,5 +101,15 @@ impl App {
         self.stylesheet.get_or_init(|| {
             Representation::new(pages::STYLESHEET, Kind::Css, "public, max-age=3600")
         })
+    }
+
+    /// What `/metrics` reads at the moment it is asked for: each cache's
+    /// entries and bytes, and GitHub's quota as last reported.
+    pub fn gauges(&self) -> Gauges {
+        let quota = self.github.rate_limit().latest();
+        Gauges {
+            caches: [self.lists.usage(), self.pages.usage(), self.avatars.usage()],
+            quota: quota.map(|quota| (quota.remaining, quota.reset)),
+        }
     }
 }

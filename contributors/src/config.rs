@@ -17,8 +17,9 @@ use std::time::Duration;
 
 use http::Uri;
 
-use crate::proxy::Proxy;
-use crate::trusted_proxies::TrustedProxies;
+use crate::github::proxy::{Proxy, ProxyError};
+use crate::github::{BaseUrl, Token};
+use crate::guards::trusted_proxies::TrustedProxies;
 
 /// All settings of a running server.
 #[derive(Clone, Debug)]
@@ -280,6 +281,16 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+impl From<ProxyError> for ConfigError {
+    fn from(error: ProxyError) -> ConfigError {
+        ConfigError::Invalid {
+            setting: error.setting.into(),
+            value: error.value,
+            reason: error.reason,
+        }
+    }
+}
+
 impl Config {
     /// Builds the configuration from flags (`--api-url X` → `"api-url"`) and
     /// an environment lookup. Flags take precedence over the environment.
@@ -325,8 +336,8 @@ impl Config {
 
         Ok(Config {
             listen: SocketAddr::new(bind, port),
-            api_url: BaseUrl::parse_setting(value(&API_URL))?,
-            avatar_url: BaseUrl::parse_setting(value(&AVATAR_URL))?,
+            api_url: base_url(value(&API_URL))?,
+            avatar_url: base_url(value(&AVATAR_URL))?,
             token,
             extra_ca_file: (!extra_ca.is_empty()).then(|| PathBuf::from(extra_ca)),
             proxy: Proxy::from_env(&env)?,
@@ -421,104 +432,13 @@ fn public_url((setting, value): (String, String)) -> Result<Option<String>, Conf
     }
 }
 
-/// An `https://host[:port][/path]` base URL without a trailing slash.
-///
-/// Only HTTPS is accepted: the token travels in these requests, and the
-/// whole point of the bundled roots is to check who we are talking to.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BaseUrl {
-    text: String,
-    host: String,
-}
-
-impl BaseUrl {
-    pub fn parse(text: &str) -> Result<BaseUrl, String> {
-        let uri: Uri = text
-            .parse()
-            .map_err(|_| "not a URL (expected https://host[/path])".to_string())?;
-        if uri.scheme_str() != Some("https") {
-            return Err("the URL must start with https://".into());
-        }
-        let Some(authority) = uri.authority() else {
-            return Err("the URL has no host".into());
-        };
-        if authority.as_str().contains('@') {
-            return Err("credentials in the URL are not supported".into());
-        }
-        if uri.query().is_some() {
-            return Err("the URL must not have a query (?...)".into());
-        }
-        let path = uri.path().trim_end_matches('/');
-        Ok(BaseUrl {
-            text: format!("https://{authority}{path}"),
-            host: authority.host().to_string(),
-        })
-    }
-
-    fn parse_setting((setting, value): (String, String)) -> Result<BaseUrl, ConfigError> {
-        BaseUrl::parse(&value).map_err(|reason| ConfigError::Invalid {
-            setting,
-            value,
-            reason,
-        })
-    }
-
-    /// The URL as text, without a trailing slash.
-    pub fn as_str(&self) -> &str {
-        &self.text
-    }
-
-    /// The host name (or IP address), for error messages.
-    pub fn host(&self) -> &str {
-        &self.host
-    }
-
-    /// The host and the port connections go to (443 unless the URL says).
-    pub fn host_port(&self) -> (&str, u16) {
-        (&self.host, self.join("/").port_u16().unwrap_or(443))
-    }
-
-    /// `{base}{path_and_query}`; `path_and_query` must start with `/` and be
-    /// built from validated parts only.
-    pub fn join(&self, path_and_query: &str) -> Uri {
-        let text = format!("{}{}", self.text, path_and_query);
-        text.parse()
-            .expect("a validated base plus a validated path is a valid URI")
-    }
-}
-
-impl fmt::Display for BaseUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.text)
-    }
-}
-
-/// A GitHub token. It is kept out of `Debug` and `Display` output, so it
-/// cannot leak into a log line by accident.
-#[derive(Clone)]
-pub struct Token(String);
-
-impl Token {
-    pub fn new(token: String) -> Result<Token, String> {
-        let token = token.trim().to_string();
-        // It goes into an HTTP header: refuse anything a header can't carry.
-        if token.bytes().all(|b| b.is_ascii_graphic()) {
-            Ok(Token(token))
-        } else {
-            Err("a token holds printable ASCII characters only".into())
-        }
-    }
-
-    /// The secret itself, for the `Authorization` header and nothing else.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Token {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Token(redacted)")
-    }
+/// A base URL setting, checked (`BaseUrl::parse`).
+fn base_url((setting, value): (String, String)) -> Result<BaseUrl, ConfigError> {
+    BaseUrl::parse(&value).map_err(|reason| ConfigError::Invalid {
+        setting,
+        value,
+        reason,
+    })
 }
 
 #[cfg(test)]
@@ -588,20 +508,6 @@ mod tests {
             e.contains("CONTRIBUTORS_TRUSTED_PROXIES") && e.contains("\"40\""),
             "{e}"
         );
-    }
-
-    #[test]
-    fn base_urls_are_normalised() {
-        let u = BaseUrl::parse("https://ghe.example.com/api/v3/").unwrap();
-        assert_eq!(u.as_str(), "https://ghe.example.com/api/v3");
-        assert_eq!(u.host(), "ghe.example.com");
-        assert_eq!(
-            u.join("/repos/a/b").to_string(),
-            "https://ghe.example.com/api/v3/repos/a/b"
-        );
-        assert!(BaseUrl::parse("https://user:pw@example.com").is_err());
-        assert!(BaseUrl::parse("https://example.com/?x=1").is_err());
-        assert!(BaseUrl::parse("ftp://example.com").is_err());
     }
 
     #[test]

@@ -16,8 +16,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::config::Config;
-use crate::roots;
-use crate::upstream::Upstream;
+use crate::github::roots;
+use crate::github::upstream::Upstream;
 
 /// Time allowed for each network check.
 const NETWORK_TIMEOUT: Duration = Duration::from_secs(5);
@@ -431,7 +431,7 @@ mod tests {
             "{line}"
         );
 
-        config.proxy = crate::proxy::Proxy::from_env(|name| match name {
+        config.proxy = crate::github::proxy::Proxy::from_env(|name| match name {
             "HTTPS_PROXY" => Some("http://alice:s3cret@10.0.0.1:3128".into()),
             "NO_PROXY" => Some("githubusercontent.com".into()),
             _ => None,

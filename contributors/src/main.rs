@@ -164,7 +164,7 @@ fn config(flags: &HashMap<String, String>) -> Result<Config, Failure> {
 
 fn healthcheck(flags: &HashMap<String, String>) -> Result<ExitCode, Failure> {
     let config = config(flags)?;
-    contributors::healthcheck::check(config.listen.port())
+    contributors::ops::healthcheck::check(config.listen.port())
         .map_err(|why| Failure::failed(format!("unhealthy: {why}")))?;
     Ok(ExitCode::SUCCESS)
 }
@@ -194,7 +194,7 @@ fn serve(flags: &HashMap<String, String>) -> Result<ExitCode, Failure> {
         let server = Server::bind(config).await.map_err(Failure::failed)?;
         server
             .run(async {
-                let signal = contributors::shutdown::signalled().await;
+                let signal = contributors::ops::shutdown::signalled().await;
                 tracing::info!("{signal} received: no new connections; finishing requests");
             })
             .await;

@@ -7,12 +7,12 @@
 //! |----------------------------------|----------------------------------------|
 //! | `GET /`                          | the form (or a redirect from `?owner=&repo=`) |
 //! | `GET /{owner}/{repo}`            | the contributors page                  |
-//! | `GET /{owner}/{repo}/wall.svg`   | the avatars as one SVG image (`wall.rs`) |
-//! | `GET /{owner}/{repo}/contributors.json` | the list as JSON (`contributors_json.rs`) |
+//! | `GET /{owner}/{repo}/wall.svg`   | the avatars as one SVG image (`views/wall.rs`) |
+//! | `GET /{owner}/{repo}/contributors.json` | the list as JSON (`views/contributors_json.rs`) |
 //! | `GET /avatars/{id}?s=N`          | an avatar image, proxied and cached    |
 //! | `GET /healthz`                   | 200 "ok", without touching GitHub      |
 //! | `GET /status`                    | JSON: version, proxy, rate limit, cache usage |
-//! | `GET /metrics`                   | counters for Prometheus (`metrics.rs`) |
+//! | `GET /metrics`                   | counters for Prometheus (`ops/metrics.rs`) |
 //! | `GET /style.css`                 | the stylesheet, compiled into the binary |
 //!
 //! HEAD gets GET's answer without its body, on every route.
@@ -30,8 +30,7 @@
 //! the rest as a `Wait`, which owns what was checked so far and finishes
 //! after the wait (`Wait::finish`). Answering at once lets the server drop
 //! the request before hyper reads on (see `server.rs`), and keeps the
-//! large futures of the waits out of the common case. A list route asked
-//! for again on the same thread skips even the lookups (`page_memo.rs`).
+//! large futures of the waits out of the common case.
 //!
 //! What the pages show is `pages.rs`; the headers they go out with are
 //! `responses.rs`. The answers a browser may keep (the form, the
@@ -52,20 +51,19 @@ use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, Response, StatusCode, Uri};
 use serde_json::json;
 
-use crate::App;
-use crate::avatars::{parse_id, snap_size};
-use crate::contributor_lists::{DEFAULT_MAX, LIMIT_MAX, Selection, Shown};
-use crate::contributors_json;
-use crate::error::UpstreamError;
-use crate::metrics::METRICS;
-use crate::names::{NameError, RepoName, split_repo_file, split_repo_path};
-use crate::page_cache::PageKey;
-use crate::page_memo::{self, Version};
-use crate::pages::{self, ContributorsPage, ErrorPage};
-use crate::query::{self, query_value};
-use crate::representation::Representation;
-use crate::responses::{Body, Kind, NO_STORE, Reply, redirect, respond, text, without_body};
-use crate::wall::{self, Layout};
+use crate::app::App;
+use crate::github::contributor_lists::{DEFAULT_MAX, LIMIT_MAX, Selection, Shown};
+use crate::github::error::UpstreamError;
+use crate::github::names::{NameError, RepoName, split_repo_file, split_repo_path};
+use crate::http::query::{self, query_value};
+use crate::http::representation::Representation;
+use crate::http::responses::{Body, Kind, NO_STORE, Reply, redirect, respond, text, without_body};
+use crate::ops::metrics::{self, METRICS};
+use crate::views::avatars::{parse_id, snap_size};
+use crate::views::contributors_json;
+use crate::views::page_cache::PageKey;
+use crate::views::pages::{self, ContributorsPage, ErrorPage};
+use crate::views::wall::{self, Layout};
 
 /// Which route a path is, with the parts of the path the handler needs.
 /// Its name is what `/metrics` counts requests under: a short, fixed list,
@@ -85,6 +83,9 @@ pub enum Route<'a> {
     Unserved,
     NotFound,
 }
+
+// `/metrics` counts routes by their number, and has room for `ROUTES`.
+const _: () = assert!(Route::NAMES.len() <= metrics::ROUTES);
 
 impl<'a> Route<'a> {
     /// Every route's name, in the order of [`Route::index`].
@@ -197,7 +198,7 @@ pub fn answer(
             StatusCode::OK,
             Kind::Metrics,
             NO_STORE,
-            METRICS.render(app),
+            METRICS.render(&Route::NAMES, app.gauges()),
         )),
         Route::Stylesheet => Ok(app.stylesheet().respond(headers)),
         Route::Avatar(id) => avatar(app, id, query, headers),
@@ -227,7 +228,7 @@ impl Wait {
             Waiting::List(asked) => {
                 let admit = || spend_lookup(app, self.client);
                 match app.lists.get(&asked.name, asked.selection, admit).await {
-                    Ok(shown) => match from_list(app, asked, shown, headers, None) {
+                    Ok(shown) => match from_list(app, asked, shown, headers) {
                         Ok(response) => response,
                         Err(wall) => draw_wall(app, wall, headers).await,
                     },
@@ -407,9 +408,8 @@ struct WallToDraw {
     shown: Shown,
 }
 
-/// A list route: the answer this thread gave last, if it still stands
-/// (`page_memo.rs`); or else check the names and options, then answer from
-/// the list in memory, or wait for GitHub's.
+/// A list route: check the names and options, then answer from the list
+/// in memory, or wait for GitHub's.
 fn list(
     app: &App,
     route: Route<'_>,
@@ -417,12 +417,6 @@ fn list(
     uri: &Uri,
     headers: &HeaderMap,
 ) -> Result<Response<Body>, Waiting> {
-    let target = uri.path_and_query().map_or("", |target| target.as_str());
-    // Read before the lookups, so that a change during them retires the memo.
-    let version = Version::of(app);
-    if let Some(remembered) = page_memo::answer(target, version, headers) {
-        return Ok(sent(kind(route), remembered));
-    }
     let asked = match ListAsked::check(route, typed, uri.query()) {
         Ok(asked) => asked,
         Err(refused) => return Ok(refused),
@@ -430,30 +424,22 @@ fn list(
     match app.lists.cached(&asked.name, asked.selection) {
         None => Err(Waiting::List(asked)),
         Some(Err(error)) => Ok(asked.failure(&error)),
-        Some(Ok(shown)) => {
-            from_list(app, asked, shown, headers, Some((target, version))).map_err(Waiting::Wall)
-        }
+        Some(Ok(shown)) => from_list(app, asked, shown, headers).map_err(Waiting::Wall),
     }
 }
 
 /// The answer made from `shown` in the form asked: the one made from this
 /// list before, or a new one. A page or JSON list is made at once; a new
-/// wall first needs its avatars, so it comes back to be drawn. A request
-/// for `target` that found `shown` in the caches at `version` has the page
-/// remembered by this thread, while the list is fresh.
+/// wall first needs its avatars, so it comes back to be drawn.
 fn from_list(
     app: &App,
     asked: ListAsked,
     shown: Shown,
     headers: &HeaderMap,
-    found: Option<(&str, Version)>,
 ) -> Result<Response<Body>, WallToDraw> {
     if shown.stale_because.is_none()
         && let Some(kept) = app.pages.get(&asked.key(), &shown.list)
     {
-        if let (Some((target, version)), Some(fresh_until)) = (found, shown.fresh_until) {
-            page_memo::remember(target, version, fresh_until, &kept);
-        }
         return Ok(sent(asked.form.kind(), kept.respond(headers)));
     }
     let body = match asked.form {

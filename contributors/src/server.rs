@@ -41,13 +41,13 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
 
-use crate::App;
+use crate::app::App;
 use crate::config::Config;
-use crate::metrics::METRICS;
-use crate::responses::Body;
-use crate::roots;
+use crate::github::roots;
+use crate::guards::timed_stream::{Activity, Deadlines, TimedStream};
+use crate::http::responses::Body;
+use crate::ops::metrics::METRICS;
 use crate::routes::{self, Answer, Route};
-use crate::timed_stream::{Activity, Deadlines, TimedStream};
 
 /// Why the server could not start.
 #[derive(Debug)]
@@ -356,7 +356,7 @@ fn answer(
 fn log(request: &Parts, route: Route<'_>, response: &Response<Body>, started: Instant) {
     let took = started.elapsed();
     let status = response.status().as_u16();
-    METRICS.request(&route, status, took);
+    METRICS.request(route.index(), status, took);
     // The path only: a query could carry something a visitor typed.
     tracing::info!(
         method = %request.method,

@@ -155,7 +155,7 @@ async fn a_stale_list_stands_in_when_github_fails() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_exhausted_quota_stops_calls_until_the_reset() {
     let app = TestApp::start().await;
-    let reset = contributors::clock::now_unix() + 3600;
+    let reset = contributors::http::clock::now_unix() + 3600;
     app.fake.set_rate_limit(0, reset);
     app.fake.set_contributors("o", "r", users(1));
     let reply = app.get("/o/r").await;
@@ -203,15 +203,13 @@ async fn the_cache_stays_within_its_entry_bound() {
     assert_eq!(status["cache"]["pages"]["entries"].as_u64(), Some(5));
 }
 
-/// These two run the app on the test's own runtime, which has one thread,
-/// so every answer after the first lookups comes from that thread's memo
-/// (`page_memo.rs`). The memo must give way whenever the caches would say
-/// something else.
+/// A kept page is served only while its list is the one the list cache
+/// holds: it gives way when the list expires, and when the list is evicted.
 #[tokio::test]
-async fn a_remembered_page_gives_way_when_its_list_expires() {
+async fn a_kept_page_gives_way_when_its_list_expires() {
     let app = TestApp::start_with(|c| c.cache_ttl = Duration::from_millis(300)).await;
     app.fake.set_contributors("o", "r", users(2));
-    // Fetched and rendered; kept; remembered; then from memory.
+    // Fetched and rendered; kept; then from memory.
     for _ in 0..4 {
         assert!(app.get("/o/r").await.text().contains("user2"));
     }
@@ -223,7 +221,7 @@ async fn a_remembered_page_gives_way_when_its_list_expires() {
 }
 
 #[tokio::test]
-async fn a_remembered_page_gives_way_when_the_caches_change() {
+async fn a_kept_page_gives_way_when_the_caches_change() {
     let app = TestApp::start_with(|c| c.cache_entries = 1).await;
     app.fake.set_contributors("o", "a", users(2));
     app.fake.set_contributors("o", "b", users(2));
@@ -231,7 +229,7 @@ async fn a_remembered_page_gives_way_when_the_caches_change() {
         assert!(app.get("/o/a").await.text().contains("user2"));
     }
     // Another list takes the one place in the caches: o/a's list and page
-    // are evicted, though this thread still remembers o/a's page.
+    // are evicted.
     assert_eq!(app.get("/o/b").await.status, 200);
     app.fake.set_contributors("o", "a", users(3));
     assert!(app.get("/o/a").await.text().contains("user3"));

@@ -58,7 +58,7 @@ async fn lists_contributors_in_order_with_escaped_logins() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sends_githubs_headers_and_the_token_when_set() {
     let app = TestApp::start_with(|c| {
-        c.token = Some(contributors::config::Token::new("ghp_test_token".into()).unwrap())
+        c.token = Some(contributors::github::Token::new("ghp_test_token".into()).unwrap())
     })
     .await;
     app.fake.set_contributors("octo", "hello", users(1));

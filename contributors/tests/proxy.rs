@@ -15,12 +15,12 @@ use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use contributors::proxy::{NO_PROXY_VARIABLES, PROXY_VARIABLES};
+use contributors::github::proxy::{NO_PROXY_VARIABLES, PROXY_VARIABLES};
 use std::time::{Duration, Instant};
 
 use common::{Reply, TestApp};
 use contributors::config::Config;
-use contributors::proxy::Proxy;
+use contributors::github::proxy::Proxy;
 use fake_github::{Contributor, FakeGitHub};
 
 /// A tinyproxy process; killed (and its files removed) on drop.

@@ -99,7 +99,7 @@ async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_budget() {
     let app = TestApp::start_with(|c| {
         c.client_lookups = 5;
         c.trusted_proxies =
-            contributors::trusted_proxies::TrustedProxies::parse("127.0.0.0/8").unwrap();
+            contributors::guards::trusted_proxies::TrustedProxies::parse("127.0.0.0/8").unwrap();
     })
     .await;
     for i in 0..40 {
@@ -148,9 +148,12 @@ async fn an_outage_the_recovery_and_a_spent_quota_each_log_one_line() {
     }
     // The quota runs out: one more warning, with the reset time. Later views
     // are not even sent (the app waits for the reset).
-    let reset = contributors::clock::now_unix() + 1800;
+    let reset = contributors::http::clock::now_unix() + 1800;
     fake.set_rate_limit(0, reset);
-    let resets_at = format!("resets at {} UTC", contributors::clock::clock_time(reset));
+    let resets_at = format!(
+        "resets at {} UTC",
+        contributors::http::clock::clock_time(reset)
+    );
     for repo in ["d", "e", "f"] {
         let reply = common::get(addr, &format!("/o/{repo}"), &[]).await;
         assert_eq!(reply.status, 503);

@@ -61,9 +61,12 @@ async fn no_content_is_an_empty_list() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rate_limited() {
     // Within GitHub's hour: a reset further ahead is taken as an hour away.
-    let reset = contributors::clock::now_unix() + 1800;
+    let reset = contributors::http::clock::now_unix() + 1800;
     let reply = outcome(Behaviour::RateLimited { reset }).await;
-    let resets_at = format!("resets at {} UTC", contributors::clock::clock_time(reset));
+    let resets_at = format!(
+        "resets at {} UTC",
+        contributors::http::clock::clock_time(reset)
+    );
     assert_page(&reply, 503, &["rate limit", &resets_at, "GITHUB_TOKEN"]);
     let reply = outcome(Behaviour::TooManyRequests { retry_after: 60 }).await;
     assert_page(&reply, 503, &["rate limit", "GITHUB_TOKEN"]);
@@ -147,7 +150,7 @@ async fn a_refused_connection_names_the_host() {
         .port();
     let app = TestApp::start_with(|c| {
         c.api_url =
-            contributors::config::BaseUrl::parse(&format!("https://127.0.0.1:{port}")).unwrap();
+            contributors::github::BaseUrl::parse(&format!("https://127.0.0.1:{port}")).unwrap();
     })
     .await;
     assert_page(

@@ -8,7 +8,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{Reply, TestApp, users};
-use contributors::wall::MAX_SVG_BYTES;
+use contributors::views::wall::MAX_SVG_BYTES;
 use fake_github::{Behaviour, Contributor, generated, hostile};
 
 /// The placeholder disc's picture: a 1×1 PNG.

@@ -1,4 +1,4 @@
-//! `contributors::names` and `contributors::query`: the request path `/{owner}/{repo}` and the query
+//! `contributors::github::names` and `contributors::http::query`: the request path `/{owner}/{repo}` and the query
 //! string are visitor input that ends up in the URL we ask GitHub for.
 //!
 //! Invariants, checked against an independent hand-written matcher (no regex
@@ -9,8 +9,8 @@
 //! `query_value` gives back any value it is handed percent-encoded.
 #![no_main]
 
-use contributors::names::{NameError, RepoName, split_repo_path};
-use contributors::query::query_value;
+use contributors::github::names::{NameError, RepoName, split_repo_path};
+use contributors::http::query::query_value;
 use libfuzzer_sys::fuzz_target;
 
 /// `^[A-Za-z0-9](-?[A-Za-z0-9])*$`, at most 39 bytes, as a two-state scan.

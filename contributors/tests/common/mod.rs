@@ -10,7 +10,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use contributors::Server;
-use contributors::config::{BaseUrl, Config};
+use contributors::config::Config;
+use contributors::github::BaseUrl;
 use fake_github::FakeGitHub;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;

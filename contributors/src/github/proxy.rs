@@ -26,16 +26,27 @@
 use std::fmt;
 use std::net::IpAddr;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use http::header::HeaderValue;
 use http::uri::{Authority, Uri};
+use ipnet::IpNet;
 
-use crate::config::ConfigError;
-use crate::query::percent_decode;
+use crate::http::query::percent_decode;
 
 /// The variables naming the proxy, in the order they are looked at.
 pub const PROXY_VARIABLES: [&str; 4] = ["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"];
 /// The variables listing the hosts that skip the proxy.
 pub const NO_PROXY_VARIABLES: [&str; 2] = ["NO_PROXY", "no_proxy"];
+
+/// A proxy variable that does not parse: which one, its value (masked when
+/// it holds credentials) and why. `config.rs` reports it like any setting.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ProxyError {
+    pub setting: &'static str,
+    pub value: String,
+    pub reason: String,
+}
 
 /// The proxy to use, if any, and which hosts skip it.
 #[derive(Clone, Debug, Default)]
@@ -47,7 +58,7 @@ pub struct Proxy {
 impl Proxy {
     /// Reads the variables through `env` (a lookup, so tests need not touch
     /// the process environment). An empty variable counts as unset.
-    pub fn from_env(env: impl Fn(&str) -> Option<String>) -> Result<Proxy, ConfigError> {
+    pub fn from_env(env: impl Fn(&str) -> Option<String>) -> Result<Proxy, ProxyError> {
         let first = |names: &[&'static str]| {
             names.iter().find_map(|&name| {
                 env(name)
@@ -58,8 +69,8 @@ impl Proxy {
         let server = match first(&PROXY_VARIABLES) {
             None => None,
             Some((name, value)) => Some(ProxyServer::parse(&value).map_err(|reason| {
-                ConfigError::Invalid {
-                    setting: name.into(),
+                ProxyError {
+                    setting: name,
                     // The value may hold a password: show it only without one.
                     value: if value.contains('@') {
                         "(hidden: it has credentials)".into()
@@ -72,13 +83,11 @@ impl Proxy {
         };
         let no_proxy = match first(&NO_PROXY_VARIABLES) {
             None => NoProxy::default(),
-            Some((name, value)) => {
-                NoProxy::parse(&value).map_err(|reason| ConfigError::Invalid {
-                    setting: name.into(),
-                    value,
-                    reason,
-                })?
-            }
+            Some((name, value)) => NoProxy::parse(&value).map_err(|reason| ProxyError {
+                setting: name,
+                value,
+                reason,
+            })?,
         };
         Ok(Proxy { server, no_proxy })
     }
@@ -173,9 +182,8 @@ impl ProxyServer {
                 let user = decode(user)?;
                 let password = password.map(decode).transpose()?;
                 let basic = format!("{user}:{}", password.as_deref().unwrap_or(""));
-                let mut value =
-                    HeaderValue::try_from(format!("Basic {}", base64(basic.as_bytes())))
-                        .expect("base64 text is a valid header value");
+                let mut value = HeaderValue::try_from(format!("Basic {}", BASE64.encode(basic)))
+                    .expect("base64 text is a valid header value");
                 value.set_sensitive(true);
                 let shown = match password {
                     Some(_) => format!("{user}:***"),
@@ -238,12 +246,8 @@ enum Rule {
     Everything,
     /// A name and its subdomains, lower case, without a leading dot.
     Domain { name: String, port: Option<u16> },
-    /// An address (`bits` = its full length) or a CIDR.
-    Network {
-        addr: IpAddr,
-        bits: u8,
-        port: Option<u16>,
-    },
+    /// An address (a network of one) or a CIDR.
+    Network { net: IpNet, port: Option<u16> },
 }
 
 impl NoProxy {
@@ -275,11 +279,10 @@ impl NoProxy {
                             .strip_suffix(name.as_str())
                             .is_some_and(|head| head.ends_with('.')))
             }
-            Rule::Network {
-                addr,
-                bits,
-                port: p,
-            } => p.is_none_or(|p| p == port) && ip.is_some_and(|ip| in_network(ip, *addr, *bits)),
+            // An IPv4 host may be written as ::ffff:a.b.c.d.
+            Rule::Network { net, port: p } => {
+                p.is_none_or(|p| p == port) && ip.is_some_and(|ip| net.contains(&ip.to_canonical()))
+            }
         })
     }
 }
@@ -294,23 +297,16 @@ impl Rule {
             let addr: IpAddr = unbracket(addr)
                 .parse()
                 .map_err(|_| "a CIDR needs an IP address before the '/'".to_string())?;
-            let max = full_length(addr);
-            let bits = bits
-                .parse::<u8>()
-                .ok()
-                .filter(|&b| b <= max)
+            let max = if addr.is_ipv4() { 32 } else { 128 };
+            let net = (bits.parse::<u8>().ok())
+                .and_then(|bits| IpNet::new(addr.to_canonical(), bits).ok())
                 .ok_or_else(|| format!("a CIDR's prefix length is 0 to {max}"))?;
-            return Ok(Rule::Network {
-                addr,
-                bits,
-                port: None,
-            });
+            return Ok(Rule::Network { net, port: None });
         }
         // A bare IPv6 address has colons of its own, so try addresses first.
         if let Ok(addr) = unbracket(entry).parse::<IpAddr>() {
             return Ok(Rule::Network {
-                addr,
-                bits: full_length(addr),
+                net: IpNet::from(addr.to_canonical()),
                 port: None,
             });
         }
@@ -325,8 +321,7 @@ impl Rule {
         };
         if let Ok(addr) = unbracket(host).parse::<IpAddr>() {
             return Ok(Rule::Network {
-                addr,
-                bits: full_length(addr),
+                net: IpNet::from(addr.to_canonical()),
                 port,
             });
         }
@@ -354,41 +349,6 @@ fn unbracket(text: &str) -> &str {
     text.strip_prefix('[')
         .and_then(|t| t.strip_suffix(']'))
         .unwrap_or(text)
-}
-
-fn full_length(addr: IpAddr) -> u8 {
-    if addr.is_ipv4() { 32 } else { 128 }
-}
-
-/// Whether the first `bits` bits of `ip` and `network` agree (same family).
-fn in_network(ip: IpAddr, network: IpAddr, bits: u8) -> bool {
-    let (ip, network, width) = match (ip, network) {
-        (IpAddr::V4(a), IpAddr::V4(b)) => (u32::from(a) as u128, u32::from(b) as u128, 32),
-        (IpAddr::V6(a), IpAddr::V6(b)) => (u128::from(a), u128::from(b), 128),
-        _ => return false,
-    };
-    let ignored = width - u32::from(bits);
-    ignored >= 128 || (ip >> ignored) == (network >> ignored)
-}
-
-/// Standard base64 with padding (RFC 4648), all that Basic auth needs.
-fn base64(input: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
-    for chunk in input.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -556,21 +516,13 @@ mod tests {
         let p = ProxyServer::parse("http://u:p@ss@proxy:1").unwrap();
         assert_eq!(
             p.authorization().unwrap(),
-            &format!("Basic {}", base64(b"u:p@ss"))
+            "Basic dTpwQHNz" // base64("u:p@ss")
         );
 
-        let e = Proxy::from_env(env(&[("HTTPS_PROXY", "http://u:secret@proxy:x")]))
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("HTTPS_PROXY") && !e.contains("secret"), "{e}");
-    }
-
-    #[test]
-    fn base64_pads() {
-        assert_eq!(base64(b""), "");
-        assert_eq!(base64(b"f"), "Zg==");
-        assert_eq!(base64(b"fo"), "Zm8=");
-        assert_eq!(base64(b"foo"), "Zm9v");
-        assert_eq!(base64(b"foob"), "Zm9vYg==");
+        let e = Proxy::from_env(env(&[("HTTPS_PROXY", "http://u:secret@proxy:x")])).unwrap_err();
+        assert!(
+            e.setting == "HTTPS_PROXY" && !e.value.contains("secret"),
+            "{e:?}"
+        );
     }
 }

@@ -8,7 +8,7 @@
 //!   count 304s against the rate limit, so a popular repository costs almost
 //!   nothing after the first view, and a slow GitHub never slows a page we
 //!   hold. Only a list we have never fetched waits for GitHub.
-//! - Concurrent requests for the same list share one fetch (see `cache.rs`).
+//! - Concurrent requests for the same list share one fetch (see `cache/coalescer.rs`).
 //! - When a background refresh fails (GitHub down, slow, rate-limited), the
 //!   old copy goes on being served, with a note saying how old it is and why.
 //! - "No such repository" (404, 410, 451) is remembered for a short TTL of
@@ -18,16 +18,16 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use http::Uri;
 
 use crate::cache::{Coalescer, LruCache};
-use crate::clock::now_unix;
-use crate::error::UpstreamError;
+use crate::github::error::UpstreamError;
+use crate::github::names::RepoName;
 use crate::github::{Contributor, GitHub, PageAnswer, Validators};
-use crate::metrics::{Cache, METRICS};
-use crate::names::RepoName;
+use crate::http::clock::now_unix;
+use crate::ops::metrics::{Cache, METRICS};
 
 /// Contributors shown when the page does not ask for a number.
 pub const DEFAULT_MAX: usize = 100;
@@ -75,9 +75,6 @@ pub struct Shown {
     pub list: Arc<List>,
     /// Set when GitHub failed and an older copy stands in.
     pub stale_because: Option<UpstreamError>,
-    /// For a list that memory held and that is younger than the TTL: when
-    /// it stops being fresh. `None` for a list just fetched, or expired.
-    pub fresh_until: Option<Instant>,
 }
 
 /// Which list: the first `max` contributors, and whether anonymous ones
@@ -195,9 +192,6 @@ impl ContributorLists {
             let shown = Shown {
                 list: held.list.clone(),
                 stale_because: held.refresh_failed(),
-                fresh_until: (!expired)
-                    .then(|| stored_at.checked_add(self.ttl))
-                    .flatten(),
             };
             (shown, expired.then(|| held.clone()))
         })?;
@@ -239,7 +233,6 @@ impl ContributorLists {
         Ok(Shown {
             list,
             stale_because: None,
-            fresh_until: None,
         })
     }
 
@@ -340,11 +333,5 @@ impl ContributorLists {
     /// Entries and bytes held, for `/status`.
     pub fn usage(&self) -> (usize, usize) {
         self.cache.usage()
-    }
-
-    /// How many times the lists held have changed (`LruCache::changes`).
-    /// A list that becomes "not found" leaves the cache, so that counts too.
-    pub fn changes(&self) -> u64 {
-        self.cache.changes()
     }
 }

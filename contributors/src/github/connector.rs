@@ -27,9 +27,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tower_service::Service;
 
-use crate::error::UpstreamError;
-use crate::proxy::{Proxy, ProxyServer};
-use crate::upstream::innermost;
+use crate::github::error::UpstreamError;
+use crate::github::error::innermost;
+use crate::github::proxy::{Proxy, ProxyServer};
 
 /// The most we read of a proxy's answer to `CONNECT`: a status line and a
 /// few headers. A longer one is not an answer we understand.

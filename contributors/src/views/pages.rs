@@ -10,20 +10,33 @@
 
 use askama::Template;
 use bytes::Bytes;
+use http::{Response, StatusCode};
 
-use crate::avatars::avatar_path;
-use crate::clock::clock_time;
-use crate::contributor_lists::{LIMIT_MAX, Shown};
 use crate::github::Contributor;
-use crate::names::RepoName;
+use crate::github::contributor_lists::{LIMIT_MAX, Shown};
+use crate::github::names::RepoName;
+use crate::http::clock::clock_time;
+use crate::http::responses::{Body, text};
+use crate::views::avatars::avatar_path;
 
 /// The stylesheet, compiled into the binary.
-pub const STYLESHEET: &str = include_str!("../static/style.css");
+pub const STYLESHEET: &str = include_str!("../../static/style.css");
 
 /// Rendering failed. It only can if a value's `Display` fails; ours don't,
 /// but the route still answers a plain 500 rather than panic.
 #[derive(Clone, Copy, Debug)]
 pub struct RenderFailed;
+
+/// A page that could not be rendered becomes a plain 500, so a handler
+/// can write `pages::render(&page)?`.
+impl From<RenderFailed> for Response<Body> {
+    fn from(_: RenderFailed) -> Response<Body> {
+        text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "could not render the page\n",
+        )
+    }
+}
 
 /// A page as HTML bytes.
 pub fn render(page: &impl Template) -> Result<Bytes, RenderFailed> {

@@ -51,8 +51,8 @@ use flate2::write::GzEncoder;
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{Response, StatusCode};
 
-use crate::clock::now_unix;
-use crate::responses::{Body, Kind, NO_STORE, respond, shared_cache_control};
+use crate::http::clock::now_unix;
+use crate::http::responses::{Body, Kind, NO_STORE, respond, shared_cache_control};
 
 /// Below this, gzip's header and the extra round of negotiation cost more
 /// than they save.

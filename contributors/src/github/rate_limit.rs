@@ -10,7 +10,7 @@ use std::sync::Mutex;
 use http::HeaderMap;
 use serde::Serialize;
 
-use crate::clock::now_unix;
+use crate::http::clock::now_unix;
 
 /// The quota as of the latest answer.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]

@@ -1,10 +1,45 @@
-//! The GitHub API client: one endpoint, `GET /repos/{owner}/{repo}/contributors`.
+//! The GitHub layer: everything that talks to GitHub, and nothing that
+//! talks to visitors. It may use `http` (the clock and query helpers),
+//! `cache` and `ops` (the metrics); it knows nothing of routes, pages or
+//! the server, so a fork that drops GitHub for another API swaps this
+//! folder.
 //!
-//! This module knows GitHub's side of the conversation: which headers to
+//! **This file** is the API client, for one endpoint,
+//! `GET /repos/{owner}/{repo}/contributors`. It knows GitHub's side of the conversation: which headers to
 //! send, how pagination is announced (the `Link` header), what each status
 //! means (a 204 for an empty repository, a 403 that is a rate limit and a 403
 //! that is not), and what the JSON looks like. The transport (TLS, timeouts,
 //! size caps, redirects) is `upstream.rs`; caching is `contributor_lists.rs`.
+
+//!
+//! The rest of the folder, in the order a lookup meets it:
+//!
+//! - `names`: the owner and repository, checked against GitHub's rules
+//!   before anything goes upstream;
+//! - `contributor_lists`: the lists, cached, coalesced and revalidated;
+//! - `rate_limit`: the quota as GitHub last reported it, and
+//!   `upstream_health`: one log line when GitHub goes away, one when it is
+//!   back;
+//! - `upstream`: the one HTTPS client (also the avatar proxy's), trusting
+//!   `roots` (compiled in, plus an optional PEM file), connecting through
+//!   `connector`, directly or through the tunnel that `proxy` says applies;
+//! - `error`: every upstream failure as a typed error with a status and text;
+//! - `base_url`, `token`: the two settings every request is built from.
+
+pub mod base_url;
+pub mod connector;
+pub mod contributor_lists;
+pub mod error;
+pub mod names;
+pub mod proxy;
+pub mod rate_limit;
+pub mod roots;
+pub mod token;
+pub mod upstream;
+pub mod upstream_health;
+
+pub use base_url::BaseUrl;
+pub use token::Token;
 
 use std::sync::Arc;
 
@@ -12,13 +47,12 @@ use http::header::{self, HeaderName, HeaderValue};
 use http::{StatusCode, Uri};
 use serde::Deserialize;
 
-use crate::config::{BaseUrl, Token};
-use crate::error::UpstreamError;
-use crate::metrics::{Host, METRICS, Outcome};
-use crate::names::RepoName;
-use crate::rate_limit::{RateHeaders, RateLimit};
-use crate::upstream::{Answer, Upstream, same_host_url};
-use crate::upstream_health::UpstreamHealth;
+use self::error::UpstreamError;
+use self::names::RepoName;
+use self::rate_limit::{RateHeaders, RateLimit};
+use self::upstream::{Answer, Upstream, same_host_url};
+use self::upstream_health::UpstreamHealth;
+use crate::ops::metrics::{Host, METRICS, Outcome};
 
 /// The most we read of one page. A real page of 100 contributors is about
 /// 120 KiB; anything far beyond that is not a contributors page.
@@ -189,7 +223,7 @@ impl GitHub {
         let outcome = match &page {
             Ok(PageAnswer::Page(_)) => Outcome::Ok,
             Ok(PageAnswer::NotModified) => Outcome::NotModified,
-            Err(error) => Outcome::of(error),
+            Err(error) => error.outcome(),
         };
         METRICS.upstream(Host::Api, outcome);
         self.health.observe(&page);

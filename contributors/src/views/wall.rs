@@ -25,12 +25,13 @@
 
 use std::sync::Arc;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use tokio::task::JoinSet;
 
-use crate::avatars::{Avatar, Avatars, fetch_size};
-use crate::contributor_lists::LIMIT_MAX;
-use crate::data_uri::{data_uri_len, push_data_uri};
 use crate::github::Contributor;
+use crate::github::contributor_lists::LIMIT_MAX;
+use crate::views::avatars::{Avatar, Avatars, fetch_size};
 
 /// The avatar sizes a wall draws, in pixels (`?size=` snaps to one).
 pub const SIZES: [u16; 4] = [32, 48, 64, 96];
@@ -244,11 +245,27 @@ fn push_text(out: &mut String, text: &str) {
     }
 }
 
+/// How many bytes [`push_data_uri`] adds for `len` bytes of `content_type`.
+fn data_uri_len(content_type: &str, len: usize) -> usize {
+    "data:;base64,".len() + content_type.len() + len.div_ceil(3) * 4
+}
+
+/// Appends `data:{content_type};base64,{bytes}` to `out`: an image written
+/// into the SVG itself. `content_type` is one of ours (`image/png`...),
+/// written as is.
+fn push_data_uri(out: &mut String, content_type: &str, bytes: &[u8]) {
+    out.reserve(data_uri_len(content_type, bytes.len()));
+    out.push_str("data:");
+    out.push_str(content_type);
+    out.push_str(";base64,");
+    BASE64.encode_string(bytes, out);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::representation::Representation;
-    use crate::responses::Kind;
+    use crate::http::representation::Representation;
+    use crate::http::responses::Kind;
 
     fn user(login: &str, id: u64) -> Contributor {
         Contributor {
@@ -266,6 +283,21 @@ mod tests {
             image: Representation::identity(vec![7; bytes], Kind::Image("image/png"), "public"),
             content_type: "image/png",
         }))
+    }
+
+    #[test]
+    fn data_uris_are_standard_base64_of_the_length_foretold() {
+        for (plain, encoded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("foob", "Zm9vYg=="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            let mut out = String::new();
+            push_data_uri(&mut out, "image/png", plain.as_bytes());
+            assert_eq!(out, format!("data:image/png;base64,{encoded}"));
+            assert_eq!(out.len(), data_uri_len("image/png", plain.len()));
+        }
     }
 
     #[test]
@@ -311,7 +343,7 @@ mod tests {
         let people: Vec<_> = (0..LIMIT_MAX as u64)
             .map(|i| user(&"\"<&>".repeat(300), i))
             .collect();
-        let images = vec![avatar(crate::avatars::MAX_AVATAR_BYTES / 4); LIMIT_MAX];
+        let images = vec![avatar(crate::views::avatars::MAX_AVATAR_BYTES / 4); LIMIT_MAX];
         let layout = Layout {
             columns: 1,
             size: 96,

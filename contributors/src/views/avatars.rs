@@ -17,13 +17,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cache::{Coalescer, LruCache};
-use crate::config::BaseUrl;
-use crate::error::UpstreamError;
-use crate::metrics::{Cache, Host, METRICS, Outcome};
-use crate::representation::Representation;
-use crate::responses::Kind;
-use crate::upstream::Upstream;
-use crate::upstream_health::UpstreamHealth;
+use crate::github::BaseUrl;
+use crate::github::error::UpstreamError;
+use crate::github::upstream::Upstream;
+use crate::github::upstream_health::UpstreamHealth;
+use crate::http::representation::Representation;
+use crate::http::responses::Kind;
+use crate::ops::metrics::{Cache, Host, METRICS, Outcome};
 
 /// The sizes we fetch. Few sizes mean few distinct cache entries per user.
 pub const SIZES: [u16; 4] = [40, 80, 160, 460];
@@ -155,7 +155,7 @@ impl Avatars {
             Ok(answer) if answer.status.is_success() => Outcome::Ok,
             Ok(answer) if answer.status == http::StatusCode::NOT_FOUND => Outcome::NotFound,
             Ok(_) => Outcome::Error,
-            Err(error) => Outcome::of(error),
+            Err(error) => error.outcome(),
         };
         METRICS.upstream(Host::Avatars, outcome);
         let answer = answer?;

@@ -36,9 +36,9 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
-use crate::connector::Connector;
-use crate::error::UpstreamError;
-use crate::proxy::Proxy;
+use crate::github::connector::Connector;
+use crate::github::error::{UpstreamError, causes, innermost};
+use crate::github::proxy::Proxy;
 
 /// Who we are, on every request: GitHub refuses API requests without a
 /// `User-Agent` and asks that it name the application.
@@ -295,28 +295,6 @@ fn classify_request_error(
     } else {
         UpstreamError::Broken { host, detail }
     }
-}
-
-/// An error and its causes, outermost first. An `io::Error` that wraps
-/// another error hides it from `source()` (hyper-rustls wraps rustls's
-/// errors that way, twice), so it is looked into with `get_ref()`.
-fn causes<'a>(
-    error: &'a (dyn StdError + 'static),
-) -> impl Iterator<Item = &'a (dyn StdError + 'static)> {
-    std::iter::successors(Some(error), |&e: &&'a (dyn StdError + 'static)| match e
-        .downcast_ref::<std::io::Error>()
-    {
-        Some(io) => io.get_ref().map(|inner| inner as &(dyn StdError + 'static)),
-        None => e.source(),
-    })
-}
-
-/// The message of the deepest cause: usually the most specific one.
-pub(crate) fn innermost(error: &(dyn StdError + 'static)) -> String {
-    causes(error)
-        .last()
-        .map(|e| e.to_string())
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -48,23 +48,21 @@ pub fn switch(query: Option<&str>, key: &str) -> Result<bool, String> {
     }
 }
 
-/// `%XX` escapes decoded (RFC 3986; a `+` stays a `+`). `None` if an escape
-/// is broken or the result is not UTF-8. Also used for the credentials in
-/// a proxy URL (`proxy.rs`).
+/// `%XX` escapes decoded (RFC 3986; a `+` stays a `+`), by the
+/// `percent-encoding` crate. `None` if an escape is broken (the crate would
+/// pass it through) or the result is not UTF-8. Also used for the
+/// credentials in a proxy URL (`github/proxy.rs`).
 pub fn percent_decode(text: &str) -> Option<String> {
-    let mut out = Vec::with_capacity(text.len());
-    let mut bytes = text.bytes();
-    while let Some(b) = bytes.next() {
-        match b {
-            b'%' => {
-                let hi = (bytes.next()? as char).to_digit(16)?;
-                let lo = (bytes.next()? as char).to_digit(16)?;
-                out.push((hi * 16 + lo) as u8);
-            }
-            _ => out.push(b),
-        }
+    let whole = |after: &str| {
+        (after.get(..2)).is_some_and(|hex| hex.bytes().all(|b| b.is_ascii_hexdigit()))
+    };
+    if !text.split('%').skip(1).all(whole) {
+        return None;
     }
-    String::from_utf8(out).ok()
+    let decoded = percent_encoding::percent_decode_str(text)
+        .decode_utf8()
+        .ok()?;
+    Some(decoded.into_owned())
 }
 
 #[cfg(test)]

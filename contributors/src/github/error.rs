@@ -6,16 +6,18 @@
 //! the HTTP status our page answers with, and a sentence a person can act on.
 //! The mapping lives in one place so the whole table can be read at once.
 
+use std::error::Error as StdError;
 use std::fmt;
 
 use http::StatusCode;
 
-use crate::clock::clock_time;
+use crate::http::clock::clock_time;
+use crate::ops::metrics::Outcome;
 
 /// A failed upstream request, as the user will hear about it.
 ///
 /// `Clone` because one upstream answer may be shared by many waiting
-/// requests (see the coalescing in `cache.rs`).
+/// requests (see `cache/coalescer.rs`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum UpstreamError {
     /// 404: the owner or repository does not exist (or is private).
@@ -135,6 +137,16 @@ impl UpstreamError {
         }
     }
 
+    /// How the metrics count this failure (`contributors_upstream_requests_total`).
+    pub fn outcome(&self) -> Outcome {
+        match self {
+            UpstreamError::NotFound { .. } | UpstreamError::Withheld { .. } => Outcome::NotFound,
+            UpstreamError::RateLimited { .. } => Outcome::RateLimited,
+            UpstreamError::Timeout { .. } => Outcome::Timeout,
+            _ => Outcome::Error,
+        }
+    }
+
     /// True when GitHub itself is unwell or unreachable, as opposed to
     /// having answered "no". Used to decide whether stale data may stand in.
     pub fn is_outage(&self) -> bool {
@@ -232,7 +244,29 @@ impl fmt::Display for UpstreamError {
     }
 }
 
-impl std::error::Error for UpstreamError {}
+impl StdError for UpstreamError {}
+
+/// An error and its causes, outermost first. An `io::Error` that wraps
+/// another error hides it from `source()` (hyper-rustls wraps rustls's
+/// errors that way, twice), so it is looked into with `get_ref()`.
+pub(crate) fn causes<'a>(
+    error: &'a (dyn StdError + 'static),
+) -> impl Iterator<Item = &'a (dyn StdError + 'static)> {
+    std::iter::successors(Some(error), |&e: &&'a (dyn StdError + 'static)| match e
+        .downcast_ref::<std::io::Error>()
+    {
+        Some(io) => io.get_ref().map(|inner| inner as &(dyn StdError + 'static)),
+        None => e.source(),
+    })
+}
+
+/// The message of the deepest cause: usually the most specific one.
+pub(crate) fn innermost(error: &(dyn StdError + 'static)) -> String {
+    causes(error)
+        .last()
+        .map(|e| e.to_string())
+        .unwrap_or_default()
+}
 
 #[cfg(test)]
 mod tests {

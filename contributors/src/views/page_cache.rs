@@ -27,24 +27,18 @@
 //!   so serving it again costs no compression.
 //! - **Bounded** by the same `LruCache` as the lists, with the same entry
 //!   and byte limits, each entry weighing what its HTML and gzip weigh.
-//! - **Remembered per thread.** Each worker thread keeps the last page it
-//!   served from here, and answers the same request with it while neither
-//!   cache changes (`page_memo.rs`).
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 
 use crate::cache::LruCache;
-use crate::contributor_lists::List;
-use crate::metrics::{Cache, METRICS};
-use crate::names::RepoName;
-use crate::representation::Representation;
+use crate::github::contributor_lists::List;
+use crate::github::names::RepoName;
+use crate::http::representation::Representation;
+use crate::ops::metrics::{Cache, METRICS};
 
 /// The rendered pages, bounded by entries and bytes.
 pub struct PageCache {
     pages: LruCache<PageKey, Rendered>,
-    /// Which cache this is, unique in the process (`page_memo.rs`).
-    id: u64,
 }
 
 /// One page as sent, and the list it shows.
@@ -78,10 +72,8 @@ impl PageKey {
 
 impl PageCache {
     pub fn new(max_entries: usize, max_bytes: usize) -> PageCache {
-        static MADE: AtomicU64 = AtomicU64::new(0);
         PageCache {
             pages: LruCache::new(max_entries, max_bytes),
-            id: MADE.fetch_add(1, Ordering::Relaxed),
         }
     }
 
@@ -112,22 +104,12 @@ impl PageCache {
     pub fn usage(&self) -> (usize, usize) {
         self.pages.usage()
     }
-
-    /// Which page cache this is: no other in the process has the same id.
-    pub fn id(&self) -> u64 {
-        self.id
-    }
-
-    /// How many times the pages held have changed (`LruCache::changes`).
-    pub fn changes(&self) -> u64 {
-        self.pages.changes()
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::responses::Kind;
+    use crate::http::responses::Kind;
 
     #[test]
     fn a_page_is_served_only_for_the_list_it_shows() {

@@ -15,7 +15,9 @@
 //! clients, the caches) that would otherwise each need a handle passed in.
 //! What is already kept elsewhere is read at scrape time instead of being
 //! counted twice: cache entries and bytes (the caches' `usage`), the GitHub
-//! quota (`rate_limit.rs`).
+//! quota (`rate_limit.rs`). The caller hands those in ([`Gauges`]), with
+//! the route names, so this module imports nothing else from the crate and
+//! any module may count here without a circle.
 //!
 //! Relaxed ordering is enough: each counter is independent, and a scrape
 //! that sees one count a moment before another is still a true picture.
@@ -32,10 +34,6 @@ use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::time::Duration;
 
-use crate::App;
-use crate::error::UpstreamError;
-use crate::routes::Route;
-
 /// The one set of counters of this process.
 pub static METRICS: Metrics = Metrics::new();
 
@@ -51,7 +49,10 @@ const OTHER_STATUS: usize = STATUSES.len() - 1;
 /// cached answer (well under a millisecond) to a slow GitHub (seconds).
 const BUCKETS: [f64; 7] = [0.001, 0.005, 0.025, 0.1, 0.5, 2.5, 10.0];
 
-const ROUTES: usize = Route::NAMES.len();
+/// Room for this many routes. The route table (`routes.rs`) numbers its
+/// routes from 0 and checks at compile time that they fit; metrics knows
+/// them only by number, and by the names handed to [`Metrics::render`].
+pub const ROUTES: usize = 16;
 
 /// Which upstream a request went to.
 #[derive(Clone, Copy, Debug)]
@@ -82,18 +83,6 @@ const OUTCOMES: [&str; 6] = [
     "timeout",
 ];
 
-impl Outcome {
-    /// The outcome an upstream failure stands for.
-    pub fn of(error: &UpstreamError) -> Outcome {
-        match error {
-            UpstreamError::NotFound { .. } | UpstreamError::Withheld { .. } => Outcome::NotFound,
-            UpstreamError::RateLimited { .. } => Outcome::RateLimited,
-            UpstreamError::Timeout { .. } => Outcome::Timeout,
-            _ => Outcome::Error,
-        }
-    }
-}
-
 /// Which in-memory cache.
 #[derive(Clone, Copy, Debug)]
 pub enum Cache {
@@ -105,6 +94,14 @@ pub enum Cache {
     Avatars = 2,
 }
 const CACHES: [&str; 3] = ["lists", "pages", "avatars"];
+
+/// What the app reads at the moment `/metrics` is asked for: the caches'
+/// entries and bytes (in [`Cache`] order) and GitHub's quota as last
+/// reported (calls remaining, and the Unix time it refills).
+pub struct Gauges {
+    pub caches: [(usize, usize); CACHES.len()],
+    pub quota: Option<(u64, u64)>,
+}
 
 /// Copies of the per-request counters: more than the threads that answer
 /// requests on most machines (tokio starts one per core). Threads past
@@ -192,9 +189,9 @@ impl Metrics {
             .sum()
     }
 
-    /// One answered request: its route, status and how long it took.
-    pub fn request(&self, route: &Route, status: u16, took: Duration) {
-        let route = route.index();
+    /// One answered request: its route's number (below [`ROUTES`]), status
+    /// and how long it took.
+    pub fn request(&self, route: usize, status: u16, took: Duration) {
         let status = STATUSES[..OTHER_STATUS]
             .iter()
             .position(|&s| s == status)
@@ -248,9 +245,10 @@ impl Metrics {
         self.over_budget.fetch_add(1, Relaxed);
     }
 
-    /// The exposition: every series, with its `HELP` and `TYPE`, plus the
-    /// figures `app` keeps itself (cache sizes, the GitHub quota).
-    pub fn render(&self, app: &App) -> String {
+    /// The exposition: every series, with its `HELP` and `TYPE`, the
+    /// routes named by `routes` (in their numbers' order), plus the figures
+    /// the app reads at the moment (`gauges`: cache sizes, GitHub's quota).
+    pub fn render(&self, routes: &[&str], gauges: Gauges) -> String {
         let mut out = Exposition(String::with_capacity(16 * 1024));
 
         out.family(
@@ -271,7 +269,7 @@ impl Metrics {
             "counter",
             "Requests answered, by route (its name, not the path) and status.",
         );
-        for (r, route) in Route::NAMES.iter().enumerate() {
+        for (r, route) in routes.iter().enumerate().take(ROUTES) {
             for (i, status) in STATUSES.iter().enumerate() {
                 let status = match status {
                     0 => "other".to_string(),
@@ -291,7 +289,7 @@ impl Metrics {
             "histogram",
             "Time from the request's head to its answer, by route.",
         );
-        for (r, route) in Route::NAMES.iter().enumerate() {
+        for (r, route) in routes.iter().enumerate().take(ROUTES) {
             let name = "contributors_http_request_duration_seconds";
             let mut total = 0;
             for i in 0..=BUCKETS.len() {
@@ -323,8 +321,7 @@ impl Metrics {
         }
 
         // Per cache: entries, bytes, hits, misses, evictions.
-        let usage = [app.lists.usage(), app.pages.usage(), app.avatars.usage()];
-        let values: Vec<[u64; 5]> = (usage.into_iter().enumerate())
+        let values: Vec<[u64; 5]> = (gauges.caches.into_iter().enumerate())
             .map(|(c, (entries, bytes))| {
                 [
                     entries as u64,
@@ -358,27 +355,19 @@ impl Metrics {
             }
         }
 
-        if let Some(quota) = app.github.rate_limit().latest() {
+        if let Some((remaining, reset)) = gauges.quota {
             out.family(
                 "contributors_github_rate_limit_remaining",
                 "gauge",
                 "API calls left in GitHub's quota, as its latest answer said.",
             );
-            out.sample(
-                "contributors_github_rate_limit_remaining",
-                "",
-                quota.remaining,
-            );
+            out.sample("contributors_github_rate_limit_remaining", "", remaining);
             out.family(
                 "contributors_github_rate_limit_reset_seconds",
                 "gauge",
                 "When the GitHub quota is next refilled, in Unix time.",
             );
-            out.sample(
-                "contributors_github_rate_limit_reset_seconds",
-                "",
-                quota.reset,
-            );
+            out.sample("contributors_github_rate_limit_reset_seconds", "", reset);
         }
 
         let plain: [(&str, &str, &str, &AtomicU64); 3] = [

@@ -11,7 +11,7 @@
 use std::sync::Mutex;
 use std::time::Instant;
 
-use crate::error::UpstreamError;
+use crate::github::error::UpstreamError;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {

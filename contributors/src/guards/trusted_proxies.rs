@@ -19,13 +19,12 @@ use std::fmt;
 use std::net::IpAddr;
 
 use http::HeaderMap;
+use ipnet::IpNet;
 
-/// An address block such as `10.0.0.0/8` or `fd00::/8`.
+/// An address block such as `10.0.0.0/8` or `fd00::/8` (the `ipnet`
+/// crate's), read the way the setting's errors explain.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Cidr {
-    network: IpAddr,
-    prefix: u8,
-}
+pub struct Cidr(IpNet);
 
 impl Cidr {
     /// Parses `ADDRESS/PREFIX`, or a bare address (a block of one).
@@ -38,41 +37,25 @@ impl Cidr {
         let network: IpAddr = address
             .parse()
             .map_err(|_| format!("{address:?} is not an IP address"))?;
-        let max = if network.is_ipv4() { 32 } else { 128 };
-        let prefix = match prefix {
-            None => max,
-            Some(p) => match p.parse::<u8>() {
-                Ok(p) if p <= max => p,
-                _ => return Err(format!("{p:?} is not a prefix length from 0 to {max}")),
-            },
+        let Some(prefix) = prefix else {
+            return Ok(Cidr(IpNet::from(network)));
         };
-        Ok(Cidr { network, prefix })
+        let max = if network.is_ipv4() { 32 } else { 128 };
+        (prefix.parse::<u8>().ok())
+            .and_then(|bits| IpNet::new(network, bits).ok())
+            .map(Cidr)
+            .ok_or_else(|| format!("{prefix:?} is not a prefix length from 0 to {max}"))
     }
 
     pub fn contains(&self, address: IpAddr) -> bool {
         // An IPv4 peer may show up as ::ffff:a.b.c.d on a dual-stack socket.
-        let address = address.to_canonical();
-        match (self.network, address) {
-            (IpAddr::V4(net), IpAddr::V4(a)) => {
-                same_prefix(net.to_bits().into(), a.to_bits().into(), 32, self.prefix)
-            }
-            (IpAddr::V6(net), IpAddr::V6(a)) => {
-                same_prefix(net.to_bits(), a.to_bits(), 128, self.prefix)
-            }
-            _ => false,
-        }
+        self.0.contains(&address.to_canonical())
     }
-}
-
-/// Whether the top `prefix` of `bits` bits of `a` and `b` agree.
-fn same_prefix(a: u128, b: u128, bits: u8, prefix: u8) -> bool {
-    let unused = u32::from(bits - prefix);
-    a.checked_shr(unused).unwrap_or(0) == b.checked_shr(unused).unwrap_or(0)
 }
 
 impl fmt::Display for Cidr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.network, self.prefix)
+        self.0.fmt(f)
     }
 }
 

@@ -1,5 +1,4 @@
-//! The in-memory cache: a bounded LRU map, and a way to let many requests
-//! share one upstream fetch.
+//! The in-memory cache: a bounded LRU map.
 //!
 //! Why cache at all: without a token GitHub allows 60 API requests an hour
 //! per IP address, and a workshop room shares one IP. Every page view that
@@ -9,21 +8,14 @@
 //! anyone grow the process's memory by asking for many distinct
 //! repositories, so the cache holds at most `max_entries` entries and
 //! `max_bytes` bytes, and evicts the least recently used entry first.
-//!
-//! Why coalesce: when a popular repository's entry is missing, a burst of
-//! visitors would each start the same upstream request. [`Coalescer`] lets
-//! the first one fetch while the others wait for its answer.
 
 use std::collections::{BTreeMap, HashMap};
-use std::convert::Infallible;
-use std::future::Future;
 use std::hash::Hash;
+use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
 use foldhash::fast::RandomState;
-use tokio::sync::watch;
 
 /// A least-recently-used map bounded by entry count and by bytes.
 ///
@@ -32,8 +24,7 @@ use tokio::sync::watch;
 /// Like std's, its seed is random per process, so visitors cannot pick
 /// names that all land in one bucket (and the map is bounded anyway).
 ///
-/// Lookups are the hot path (a cached page is two of them, the first time
-/// a thread answers it: see `page_memo.rs` for the times after), so they
+/// Lookups are the hot path (a cached page is two of them), so they
 /// share the lock: a lookup takes it for reading and notes the use in an
 /// atomic counter on the entry, and two threads serving cached pages never
 /// wait for each other. Only a store, which may evict, takes it for writing.
@@ -51,10 +42,6 @@ pub struct LruCache<K, V> {
     clock: AtomicU64,
     /// Entries held: written under the write lock, read without the lock.
     len: AtomicUsize,
-    /// Stores and removals so far, for whoever keeps an answer made from
-    /// this cache and must know when it may no longer be what the cache
-    /// would say (`page_memo.rs`). Written under the write lock.
-    changes: AtomicU64,
     max_entries: usize,
     max_bytes: usize,
 }
@@ -88,7 +75,6 @@ impl<K: Clone + Eq + Hash, V: Clone> LruCache<K, V> {
             }),
             clock: AtomicU64::new(0),
             len: AtomicUsize::new(0),
-            changes: AtomicU64::new(0),
             max_entries: max_entries.max(1),
             max_bytes,
         }
@@ -162,16 +148,10 @@ impl<K: Clone + Eq + Hash, V: Clone> LruCache<K, V> {
         self.changed(&inner);
     }
 
-    /// Notes a store or a removal, still under the write lock.
+    /// Notes a store or a removal, still under the write lock: the count
+    /// read without the lock.
     fn changed(&self, inner: &Inner<K, V>) {
         self.len.store(inner.entries.len(), Ordering::Relaxed);
-        self.changes.fetch_add(1, Ordering::Release);
-    }
-
-    /// How many stores and removals there have been: read before a lookup,
-    /// and compared later, it says whether the cache has changed since.
-    pub fn changes(&self) -> u64 {
-        self.changes.load(Ordering::Acquire)
     }
 
     /// Number of entries and bytes held, for `/status` and tests.
@@ -213,107 +193,9 @@ impl<K: Eq + Hash, V> Inner<K, V> {
     }
 }
 
-/// Runs at most one fetch per key at a time; concurrent callers for the
-/// same key wait for that fetch and all get a clone of its result.
-pub struct Coalescer<K, V> {
-    in_flight: Arc<Mutex<HashMap<K, watch::Receiver<Option<V>>>>>,
-}
-
-impl<K, V> Clone for Coalescer<K, V> {
-    fn clone(&self) -> Self {
-        Coalescer {
-            in_flight: self.in_flight.clone(),
-        }
-    }
-}
-
-impl<K, V> Default for Coalescer<K, V> {
-    fn default() -> Self {
-        Coalescer {
-            in_flight: Arc::new(Mutex::new(HashMap::new())),
-        }
-    }
-}
-
-impl<K, V> Coalescer<K, V>
-where
-    K: Clone + Eq + Hash + Send + 'static,
-    V: Clone + Send + Sync + 'static,
-{
-    /// Returns the result of `fetch()` for `key`, calling `fetch` only if no
-    /// fetch for `key` is already running.
-    ///
-    /// The fetch runs in a task of its own. hyper drops a request's future
-    /// when the visitor disconnects; if the fetch lived in that future, one
-    /// impatient visitor would cancel the answer everyone else waits for.
-    pub async fn run<F, Fut>(&self, key: K, fetch: F) -> V
-    where
-        F: FnOnce() -> Fut,
-        Fut: Future<Output = V> + Send + 'static,
-    {
-        let Ok(value) = self.try_run(key, || Ok::<_, Infallible>(fetch())).await;
-        value
-    }
-
-    /// Like [`run`](Self::run), but starting a fetch may be refused: `start`
-    /// is called only when no fetch for `key` is running, and its error is
-    /// returned as is. Joining a running fetch is never refused.
-    pub async fn try_run<F, Fut, E>(&self, key: K, start: F) -> Result<V, E>
-    where
-        F: FnOnce() -> Result<Fut, E>,
-        Fut: Future<Output = V> + Send + 'static,
-    {
-        let mut answer = self.join_or_start(key, start)?;
-        // The sender is dropped only after it has published, so even when
-        // `wait_for` reports a closed channel the value is there to read.
-        let _ = answer.wait_for(Option::is_some).await;
-        let value = answer.borrow().clone();
-        Ok(value.expect("the fetch task publishes before it ends"))
-    }
-
-    /// Starts `fetch` for `key` unless one is running, without waiting for
-    /// it: for refreshing in the background.
-    pub fn start<F, Fut>(&self, key: K, fetch: F)
-    where
-        F: FnOnce() -> Fut,
-        Fut: Future<Output = V> + Send + 'static,
-    {
-        let Ok(_running) = self.join_or_start(key, || Ok::<_, Infallible>(fetch()));
-    }
-
-    /// A receiver for the running fetch of `key`, or for a new one.
-    fn join_or_start<F, Fut, E>(&self, key: K, start: F) -> Result<watch::Receiver<Option<V>>, E>
-    where
-        F: FnOnce() -> Result<Fut, E>,
-        Fut: Future<Output = V> + Send + 'static,
-    {
-        let mut in_flight = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(waiting) = in_flight.get(&key) {
-            return Ok(waiting.clone());
-        }
-        let fetching = start()?;
-        let (tx, rx) = watch::channel(None);
-        in_flight.insert(key.clone(), rx.clone());
-        let in_flight = self.in_flight.clone();
-        tokio::spawn(async move {
-            let value = fetching.await;
-            // Publish first, then forget the key: a caller that arrives in
-            // between still finds the finished answer.
-            tx.send_replace(Some(value));
-            in_flight
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .remove(&key);
-        });
-        Ok(rx)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::time::Duration;
 
     #[test]
     fn evicts_the_least_recently_used_entry() {
@@ -364,21 +246,6 @@ mod tests {
     }
 
     #[test]
-    fn stores_and_removals_are_counted_and_lookups_are_not() {
-        let cache = LruCache::new(1, 10);
-        assert_eq!(cache.changes(), 0);
-        cache.insert("a", 1, 1);
-        assert!(cache.get(&"a").is_some() && cache.get(&"b").is_none());
-        assert_eq!(cache.changes(), 1, "lookups change nothing");
-        cache.insert("b", 2, 1); // evicts "a": one change
-        assert_eq!(cache.changes(), 2);
-        cache.insert("c", 3, 11); // too big: not stored, nothing changed
-        assert_eq!(cache.changes(), 2);
-        cache.remove(&"b");
-        assert_eq!(cache.changes(), 3);
-    }
-
-    #[test]
     fn stays_within_the_byte_budget() {
         let cache = LruCache::new(100, 10);
         cache.insert(1, "x", 4);
@@ -399,63 +266,5 @@ mod tests {
             cache.insert(i, vec![0u8; 100], 100);
         }
         assert_eq!(cache.usage(), (50, 5_000));
-    }
-
-    #[tokio::test]
-    async fn concurrent_callers_share_one_fetch() {
-        let coalescer: Coalescer<&str, usize> = Coalescer::default();
-        let calls = Arc::new(AtomicUsize::new(0));
-        let mut waiting = Vec::new();
-        for _ in 0..50 {
-            let coalescer = coalescer.clone();
-            let calls = calls.clone();
-            waiting.push(tokio::spawn(async move {
-                coalescer
-                    .run("repo", || async move {
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        calls.fetch_add(1, Ordering::SeqCst) + 42
-                    })
-                    .await
-            }));
-        }
-        for w in waiting {
-            assert_eq!(w.await.unwrap(), 42);
-        }
-        assert_eq!(calls.load(Ordering::SeqCst), 1);
-        // Once finished, the next call fetches again.
-        let again = coalescer.run("repo", || async { 7 }).await;
-        assert_eq!(again, 7);
-    }
-
-    #[tokio::test]
-    async fn only_starting_a_fetch_can_be_refused() {
-        let coalescer: Coalescer<u8, u8> = Coalescer::default();
-        let no = || Err::<std::future::Ready<u8>, _>("no");
-        assert_eq!(coalescer.try_run(1, no).await, Err("no"));
-        coalescer.start(1, || async {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            5
-        });
-        // A fetch is running: joining it does not ask `start` at all.
-        assert_eq!(coalescer.try_run(1, no).await, Ok(5));
-    }
-
-    #[tokio::test]
-    async fn a_cancelled_caller_does_not_cancel_the_fetch() {
-        let coalescer: Coalescer<u8, u8> = Coalescer::default();
-        let first = {
-            let c = coalescer.clone();
-            tokio::spawn(async move {
-                c.run(1, || async {
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    9
-                })
-                .await
-            })
-        };
-        tokio::time::sleep(Duration::from_millis(10)).await;
-        first.abort();
-        let second = coalescer.run(1, || async { 0 }).await;
-        assert_eq!(second, 9);
     }
 }

@@ -21,11 +21,11 @@
 
 use serde::Serialize;
 
-use crate::avatars::avatar_path;
-use crate::clock::rfc3339;
-use crate::contributor_lists::List;
 use crate::github::Contributor;
-use crate::names::RepoName;
+use crate::github::contributor_lists::List;
+use crate::github::names::RepoName;
+use crate::http::clock::rfc3339;
+use crate::views::avatars::avatar_path;
 
 #[derive(Serialize)]
 struct Answer<'a> {

@@ -22,8 +22,6 @@ use http::{Response, StatusCode};
 use http_body_util::Full;
 use hyper::body::Body as _;
 
-use crate::pages::RenderFailed;
-
 /// The body type of every response: the whole body, already in memory.
 pub type Body = Full<Bytes>;
 
@@ -172,17 +170,6 @@ pub fn without_body(response: Response<Body>) -> Response<Body> {
 /// A short plain-text answer that nobody should keep: errors, mostly.
 pub fn text(status: StatusCode, body: impl Into<Bytes>) -> Response<Body> {
     respond(status, Kind::Text, NO_STORE, body)
-}
-
-/// A page that could not be rendered becomes a plain 500, so a handler
-/// can write `pages::render(&page)?`.
-impl From<RenderFailed> for Response<Body> {
-    fn from(_: RenderFailed) -> Response<Body> {
-        text(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "could not render the page\n",
-        )
-    }
 }
 
 /// `303 See Other` to a path on our own site. Only validated text may go

@@ -1,0 +1,20 @@
+//! The views: a repository's list shown three ways, and the avatars they
+//! show.
+//!
+//! - `pages`: the HTML page (askama templates) and the home page's form;
+//! - `wall`: the avatars as one embeddable SVG image;
+//! - `contributors_json`: the list as JSON, for other programs;
+//! - `avatars`: the avatar proxy behind `/avatars/{id}`, which the page, the
+//!   JSON and the wall all point at instead of at GitHub;
+//! - `page_cache`: each of them, once made from a list, kept (gzipped and
+//!   tagged) until the list changes.
+//!
+//! A view may use the GitHub layer's types (a list, a contributor, a
+//! name), `http` and `cache`; it never calls GitHub for a list itself:
+//! `routes.rs` hands it the list.
+
+pub mod avatars;
+pub mod contributors_json;
+pub mod page_cache;
+pub mod pages;
+pub mod wall;
