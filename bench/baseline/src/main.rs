@@ -3,21 +3,23 @@
 //! Issue 13 asks the app for at least 90% of the requests per second of a
 //! minimal hyper 1 server that sends the same bytes with the same headers.
 //! This is that server: one multi-threaded tokio runtime (as the app's),
-//! HTTP/1.1 with keep-alive, and a fixed answer per path. Nothing else: no
-//! deadlines, no connection cap, no logging, no routing beyond a path
-//! lookup, no validation. The difference between the two is what those
-//! cost.
+//! HTTP/1.1 with keep-alive, and a fixed answer per path, found in a hash
+//! map. Nothing else: no deadlines, no connection cap, no logging, no
+//! routing beyond that lookup, no validation. The difference between the
+//! two is what those cost.
 //!
 //! ```text
-//! baseline PORT ANSWER_FILE...
+//! baseline PORT ANSWER...
 //! ```
 //!
-//! Each answer file is what `bench/bench.py` captured from the running app:
-//! the path on the first line, then the response's headers as
+//! Each ANSWER is a file that `bench/bench.py` captured from the running
+//! app, or a folder of them (the many-repository section passes one of 900
+//! pages): the path on the first line, then the response's headers as
 //! `name: value` lines, an empty line, and the body. `date` and
 //! `content-length` are left out: hyper writes them, for both servers.
 //! Any other path gets an empty 404.
 
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::Ipv4Addr;
 use std::sync::Arc;
@@ -33,18 +35,26 @@ use tokio::net::TcpListener;
 
 /// One path's answer, as the app sent it.
 struct Answer {
-    path: String,
     headers: HeaderMap,
     body: Bytes,
 }
+
+/// Every answer, by its path.
+type Answers = HashMap<String, Answer>;
 
 fn main() -> Result<(), String> {
     let mut args = std::env::args().skip(1);
     let port: u16 = args
         .next()
         .and_then(|p| p.parse().ok())
-        .ok_or("usage: baseline PORT ANSWER_FILE...")?;
-    let answers: Vec<Answer> = args.map(|file| load(&file)).collect::<Result<_, _>>()?;
+        .ok_or("usage: baseline PORT ANSWER...")?;
+    let mut answers = Answers::new();
+    for arg in args {
+        for file in files(&arg)? {
+            let (path, answer) = load(&file)?;
+            answers.insert(path, answer);
+        }
+    }
     let answers = Arc::new(answers);
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -74,8 +84,8 @@ fn main() -> Result<(), String> {
 }
 
 /// The stored answer for `path`, or an empty 404.
-fn answer(answers: &[Answer], path: &str) -> Response<Full<Bytes>> {
-    let Some(found) = answers.iter().find(|a| a.path == path) else {
+fn answer(answers: &Answers, path: &str) -> Response<Full<Bytes>> {
+    let Some(found) = answers.get(path) else {
         let mut response = Response::new(Full::default());
         *response.status_mut() = StatusCode::NOT_FOUND;
         return response;
@@ -85,8 +95,20 @@ fn answer(answers: &[Answer], path: &str) -> Response<Full<Bytes>> {
     response
 }
 
-/// Reads one answer file (format in the module docs).
-fn load(file: &str) -> Result<Answer, String> {
+/// `arg` itself, or the files in it if it is a folder.
+fn files(arg: &str) -> Result<Vec<String>, String> {
+    let bad = |e: std::io::Error| format!("baseline: {arg}: {e}");
+    if !std::fs::metadata(arg).map_err(bad)?.is_dir() {
+        return Ok(vec![arg.to_string()]);
+    }
+    std::fs::read_dir(arg)
+        .map_err(bad)?
+        .map(|entry| Ok(entry.map_err(bad)?.path().to_string_lossy().into_owned()))
+        .collect()
+}
+
+/// Reads one answer file (format in the module docs): its path and answer.
+fn load(file: &str) -> Result<(String, Answer), String> {
     let bad = |why: &str| format!("baseline: {file}: {why}");
     let bytes = std::fs::read(file).map_err(|e| bad(&e.to_string()))?;
     let split = bytes
@@ -105,9 +127,6 @@ fn load(file: &str) -> Result<Answer, String> {
         let value = HeaderValue::try_from(value).map_err(|e| bad(&e.to_string()))?;
         headers.append(name, value);
     }
-    Ok(Answer {
-        path,
-        headers,
-        body: Bytes::copy_from_slice(&bytes[split + 2..]),
-    })
+    let body = Bytes::copy_from_slice(&bytes[split + 2..]);
+    Ok((path, Answer { headers, body }))
 }
