@@ -68,6 +68,8 @@ pub struct Config {
     pub negative_cache_ttl: Duration,
     /// Lookups that reach GitHub, per client per minute; 0: no limit.
     pub client_lookups: u32,
+    /// Connections one client (address, or IPv6 /64) may hold; 0: no cap.
+    pub client_connections: usize,
     /// Proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: TrustedProxies,
 }
@@ -217,6 +219,13 @@ pub const CLIENT_LOOKUPS: Setting = Setting {
     help: "uncached lists a client may have fetched from GitHub per minute (0: no limit)",
 };
 
+pub const CLIENT_CONNECTIONS: Setting = Setting {
+    flag: "client-connections",
+    env: "CONTRIBUTORS_CLIENT_CONNECTIONS",
+    default: "64",
+    help: "connections one client address may hold at once (0: no cap; trusted proxies are exempt)",
+};
+
 pub const TRUSTED_PROXIES: Setting = Setting {
     flag: "trusted-proxies",
     env: "CONTRIBUTORS_TRUSTED_PROXIES",
@@ -252,6 +261,7 @@ pub const SETTINGS: &[&Setting] = &[
     &WRITE_TIMEOUT,
     &NEGATIVE_CACHE_TTL,
     &CLIENT_LOOKUPS,
+    &CLIENT_CONNECTIONS,
     &TRUSTED_PROXIES,
     &PUBLIC_URL,
 ];
@@ -357,6 +367,10 @@ impl Config {
             client_lookups: parse(
                 value(&CLIENT_LOOKUPS),
                 "expected a whole number of lookups a minute (0: no limit)",
+            )?,
+            client_connections: parse(
+                value(&CLIENT_CONNECTIONS),
+                "expected a whole number of connections (0: no cap)",
             )?,
             trusted_proxies,
         })

@@ -12,12 +12,17 @@
 //! - **A deadline on every phase of a connection** (see `timed_stream`): the
 //!   request head from accept, keep-alive idle, and write progress. A
 //!   client that sends nothing, idles, or stops reading loses its slot.
-//! - **A connection cap.** Past `max_connections`, new connections get an
-//!   immediate `503` and are closed, instead of piling up until memory or
-//!   file descriptors run out.
+//! - **A cap on what a connection holds.** A request head larger than
+//!   [`MAX_HEAD_BYTES`] gets a `431`, so a connection buffers at most that.
+//! - **A connection cap.** Past `max_connections`, the connection idle the
+//!   longest is closed to admit a new one; with none idle, new connections
+//!   get an immediate `503` and are closed, instead of piling up until
+//!   memory or file descriptors run out. One client may hold at most
+//!   `client_connections` (see `guards/connections.rs`).
 //! - **Graceful shutdown.** When the shutdown future resolves, the listener
-//!   closes, connections waiting for a request close at once, and requests
-//!   in flight get `shutdown_grace` to finish.
+//!   closes, connections with no request in hand close at once, and requests
+//!   already received (even partly) are answered, with `Connection: close`,
+//!   within `shutdown_grace`.
 //! - **One log line per request**: method, path, status, duration; and the
 //!   same request counted for `/metrics` by its route's name.
 
@@ -27,7 +32,7 @@ use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
@@ -39,11 +44,12 @@ use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 
 use crate::app::App;
 use crate::config::Config;
 use crate::github::roots;
+use crate::guards::connections::{Connections, Ticket};
 use crate::guards::timed_stream::{Activity, Deadlines, TimedStream};
 use crate::http::responses::Body;
 use crate::ops::metrics::METRICS;
@@ -132,22 +138,61 @@ impl Server {
     }
 }
 
+/// The most of a request one connection may buffer: its head, in effect,
+/// since no route reads a body. hyper stops reading a head once its buffer
+/// holds this much, and answers 431; a read can fill the buffer's spare
+/// room, so a connection holds at most about twice this. (nginx allows
+/// 32 KiB by default; hyper's own cap is about 400 KiB, and a few hundred
+/// connections each sending an unfinished head that large cost 100 MB.)
+pub const MAX_HEAD_BYTES: usize = 64 * 1024;
+
+/// How long a new connection waits for the slot that closing an idle
+/// connection frees, before it is turned away after all.
+const MAKING_ROOM: Duration = Duration::from_secs(1);
+
+/// What every connection's task shares.
+struct Shared {
+    app: Arc<App>,
+    http: http1::Builder,
+    deadlines: Deadlines,
+    slots: Arc<Semaphore>,
+    connections: Arc<Connections>,
+    requests: Arc<Requests>,
+    stopping: watch::Receiver<bool>,
+}
+
+/// What the requests being answered need to know of the server as a whole.
+#[derive(Default)]
+struct Requests {
+    /// Answers that wait (for GitHub), for the shutdown log.
+    in_flight: AtomicUsize,
+    /// The server is stopping: every answer says `Connection: close`.
+    closing: AtomicBool,
+}
+
 /// Serves `listener` until `shutdown` resolves, then drains.
 pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Output = ()>) {
     let mut http = http1::Builder::new();
     // hyper's header timeout also restarts on idle, so it would cut idle
     // connections at the head deadline; `TimedStream` does both instead.
-    http.header_read_timeout(None).keep_alive(true);
-    let deadlines = Deadlines {
-        head: app.config.header_timeout,
-        idle: app.config.idle_timeout,
-        write: app.config.write_timeout,
-    };
-
+    http.header_read_timeout(None)
+        .keep_alive(true)
+        .max_buf_size(MAX_HEAD_BYTES);
     let max = app.config.max_connections;
-    let slots = Arc::new(Semaphore::new(max));
-    let in_flight = Arc::new(AtomicUsize::new(0));
     let (stop, stopping) = watch::channel(false);
+    let shared = Arc::new(Shared {
+        http,
+        deadlines: Deadlines {
+            head: app.config.header_timeout,
+            idle: app.config.idle_timeout,
+            write: app.config.write_timeout,
+        },
+        slots: Arc::new(Semaphore::new(max)),
+        connections: Connections::new(app.config.client_connections),
+        requests: Arc::default(),
+        stopping,
+        app,
+    });
     tokio::pin!(shutdown);
 
     loop {
@@ -165,59 +210,112 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-
-        let Ok(slot) = slots.clone().try_acquire_owned() else {
+        let (stream, activity) = TimedStream::new(stream, shared.deadlines);
+        // The cap per client first, so that a client over it cannot make
+        // the server close someone else's idle connection. A trusted
+        // proxy's visitors all share its address: it is exempt.
+        let exempt = (shared.app.config.trusted_proxies).trusts(peer.ip().to_canonical());
+        let Ok(ticket) = shared.connections.open(peer.ip(), exempt, activity.clone()) else {
             METRICS.connection_turned_away();
-            tokio::spawn(turn_away(stream));
+            tokio::spawn(turn_away(stream.into_inner()));
             continue;
         };
-        METRICS.connection_opened();
-        let (stream, activity) = TimedStream::new(stream, deadlines);
-        let service = {
-            let (app, activity, in_flight) = (app.clone(), activity.clone(), in_flight.clone());
-            service_fn(move |request| {
-                activity.request_started();
-                let answer = answer(&app, peer, request, &activity, &in_flight);
-                async move { Ok::<_, Infallible>(answer.await) }
-            })
+        let connection = Connection {
+            stream,
+            peer,
+            activity,
+            ticket,
         };
-        let connection = http.serve_connection(TokioIo::new(stream), service);
-        let stopping = stopping.clone();
-        tokio::spawn(async move {
-            tokio::pin!(connection);
-            // Errors here are client-side: resets, timeouts, bad requests.
-            // Told to stop while waiting for a request: close now (dropping
-            // the connection closes the socket). Otherwise finish the
-            // request in hand, then close.
-            if ended_or_stopped(connection.as_mut(), stopping).await == Ended::Stopped
-                && !activity.is_waiting()
-            {
-                connection.as_mut().graceful_shutdown();
-                let _ = connection.await;
+        match shared.slots.clone().try_acquire_owned() {
+            Ok(slot) => serve_connection(&shared, connection, slot),
+            // Full: close the connection idle the longest, and take its slot.
+            Err(_) if shared.connections.close_idlest() => {
+                let shared = shared.clone();
+                tokio::spawn(async move {
+                    let room = shared.slots.clone().acquire_owned();
+                    match tokio::time::timeout(MAKING_ROOM, room).await {
+                        Ok(Ok(slot)) => serve_connection(&shared, connection, slot),
+                        _ => {
+                            METRICS.connection_turned_away();
+                            turn_away(connection.stream.into_inner()).await;
+                        }
+                    }
+                });
             }
-            drop(slot);
-            METRICS.connection_closed();
-        });
+            Err(_) => {
+                METRICS.connection_turned_away();
+                tokio::spawn(turn_away(connection.stream.into_inner()));
+            }
+        }
     }
 
     // Closing the listener first means new connections are refused at once
     // while the ones we have are drained.
+    shared.requests.closing.store(true, Ordering::SeqCst);
     drop(listener);
     let _ = stop.send(true);
-    let grace = app.config.shutdown_grace;
-    let requests = in_flight.load(Ordering::SeqCst);
+    let grace = shared.app.config.shutdown_grace;
+    let requests = shared.requests.in_flight.load(Ordering::SeqCst);
     if requests > 0 {
         tracing::info!("finishing {requests} request(s) in flight, for up to {grace:?}");
     }
     // Every slot back means every connection has closed.
     let all = u32::try_from(max).unwrap_or(u32::MAX);
-    if tokio::time::timeout(grace, slots.acquire_many(all))
+    if tokio::time::timeout(grace, shared.slots.acquire_many(all))
         .await
         .is_err()
     {
-        let left = in_flight.load(Ordering::SeqCst);
+        let left = shared.requests.in_flight.load(Ordering::SeqCst);
         tracing::warn!("{left} request(s) did not finish within {grace:?}");
     }
+}
+
+/// An accepted connection, let in by the cap per client.
+struct Connection {
+    stream: TimedStream,
+    peer: SocketAddr,
+    activity: Activity,
+    ticket: Ticket,
+}
+
+/// Serves `connection` in a task of its own, holding `slot`.
+fn serve_connection(shared: &Arc<Shared>, connection: Connection, slot: OwnedSemaphorePermit) {
+    let Connection {
+        stream,
+        peer,
+        activity,
+        ticket,
+    } = connection;
+    let app = &shared.app;
+    METRICS.connection_opened();
+    let service = {
+        let (app, activity, requests) = (app.clone(), activity.clone(), shared.requests.clone());
+        service_fn(move |request| {
+            activity.request_started();
+            let answer = answer(&app, peer, request, &activity, &requests);
+            async move { Ok::<_, Infallible>(answer.await) }
+        })
+    };
+    let connection = shared.http.serve_connection(TokioIo::new(stream), service);
+    let stopping = shared.stopping.clone();
+    tokio::spawn(async move {
+        tokio::pin!(connection);
+        // Errors here are client-side: resets, timeouts, bad requests.
+        // Told to stop (the server is stopping, or needs the slot) while
+        // no byte of a request is in hand: close now (dropping the
+        // connection closes the socket). Otherwise answer the request in
+        // hand, with `Connection: close`, then close.
+        if ended_or_stopped(connection.as_mut(), stopping, &ticket).await == Ended::Stopped
+            && !activity.holds_nothing()
+            && head_read(connection.as_mut(), &activity).await
+        {
+            connection.as_mut().graceful_shutdown();
+            let _ = connection.await;
+        }
+        drop(ticket);
+        drop(slot);
+        METRICS.connection_closed();
+    });
 }
 
 /// How [`ended_or_stopped`] returned.
@@ -225,33 +323,37 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
 enum Ended {
     /// The connection is over.
     Closed,
-    /// The server is stopping; the connection is still open.
+    /// The server is stopping, or wants the slot; the connection is open.
     Stopped,
 }
 
-/// Serves `connection` until it ends, or until `stopping` turns true.
+/// Serves `connection` until it ends, until `stopping` turns true, or until
+/// the server asks for its slot (`ticket`).
 ///
-/// The same as a `select!` of the two, with one saving: `stopping` is
-/// polled once, which leaves this task's waker with the channel, and after
-/// that only when a plain read says its value changed. (Polling it on every
-/// wake-up would take the lock on the channel's list of waiters, a lock that
+/// The same as a `select!` of the three, with one saving: the two signals
+/// are polled once, which leaves this task's waker with each, and after
+/// that only when a plain read says one has changed. (Polling the channel
+/// on every wake-up would take the lock on its list of waiters, a lock that
 /// every connection shares, once per request.)
 async fn ended_or_stopped<F: Future>(
     mut connection: Pin<&mut F>,
     mut stopping: watch::Receiver<bool>,
+    ticket: &Ticket,
 ) -> Ended {
     let changed = stopping.clone();
     // Resolves on true, or when the sender is gone: stop either way.
     let stop = stopping.wait_for(|stop| *stop);
-    tokio::pin!(stop);
+    let evicted = ticket.closing();
+    tokio::pin!(stop, evicted);
     let mut registered = false;
     std::future::poll_fn(|cx| {
         if connection.as_mut().poll(cx).is_ready() {
             return Poll::Ready(Ended::Closed);
         }
-        if !registered || changed.has_changed().unwrap_or(true) {
+        if !registered || changed.has_changed().unwrap_or(true) || ticket.asked_to_close() {
             registered = true;
-            if stop.as_mut().poll(cx).is_ready() {
+            let stopped = stop.as_mut().poll(cx).is_ready();
+            if evicted.as_mut().poll(cx).is_ready() || stopped {
                 return Poll::Ready(Ended::Stopped);
             }
         }
@@ -260,23 +362,53 @@ async fn ended_or_stopped<F: Future>(
     .await
 }
 
+/// For a connection with part of a request head in hand when told to stop:
+/// serves it until the head is complete (its deadline still holds), since
+/// hyper would close a connection mid-head as if it were idle. False if the
+/// connection ended first.
+async fn head_read<F: Future>(mut connection: Pin<&mut F>, activity: &Activity) -> bool {
+    std::future::poll_fn(|cx| {
+        if connection.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(false);
+        }
+        match activity.is_reading_head() {
+            true => Poll::Pending,
+            false => Poll::Ready(true),
+        }
+    })
+    .await
+}
+
 /// One request in the in-flight count, for as long as it waits (a request
 /// whose client goes away is dropped, and uncounted, too). Only an answer
 /// that waits is counted: one made at once is done before anything else
 /// could look.
-struct InFlight(Arc<AtomicUsize>);
+struct InFlight(Arc<Requests>);
 
 impl InFlight {
-    fn count(counter: &Arc<AtomicUsize>) -> InFlight {
-        counter.fetch_add(1, Ordering::SeqCst);
-        InFlight(counter.clone())
+    fn count(requests: &Arc<Requests>) -> InFlight {
+        requests.in_flight.fetch_add(1, Ordering::SeqCst);
+        InFlight(requests.clone())
     }
 }
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
     }
+}
+
+/// An answer sent while the server stops says so: the client must not send
+/// another request on this connection. (hyper closes it after the answer,
+/// but does not say so itself.)
+fn closing(requests: &Requests, mut response: Response<Body>) -> Response<Body> {
+    if requests.closing.load(Ordering::Relaxed) {
+        let close = http::HeaderValue::from_static("close");
+        response
+            .headers_mut()
+            .insert(http::header::CONNECTION, close);
+    }
+    response
 }
 
 /// Answers a connection we have no room for, without parsing its request.
@@ -308,13 +440,14 @@ async fn turn_away(mut stream: TcpStream) {
 /// buffer for the next read, and takes a new one (two allocations) for
 /// each request. Only an answer that waits for GitHub (`Answer::Later`)
 /// keeps the request for the wait, and only such an answer is counted in
-/// `in_flight`. Either way, `activity` learns when the response is ready.
+/// `requests.in_flight`. Either way, `activity` learns when the response is
+/// ready.
 fn answer(
     app: &Arc<App>,
     peer: SocketAddr,
     request: Request<Incoming>,
     activity: &Activity,
-    in_flight: &Arc<AtomicUsize>,
+    requests: &Arc<Requests>,
 ) -> impl Future<Output = Response<Body>> + use<> {
     let started = Instant::now();
     // The body is dropped unread: no route takes one.
@@ -326,19 +459,20 @@ fn answer(
         Answer::Now(response) => {
             activity.response_ready();
             log(&parts, route, &response, started);
-            Ok(response)
+            Ok(closing(requests, response))
         }
         Answer::Later(wait) => {
             let (app, activity) = (app.clone(), activity.clone());
-            let counted = InFlight::count(in_flight);
+            let counted = InFlight::count(requests);
             // Boxed: the wait's future is large, and held inline it would
             // make every request's future that large (a future is copied
             // whole when it moves), the ones answered at once too.
             Err(Box::pin(async move {
                 let response = wait.finish(&app, &parts.headers).await;
                 activity.response_ready();
-                drop(counted);
                 log(&parts, Route::of(parts.uri.path()), &response, started);
+                let response = closing(&counted.0, response);
+                drop(counted);
                 response
             }))
         }

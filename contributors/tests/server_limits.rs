@@ -23,7 +23,9 @@ async fn slow_clients(addr: std::net::SocketAddr, n: usize) -> Vec<TcpStream> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slowloris_connections_do_not_block_others() {
-    let app = TestApp::start().await;
+    // The deadline alone: without the cap per client, which would turn
+    // most of these away at once (the test's clients share one address).
+    let app = TestApp::start_with(|c| c.client_connections = 0).await;
     // A thousand half-sent requests. This process holds both ends of each
     // connection, so it needs about 2,000 file descriptors.
     let mut held = slow_clients(app.addr, 1000).await;
@@ -45,7 +47,11 @@ async fn slowloris_connections_do_not_block_others() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connections_over_the_cap_get_a_clear_503() {
-    let app = TestApp::start_with(|c| c.max_connections = 10).await;
+    let app = TestApp::start_with(|c| {
+        c.max_connections = 10;
+        c.client_connections = 0;
+    })
+    .await;
     let held = slow_clients(app.addr, 10).await;
     tokio::time::sleep(Duration::from_millis(100)).await;
     let reply = app.get("/healthz").await;
@@ -120,4 +126,111 @@ async fn ten_thousand_invalid_paths_make_no_upstream_call() {
     assert_eq!(total, 10_000);
     assert_eq!(app.fake.request_count(), 0);
     assert_eq!(app.get("/healthz").await.status, 200);
+}
+
+/// One request on a keep-alive connection, answered: the connection is
+/// then idle, and stays open.
+async fn idle_keep_alive(addr: std::net::SocketAddr) -> TcpStream {
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !got.ends_with(b"ok\n") {
+        let n = s.read(&mut buf).await.unwrap();
+        assert!(n > 0, "closed before the answer");
+        got.extend_from_slice(&buf[..n]);
+    }
+    s
+}
+
+/// Whether the server has closed `s` (EOF or reset) within `wait`.
+async fn closed_within(s: &mut TcpStream, wait: Duration) -> bool {
+    let mut buf = [0u8; 64];
+    matches!(
+        tokio::time::timeout(wait, s.read(&mut buf)).await,
+        Ok(Ok(0) | Err(_))
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_server_closes_its_idlest_keep_alive_connection_for_a_new_one() {
+    let app = TestApp::start_with(|c| {
+        c.max_connections = 50;
+        c.client_connections = 0;
+    })
+    .await;
+    // Fifty idle keep-alive connections hold every slot; the first is the
+    // one idle the longest.
+    let mut idle = Vec::new();
+    for _ in 0..50 {
+        idle.push(idle_keep_alive(app.addr).await);
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    // Each newcomer is served (and stays, so the server stays full), and
+    // costs the idlest connection its place.
+    let mut newcomers = Vec::new();
+    for (newcomer, idlest) in idle.iter_mut().take(5).enumerate() {
+        newcomers.push(idle_keep_alive(app.addr).await);
+        assert!(
+            closed_within(idlest, Duration::from_secs(2)).await,
+            "connection {newcomer}, the idlest, was closed"
+        );
+    }
+    // The others are still open: each still answers on its connection.
+    for s in &mut idle[5..] {
+        assert!(!closed_within(s, Duration::from_millis(20)).await);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_client_holds_at_most_its_share_of_connections() {
+    let app = TestApp::start_with(|c| c.client_connections = 3).await;
+    let _held: Vec<TcpStream> = {
+        let mut held = Vec::new();
+        for _ in 0..3 {
+            held.push(TcpStream::connect(app.addr).await.unwrap());
+        }
+        held
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let reply = app.get("/healthz").await;
+    assert_eq!(
+        reply.status, 503,
+        "a fourth connection from the same address"
+    );
+    assert_eq!(reply.header("retry-after"), Some("1"));
+
+    // A trusted proxy speaks for many visitors: it is not capped.
+    let app = TestApp::start_with(|c| {
+        c.client_connections = 3;
+        c.trusted_proxies =
+            contributors::guards::trusted_proxies::TrustedProxies::parse("127.0.0.1").unwrap();
+    })
+    .await;
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        held.push(TcpStream::connect(app.addr).await.unwrap());
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(app.get("/healthz").await.status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_head_over_the_cap_gets_431() {
+    let app = TestApp::start().await;
+    // hyper reads into the spare room of its buffer, so it may hold up to
+    // about twice the cap before it sees the head is too large.
+    let big = "x".repeat(3 * contributors::server::MAX_HEAD_BYTES);
+    let reply = app.get_with("/healthz", &[("x-filler", &big)]).await;
+    assert_eq!(reply.status, 431);
+    // Just under the cap is fine.
+    let fits = "x".repeat(contributors::server::MAX_HEAD_BYTES / 2);
+    assert_eq!(
+        app.get_with("/healthz", &[("x-filler", &fits)])
+            .await
+            .status,
+        200
+    );
 }

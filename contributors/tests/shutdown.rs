@@ -93,3 +93,73 @@ async fn an_idle_keep_alive_connection_does_not_hold_up_sigterm() {
         .unwrap();
     assert!(!log.contains("did not finish"), "{log}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_already_sent_on_keep_alive_connections_are_answered_across_sigterm() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    let (mut child, addr) = common::spawn_binary(None, Stdio::null()).await;
+    // Ten keep-alive connections, each with one request answered.
+    let mut connections = Vec::new();
+    for _ in 0..10 {
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let mut got = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !got.ends_with(b"ok\n") {
+            let n = s.read(&mut buf).await.unwrap();
+            assert!(n > 0, "closed before the answer");
+            got.extend_from_slice(&buf[..n]);
+        }
+        connections.push(s);
+    }
+    // Then the next request: whole on the first five, half sent on the
+    // others (the server has read part of it when the signal comes).
+    for (i, s) in connections.iter_mut().enumerate() {
+        let request: &[u8] = if i < 5 {
+            b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+        } else {
+            b"GET /healthz HTTP/1.1\r\n"
+        };
+        s.write_all(request).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    // The rest of the half-sent requests once the server has stopped
+    // listening (so is stopping).
+    let mut stopped = false;
+    for _ in 0..100 {
+        if TcpStream::connect(addr).await.is_err() {
+            stopped = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(stopped, "the listener closes on SIGTERM");
+    for s in &mut connections[5..] {
+        s.write_all(b"Host: x\r\n\r\n").await.unwrap();
+    }
+    // Each is answered, then closed; the ones answered after the signal
+    // are told so (`Connection: close`).
+    for (i, s) in connections.iter_mut().enumerate() {
+        let mut raw = Vec::new();
+        tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut raw))
+            .await
+            .expect("closed after the answer")
+            .unwrap();
+        assert!(!raw.is_empty(), "connection {i} was closed unanswered");
+        let reply = common::parse(&raw);
+        assert_eq!(reply.status, 200, "connection {i}");
+        if i >= 5 {
+            assert_eq!(reply.header("connection"), Some("close"), "connection {i}");
+        }
+    }
+    let exit = common::wait_for_exit(&mut child, 60).await;
+    assert!(exit.success(), "{exit:?}");
+}

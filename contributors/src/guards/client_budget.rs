@@ -113,7 +113,8 @@ fn make_room(
 }
 
 /// The key a client is counted under: its IPv4 address, or its IPv6 /64.
-fn client_key(client: IpAddr) -> IpAddr {
+/// (Also the key of the per-client connection cap, `connections.rs`.)
+pub fn client_key(client: IpAddr) -> IpAddr {
     match client.to_canonical() {
         IpAddr::V6(v6) => IpAddr::V6((v6.to_bits() & !u128::from(u64::MAX)).into()),
         v4 => v4,

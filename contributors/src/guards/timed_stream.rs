@@ -7,6 +7,7 @@
 //!
 //! | phase                  | ends when                       | deadline            |
 //! |------------------------|---------------------------------|---------------------|
+//! | fresh (just accepted)  | the first byte                  | `head`, from accept |
 //! | head                   | the request head is complete    | `head`, from accept (or from the first byte after idle) |
 //! | busy                   | the response is handed to hyper | none: the handler's own upstream timeout bounds it |
 //! | responding             | the response is flushed         | `write`, per stalled write |
@@ -26,13 +27,15 @@
 //! probes included) for longer than `write`.
 //!
 //! The phase is shared with the request handler through [`Activity`], which
-//! also lets shutdown close connections that are waiting for a request at
-//! once while letting in-flight ones finish.
+//! also tells the server which connections hold nothing a client was
+//! promised (fresh or idle: no byte of a request read), so that shutdown can
+//! close those at once and answer the rest, and a full server can close the
+//! connection idle the longest to make room ([`Activity::idle_since`]).
 
 use std::io;
 use std::pin::Pin;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
@@ -62,7 +65,9 @@ impl Deadlines {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
 enum Phase {
-    /// Waiting for (the rest of) a request head, until `TimedStream::until`.
+    /// Just accepted, nothing read yet, until `TimedStream::until`.
+    Fresh,
+    /// Waiting for the rest of a request head, until `TimedStream::until`.
     Head,
     /// A request is being handled.
     Busy,
@@ -85,18 +90,26 @@ pub struct Activity {
     deadlines: Deadlines,
 }
 
-/// The phase, alone in its 128 bytes of memory. Small allocations sit side
-/// by side, and two connections' phases in one cache line would make the
-/// threads serving them hand that line back and forth on every change.
+/// The phase, and when the connection last became idle (milliseconds since
+/// [`epoch`]), alone in their 128 bytes of memory. Small allocations sit
+/// side by side, and two connections' phases in one cache line would make
+/// the threads serving them hand that line back and forth on every change.
 #[repr(align(128))]
-struct PhaseCell(AtomicU8);
+struct PhaseCell(AtomicU8, AtomicU64);
+
+/// The moment idle times are counted from: the first connection's.
+fn epoch() -> Instant {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
+}
 
 impl Activity {
     fn phase(&self) -> Phase {
         match self.phase.0.load(Relaxed) {
-            0 => Phase::Head,
-            1 => Phase::Busy,
-            2 => Phase::Responding,
+            0 => Phase::Fresh,
+            1 => Phase::Head,
+            2 => Phase::Busy,
+            3 => Phase::Responding,
             _ => Phase::Idle,
         }
     }
@@ -115,10 +128,23 @@ impl Activity {
         self.set(Phase::Responding);
     }
 
-    /// True while the connection waits for a request: closing it then loses
-    /// nothing the client was promised.
-    pub fn is_waiting(&self) -> bool {
-        matches!(self.phase(), Phase::Head | Phase::Idle)
+    /// True while no byte of a request is in hand (just accepted, or idle
+    /// between requests): closing the connection then loses nothing the
+    /// client sent. A request partly read counts as in hand.
+    pub fn holds_nothing(&self) -> bool {
+        matches!(self.phase(), Phase::Fresh | Phase::Idle)
+    }
+
+    /// True while part of a request head is in hand, but not all of it.
+    pub fn is_reading_head(&self) -> bool {
+        self.phase() == Phase::Head
+    }
+
+    /// For a connection idle between requests: since when (milliseconds on
+    /// a clock private to this module, comparable between connections).
+    /// `None` in any other phase.
+    pub fn idle_since(&self) -> Option<u64> {
+        (self.phase() == Phase::Idle).then(|| self.phase.1.load(Relaxed))
     }
 }
 
@@ -149,7 +175,10 @@ impl TimedStream {
         let _ = socket2::SockRef::from(&inner).set_tcp_user_timeout(Some(deadlines.write));
         let now = Instant::now();
         let activity = Activity {
-            phase: Arc::new(PhaseCell(AtomicU8::new(Phase::Head as u8))),
+            phase: Arc::new(PhaseCell(
+                AtomicU8::new(Phase::Fresh as u8),
+                AtomicU64::new(0),
+            )),
             deadlines,
         };
         let stream = TimedStream {
@@ -165,6 +194,11 @@ impl TimedStream {
         (stream, activity)
     }
 
+    /// The socket, unwrapped: for a connection turned away before serving.
+    pub fn into_inner(self) -> TcpStream {
+        self.inner
+    }
+
     /// The read deadline of the current phase, after noting that `read`
     /// bytes just arrived.
     fn after_read(&mut self, read: usize) -> Option<Instant> {
@@ -174,7 +208,12 @@ impl TimedStream {
                 self.activity.set(Phase::Head);
                 Some(self.until)
             }
-            Phase::Head | Phase::Idle => Some(self.until),
+            // The head deadline still counts from accept.
+            Phase::Fresh if read > 0 => {
+                self.activity.set(Phase::Head);
+                Some(self.until)
+            }
+            Phase::Fresh | Phase::Head | Phase::Idle => Some(self.until),
             Phase::Busy | Phase::Responding => None,
         }
     }
@@ -185,7 +224,10 @@ impl TimedStream {
         if self.activity.phase() != Phase::Responding {
             return None;
         }
-        self.until = Instant::now() + self.activity.deadlines.idle;
+        let now = Instant::now();
+        self.until = now + self.activity.deadlines.idle;
+        let since = now.saturating_duration_since(epoch()).as_millis();
+        (self.activity.phase.1).store(u64::try_from(since).unwrap_or(u64::MAX), Relaxed);
         self.activity.set(Phase::Idle);
         Some(self.until)
     }
