@@ -6,8 +6,7 @@
 # stdout and in target/bloat.md.
 #
 # cargo-bloat is installed from crates.io if it is missing. The build goes
-# to target/bench-symbols, the same build `make bench` profiles, so
-# whichever runs second finds it made.
+# to target/bench-symbols, so it does not disturb the release build.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 TARGET=${TARGET:-x86_64-unknown-linux-musl}

@@ -27,7 +27,7 @@ async fn a_cached_list_is_not_fetched_again_within_the_ttl() {
 
 /// The page tells HTTP caches (nginx or a CDN in front of several replicas)
 /// they may share it for what is left of the list's TTL, and serve an old
-/// copy while refreshing it or while we fail. ci/nginx-cache-test.sh shows
+/// copy while refreshing it or while we fail. checks/nginx-cache-test.sh shows
 /// a real nginx doing so.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fresh_page_may_be_shared_by_caches_for_the_rest_of_its_ttl() {

@@ -1,5 +1,5 @@
 //! `/metrics`: the text format's basics, checked without a Prometheus
-//! library (`ci/metrics-test.sh` runs the official parser on it). The
+//! library (`checks/metrics-test.sh` runs the official parser on it). The
 //! counters are process-wide, so this file holds one test: no other test
 //! in this process moves them.
 

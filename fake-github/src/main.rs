@@ -12,11 +12,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use fake_github::{FakeGitHub, Fixtures};
+use fake_github::{FakeGitHub, Fixtures, generated};
 
 const USAGE: &str = "\
 usage: fake-github [--listen ADDR] [--ca-out PATH] [--demo] [--exit-after SECS]
-                   [--avatar-base URL|self]
+                   [--avatar-base URL|self] [--repos N]
 
 A fake GitHub API (contributors and avatars) over HTTPS with a throwaway CA,
 offering HTTP/2 and HTTP/1.1 (ALPN), as GitHub does.
@@ -28,6 +28,8 @@ offering HTTP/2 and HTTP/1.1 (ALPN), as GitHub does.
   --avatar-base URL  where avatar_url points (default
                      https://avatars.githubusercontent.com, as on GitHub);
                      `self` points it at this server, which serves avatars too
+  --repos N          also serve many/repo-1 ... many/repo-N, 12 generated
+                     users each (for `make bench`; at most 100000)
   -h, --help         show this help
 
 Prints one line, `fake-github listening on https://127.0.0.1:PORT`, then
@@ -46,6 +48,8 @@ struct Options {
     exit_after: Duration,
     /// `Some("self")` means this server's own URL.
     avatar_base: Option<String>,
+    /// How many `many/repo-N` repositories to serve besides the demo's.
+    repos: u32,
 }
 
 fn main() -> ExitCode {
@@ -81,7 +85,17 @@ fn main() -> ExitCode {
 
 /// Serves until a signal or the deadline.
 async fn run(options: Options) -> std::io::Result<()> {
-    let github = FakeGitHub::start_with(options.listen, Fixtures::demo()).await?;
+    let mut fixtures = Fixtures::demo();
+    fixtures.repos.extend((1..=options.repos).map(|i| {
+        // Ids from 50 million up, 1,000 apart: distinct from the demo's.
+        let first_id = 50_000_000 + u64::from(i) * 1_000;
+        (
+            "many".to_owned(),
+            format!("repo-{i}"),
+            generated(12, first_id),
+        )
+    }));
+    let github = FakeGitHub::start_with(options.listen, fixtures).await?;
     match options.avatar_base.as_deref() {
         Some("self") => github.set_avatar_base(&github.url()),
         Some(base) => github.set_avatar_base(base),
@@ -138,6 +152,7 @@ fn parse(args: impl Iterator<Item = String>) -> Result<Option<Options>, String> 
         ca_out: None,
         exit_after: Duration::from_secs(3_600),
         avatar_base: None,
+        repos: 0,
     };
     let mut args = args.peekable();
     // Each turn consumes at least one argument: the loop ends with them.
@@ -172,6 +187,14 @@ fn parse(args: impl Iterator<Item = String>) -> Result<Option<Options>, String> 
                     .map_err(|_| format!("--exit-after: not a number of seconds: {text}"))?;
                 options.exit_after = Duration::from_secs(secs);
             }
+            "--repos" => {
+                let text = value()?;
+                options.repos = text
+                    .parse()
+                    .ok()
+                    .filter(|n| *n <= 100_000)
+                    .ok_or_else(|| format!("--repos: not a number up to 100000: {text}"))?;
+            }
             other => return Err(format!("unknown argument: {other}")),
         }
     }
@@ -205,5 +228,7 @@ mod tests {
         assert!(parse(args(&["--listen"])).is_err());
         assert!(parse(args(&["--exit-after", "soon"])).is_err());
         assert!(parse(args(&["--bogus"])).is_err());
+        assert_eq!(parse(args(&["--repos=900"])).unwrap().unwrap().repos, 900);
+        assert!(parse(args(&["--repos", "100001"])).is_err());
     }
 }

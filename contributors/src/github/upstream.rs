@@ -7,7 +7,7 @@
 //! at once open a connection each, and the pool keeps them for the next
 //! ones. HTTP/2 would carry them all on one connection, but makes the binary
 //! about a sixth larger, so it is a build option (the `http2-upstream`
-//! feature; BENCHMARKS.md weighs the two).
+//! feature; `bench/sizes-options.sh` weighs its bytes).
 //!
 //! Why these roots: the client trusts exactly the roots compiled into the
 //! binary by the `ca-bundle` crate (plus an optional extra PEM file). It never
