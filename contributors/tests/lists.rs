@@ -137,8 +137,14 @@ async fn a_larger_max_fetches_only_the_pages_missing() {
         let json: serde_json::Value = serde_json::from_slice(&reply.body).unwrap();
         json["contributors"].as_array().unwrap().len()
     };
+    let bytes = || async {
+        let status = app.get("/status").await.body;
+        let status: serde_json::Value = serde_json::from_slice(&status).unwrap();
+        status["cache"]["lists"]["bytes"].as_u64().unwrap()
+    };
     assert_eq!(count(app.get(&path(150)).await), 150);
     assert_eq!(pages_asked(&app), [1, 2]);
+    let two_pages = bytes().await;
     assert_eq!(count(app.get(&path(60)).await), 60);
     assert_eq!(count(app.get(&path(200)).await), 200);
     assert_eq!(pages_asked(&app), [1, 2], "two pages hold 200");
@@ -146,6 +152,16 @@ async fn a_larger_max_fetches_only_the_pages_missing() {
     assert_eq!(pages_asked(&app), [1, 2, 3, 4]);
     assert_eq!(count(app.get(&path(500)).await), 480);
     assert_eq!(pages_asked(&app), [1, 2, 3, 4, 5]);
+    // The entry weighs what it holds: 480 contributors, not 200, each
+    // counted once, at least its size in memory.
+    let five_pages = bytes().await;
+    let ratio = five_pages as f64 / two_pages as f64;
+    assert!(
+        (2.2..2.6).contains(&ratio),
+        "{two_pages} then {five_pages} bytes"
+    );
+    let per_contributor = size_of::<contributors::github::Contributor>() as u64;
+    assert!((480 * per_contributor..480 * (per_contributor + 150)).contains(&five_pages));
     // The whole list is held: nothing more to ask.
     assert_eq!(count(app.get(&path(499)).await), 480);
     assert_eq!(app.fake.contributors_requests(), 5);
