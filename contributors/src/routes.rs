@@ -226,7 +226,8 @@ impl Wait {
     pub async fn finish(self, app: &App, headers: &HeaderMap) -> Response<Body> {
         let response = match self.waiting {
             Waiting::List(asked) => {
-                let admit = || spend_lookup(app, self.client);
+                // Each page GitHub is asked for costs this client one lookup.
+                let admit = |pages| spend_lookups(app, self.client, pages);
                 match app.lists.get(&asked.name, asked.selection, admit).await {
                     Ok(shown) => match from_list(app, asked, shown, headers) {
                         Ok(response) => response,
@@ -451,7 +452,7 @@ fn from_list(
                 Err(failed) => return Ok(failed.into()),
             }
         }
-        Form::Json => Bytes::from(contributors_json::render(&asked.name, &shown.list)),
+        Form::Json => Bytes::from(contributors_json::render(&asked.name, &shown)),
         Form::Wall(layout) => {
             return Err(WallToDraw {
                 asked,
@@ -472,7 +473,7 @@ async fn draw_wall(app: &App, wall: WallToDraw, headers: &HeaderMap) -> Response
         layout,
         shown,
     } = wall;
-    let contributors = &shown.list.contributors;
+    let contributors = shown.contributors();
     let pictures = wall::fetch_pictures(&app.avatars, contributors, layout.size).await;
     let svg = wall::render(asked.name.as_str(), contributors, &pictures.images, layout);
     if pictures.failed > 0 {
@@ -577,10 +578,11 @@ fn status(app: &App) -> Response<Body> {
     respond(StatusCode::OK, Kind::Json, NO_STORE, body.to_string())
 }
 
-/// Takes one GitHub lookup from `client`'s budget: only a list that is not
-/// in memory, and not being fetched already, costs one.
-fn spend_lookup(app: &App, client: IpAddr) -> Result<(), UpstreamError> {
-    app.budget.spend(client).map_err(|wait| {
+/// Takes `pages` GitHub lookups from `client`'s budget, all or none: only
+/// pages of a list that memory does not hold, and that are not being
+/// fetched already, cost one each.
+fn spend_lookups(app: &App, client: IpAddr, pages: usize) -> Result<(), UpstreamError> {
+    app.budget.spend_many(client, pages).map_err(|wait| {
         METRICS.over_budget();
         UpstreamError::OverBudget {
             // Whole seconds, rounded up: never "try again in 0 s".

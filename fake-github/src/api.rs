@@ -79,6 +79,7 @@ fn finish(shared: &Shared, info: &RequestInfo, response: &mut Response<Body>) {
         let mut state = shared.lock();
         if response.status() == StatusCode::NOT_MODIFIED {
             state.rate.remaining = state.rate.remaining.saturating_add(1);
+            state.contributors_not_modified += 1;
         }
         state.rate
     };

@@ -230,6 +230,17 @@ impl FakeGitHub {
         self.shared.lock().contributors_lists
     }
 
+    /// The most contributors requests that were being answered at once:
+    /// above 1 when a client asked for pages in parallel.
+    pub fn contributors_peak_in_flight(&self) -> usize {
+        self.shared.lock().contributors_peak
+    }
+
+    /// How many contributors requests were answered 304 Not Modified.
+    pub fn contributors_not_modified(&self) -> usize {
+        self.shared.lock().contributors_not_modified
+    }
+
     /// How many requests were for `/u/…`.
     pub fn avatar_requests(&self) -> usize {
         self.shared.lock().avatar_requests
@@ -254,6 +265,8 @@ impl FakeGitHub {
         state.request_count = 0;
         state.contributors_requests = 0;
         state.contributors_lists = 0;
+        state.contributors_peak = state.contributors_running;
+        state.contributors_not_modified = 0;
         state.avatar_requests = 0;
         state.handshakes = 0;
         state.failed_handshakes = 0;

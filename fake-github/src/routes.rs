@@ -92,11 +92,34 @@ pub(crate) async fn handle(
     drop(request);
 
     let response = match Route::parse(&method, &info.path) {
-        Route::Contributors { owner, repo } => api::contributors(shared, &info, owner, repo).await,
+        Route::Contributors { owner, repo } => {
+            let _running = Running::start(shared);
+            api::contributors(shared, &info, owner, repo).await
+        }
         Route::Avatar { id } => avatars::avatar(shared, &info, id).await,
         Route::Other => api::not_found(shared, &info),
     };
     Ok(response)
+}
+
+/// A contributors request being answered, counted as such until dropped
+/// (answered, or dropped unanswered), for the most seen at once.
+struct Running<'a>(&'a Shared);
+
+impl<'a> Running<'a> {
+    fn start(shared: &'a Shared) -> Running<'a> {
+        let mut state = shared.lock();
+        state.contributors_running += 1;
+        state.contributors_peak = state.contributors_peak.max(state.contributors_running);
+        Running(shared)
+    }
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        let mut state = self.0.lock();
+        state.contributors_running = state.contributors_running.saturating_sub(1);
+    }
 }
 
 /// A header's value as text (invalid UTF-8 shown lossily).

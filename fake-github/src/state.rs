@@ -82,6 +82,11 @@ pub(crate) struct State {
     pub contributors_requests: usize,
     /// Contributors requests for a list's first page: lists fetched.
     pub contributors_lists: usize,
+    /// Contributors requests being answered now, and the most at once.
+    pub contributors_running: usize,
+    pub contributors_peak: usize,
+    /// Contributors requests answered 304 Not Modified.
+    pub contributors_not_modified: usize,
     pub avatar_requests: usize,
     pub handshakes: usize,
     pub failed_handshakes: usize,
@@ -145,6 +150,9 @@ impl Shared {
             request_count: 0,
             contributors_requests: 0,
             contributors_lists: 0,
+            contributors_running: 0,
+            contributors_peak: 0,
+            contributors_not_modified: 0,
             avatar_requests: 0,
             handshakes: 0,
             failed_handshakes: 0,

@@ -1,31 +1,54 @@
-//! Contributor lists as the pages need them: cached, shared between
-//! concurrent visitors, revalidated cheaply, and kept as a fallback.
+//! Contributor lists as the pages need them: one list per repository,
+//! cached, shared between concurrent visitors, revalidated cheaply, and
+//! kept as a fallback.
 //!
-//! - A list younger than the TTL is served from memory.
-//! - An older one is served from memory too, at once, while it is
-//!   revalidated in the background (stale-while-revalidate): each page is
-//!   asked for with its `ETag`, and a 304 keeps our copy. GitHub does not
-//!   count 304s against the rate limit, so a popular repository costs almost
-//!   nothing after the first view, and a slow GitHub never slows a page we
-//!   hold. Only a list we have never fetched waits for GitHub.
-//! - Concurrent requests for the same list share one fetch (see `cache/coalescer.rs`).
+//! - **One list per repository** (two, in fact: with and without anonymous
+//!   entries). It holds the first pages of GitHub's list, 100 contributors
+//!   a page, as many pages as the largest `max` asked for so far needed (at
+//!   most five: `LIMIT_MAX`). A `max` only slices it ([`Shown`]): forty
+//!   sizes of a 250-person list are one list of three pages, fetched once.
+//! - **Few round trips.** A list not held starts with its first page,
+//!   whose `Link: rel="last"` says how many pages there are; the pages
+//!   after it are then asked for all at once. A cold `max=500` waits for
+//!   two round trips to GitHub, not five. A larger `max` than the list
+//!   holds fetches only the pages it lacks, the same way, and keeps the
+//!   pages held.
+//! - A list whose oldest page is younger than the TTL is served from memory.
+//! - An older one is served from memory too, at once, while its pages are
+//!   revalidated in the background (stale-while-revalidate), all at once:
+//!   each page is asked for with its `ETag`, and a 304 keeps our copy.
+//!   GitHub does not count 304s against the rate limit, so a popular
+//!   repository costs almost nothing after the first view, and a slow
+//!   GitHub never slows a page we hold. Only a list we do not hold, or not
+//!   far enough, waits for GitHub.
+//! - Concurrent requests for the same list share one fetch (see
+//!   `cache/coalescer.rs`). A request that joined a fetch for fewer pages
+//!   than it needs starts the next one when that one ends.
 //! - When a background refresh fails (GitHub down, slow, rate-limited), the
 //!   old copy goes on being served, with a note saying how old it is and why.
 //! - "No such repository" (404, 410, 451) is remembered for a short TTL of
 //!   its own, so asking again and again for a missing name costs one call.
-//! - Starting a fetch can be refused (the caller's `admit`, e.g. a client's
-//!   budget); joining one already running, or a cached answer, never is.
+//! - **Each page is paid for by whoever asks for it.** Starting a fetch
+//!   first asks the caller's `admit` (e.g. a client's budget) for the
+//!   number of pages it will request: one for a list not held (only its
+//!   first page tells how many there are), then the pages missing, all of
+//!   them or none. Refused, nothing is requested and the list stays as it
+//!   was: a list always holds whole pages from the first on, and says when
+//!   GitHub has more ([`Shown::truncated`]), so a list cut short never
+//!   claims to be whole. Joining a fetch already running, a cached answer,
+//!   and revalidating pages held are free.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use http::Uri;
+use tokio::task::JoinSet;
 
 use crate::cache::{Coalescer, LruCache};
 use crate::github::error::UpstreamError;
 use crate::github::names::RepoName;
-use crate::github::{Contributor, GitHub, PageAnswer, Validators};
+use crate::github::{Contributor, GitHub, PageAnswer, Validators, page_number, page_url};
 use crate::http::clock::now_unix;
 use crate::ops::metrics::{Cache, METRICS};
 
@@ -33,53 +56,144 @@ use crate::ops::metrics::{Cache, METRICS};
 pub const DEFAULT_MAX: usize = 100;
 /// The most a page may ask for (`?max=`): five API pages of 100.
 pub const LIMIT_MAX: usize = 500;
-/// GitHub's largest page size.
+/// GitHub's largest page size: every page we ask for has it.
 const PER_PAGE: usize = 100;
+/// The most pages a list holds.
+const MAX_PAGES: usize = LIMIT_MAX.div_ceil(PER_PAGE);
+/// Fetches one request waits for at most: the first page, the rest, and
+/// two more for when the fetches it joined were for fewer pages.
+const ROUNDS: usize = 4;
+/// Times one request may find a round that has just ended, before it
+/// counts as one of its `ROUNDS`.
+const MAX_REJOINS: usize = 100;
 /// What a remembered "not found" weighs in memory, roughly.
 const MISSING_WEIGHT: usize = 256;
 
-/// A list as fetched, with what is needed to revalidate it page by page.
-#[derive(Debug, Default)]
+/// A list as fetched: the first pages of GitHub's list, with what is
+/// needed to revalidate them page by page and to fetch the next ones.
+#[derive(Debug)]
 pub struct List {
+    /// The contributors of every page held, in GitHub's order.
     pub contributors: Vec<Contributor>,
-    /// True when GitHub has more than the `max` we fetched.
-    pub truncated: bool,
-    /// When GitHub last confirmed this list (Unix time).
+    /// When GitHub last confirmed this list's oldest page (Unix time).
     pub checked_at: u64,
+    /// The same moment, for the TTL.
+    confirmed: Instant,
     pages: Vec<CachedPage>,
 }
 
-#[derive(Debug)]
+/// One page held: where it is, its validators, and how many of the list's
+/// contributors it holds (they are kept once, in the list).
+#[derive(Clone, Debug)]
 struct CachedPage {
     url: Uri,
     validators: Validators,
-    contributors: Vec<Contributor>,
+    len: usize,
     next: Option<Result<Uri, UpstreamError>>,
+    last: Option<Result<Uri, UpstreamError>>,
 }
 
-impl List {
-    fn weight(&self) -> usize {
-        // Each contributor is held twice: in its page and in the flat list.
-        2 * self
-            .contributors
-            .iter()
-            .map(Contributor::weight)
-            .sum::<usize>()
-            + 256
+impl Default for List {
+    fn default() -> List {
+        List {
+            contributors: Vec::new(),
+            checked_at: 0,
+            confirmed: Instant::now(),
+            pages: Vec::new(),
+        }
     }
 }
 
-/// What the page gets: a list, and when it is an old copy, why.
+impl List {
+    /// Whether GitHub has pages after the ones held.
+    fn has_more(&self) -> bool {
+        self.pages.last().is_some_and(|page| page.next.is_some())
+    }
+
+    /// Whether it holds what `max` asks for: `max` contributors, or all
+    /// there are, or as many pages as `max` needs (should GitHub send short
+    /// pages, the page says "the first …" and no more is asked).
+    fn covers(&self, max: usize) -> bool {
+        self.contributors.len() >= max || !self.has_more() || self.pages.len() >= pages_for(max)
+    }
+
+    /// Its pages, each with its contributors.
+    fn held_pages(&self) -> Vec<HeldPage<'_>> {
+        let mut start = 0;
+        (self.pages.iter())
+            .map(|page| {
+                let end = (start + page.len).min(self.contributors.len());
+                let contributors = &self.contributors[start..end];
+                start = end;
+                (page, contributors)
+            })
+            .collect()
+    }
+
+    /// What it weighs in memory, roughly: its contributors, and per page
+    /// its URLs and validators.
+    fn weight(&self) -> usize {
+        let contributors: usize = self.contributors.iter().map(Contributor::weight).sum();
+        let pages: usize = self.pages.iter().map(CachedPage::weight).sum();
+        size_of::<List>() + contributors + pages
+    }
+}
+
+/// A page held, and its contributors.
+type HeldPage<'a> = (&'a CachedPage, &'a [Contributor]);
+
+impl CachedPage {
+    fn weight(&self) -> usize {
+        let url = |url: &Uri| url.authority().map_or(0, |a| a.as_str().len()) + url.path().len();
+        let link = |link: &Option<Result<Uri, UpstreamError>>| match link {
+            Some(Ok(target)) => url(target) + target.query().map_or(0, str::len),
+            Some(Err(_)) => 128,
+            None => 0,
+        };
+        let text = |v: &Option<String>| v.as_ref().map_or(0, String::len);
+        size_of::<CachedPage>()
+            + url(&self.url)
+            + self.url.query().map_or(0, str::len)
+            + text(&self.validators.etag)
+            + text(&self.validators.last_modified)
+            + link(&self.next)
+            + link(&self.last)
+    }
+}
+
+/// Pages of 100 needed for `max` contributors: 1 to 5.
+fn pages_for(max: usize) -> usize {
+    max.clamp(1, LIMIT_MAX).div_ceil(PER_PAGE)
+}
+
+/// What the page gets: the list held, how much of it to show, and, when it
+/// is an old copy, why.
 #[derive(Debug)]
 pub struct Shown {
     pub list: Arc<List>,
+    /// How many contributors were asked for: the list may hold more.
+    pub max: usize,
     /// Set when GitHub failed and an older copy stands in.
     pub stale_because: Option<UpstreamError>,
 }
 
-/// Which list: the first `max` contributors, and whether anonymous ones
-/// (commit e-mail addresses without an account) count among them. The page
-/// shows accounts only; the wall and the JSON API may ask for both.
+impl Shown {
+    /// The contributors to show: the first `max` of the list.
+    pub fn contributors(&self) -> &[Contributor] {
+        let all = &self.list.contributors;
+        &all[..all.len().min(self.max)]
+    }
+
+    /// True when GitHub has more than [`Shown::contributors`].
+    pub fn truncated(&self) -> bool {
+        self.list.contributors.len() > self.max || self.list.has_more()
+    }
+}
+
+/// Which part of which list: the first `max` contributors, and whether
+/// anonymous ones (commit e-mail addresses without an account) count among
+/// them. The page shows accounts only; the wall and the JSON API may ask
+/// for both. `max` does not choose the list, only how much of it is shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Selection {
     pub max: usize,
@@ -93,12 +207,11 @@ impl Selection {
     }
 }
 
-/// The repository, case-folded, and which of its lists.
-type Key = (RepoName, Selection);
+/// The repository, case-folded, and whether its list has anonymous entries.
+type Key = (RepoName, bool);
 
-fn key(repo: &RepoName, selection: Selection) -> Key {
-    let max = selection.max.clamp(1, LIMIT_MAX);
-    (repo.folded(), Selection { max, ..selection })
+fn key(repo: &RepoName, anon: bool) -> Key {
+    (repo.folded(), anon)
 }
 type Fetched = Result<Arc<List>, UpstreamError>;
 
@@ -139,6 +252,15 @@ impl Held {
             .unwrap_or_else(|p| p.into_inner()) = Some(error);
         self.failed.store(true, Ordering::Release);
     }
+
+    /// The first `max` of the list, for a page.
+    fn shown(&self, max: usize) -> Shown {
+        Shown {
+            list: self.list.clone(),
+            max,
+            stale_because: self.refresh_failed(),
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -172,14 +294,15 @@ impl ContributorLists {
     }
 
     /// What memory holds for `repo` and `selection`, without waiting: a
-    /// fresh list, an expired one (whose refresh this starts), or a
-    /// remembered "not found". `None` when only GitHub can answer (`get`).
+    /// list that holds `max` contributors, fresh or expired (whose refresh
+    /// this starts), or a remembered "not found". `None` when only GitHub
+    /// can answer (`get`).
     pub fn cached(
         &self,
         repo: &RepoName,
         selection: Selection,
     ) -> Option<Result<Shown, UpstreamError>> {
-        let key = key(repo, selection);
+        let key = key(repo, selection.anon);
         if let Some((error, stored_at)) = self.missing.get(&key.0)
             && stored_at.elapsed() < self.missing_ttl
         {
@@ -187,61 +310,145 @@ impl ContributorLists {
             return Some(Err(error));
         }
         // Borrowed, not cloned: only an expired list needs its own handle.
-        let (shown, expired) = self.cache.get_with(&key, |held, stored_at| {
-            let expired = stored_at.elapsed() >= self.ttl;
-            let shown = Shown {
-                list: held.list.clone(),
-                stale_because: held.refresh_failed(),
-            };
-            (shown, expired.then(|| held.clone()))
-        })?;
+        let (shown, expired) = self
+            .cache
+            .get_with(&key, |held, _stored_at| {
+                if !held.list.covers(selection.max) {
+                    return None;
+                }
+                let expired = held.list.confirmed.elapsed() >= self.ttl;
+                Some((held.shown(selection.max), expired.then(|| held.clone())))
+            })
+            .flatten()?;
         METRICS.cache_lookup(Cache::Lists, true);
         if let Some(held) = expired {
+            // Every page held, revalidated; none added, so nobody pays.
             let (this, key, repo) = (self.clone(), key.clone(), repo.clone());
             self.in_flight.start(key.clone(), move || async move {
-                this.fetch_and_keep(key, repo, Some(held)).await
+                this.fetch_and_keep(key, repo, Some(held), Vec::new()).await
             });
         }
         Some(Ok(shown))
     }
 
     /// The contributors of `repo` that `selection` asks for, in GitHub's
-    /// order: from memory if it has them (`cached`), or else from GitHub.
+    /// order: from memory if it has them (`cached`), or else from GitHub,
+    /// in rounds: the first page of a list not held, then every page
+    /// missing at once.
     ///
-    /// `admit` is asked only when this call would start a fetch from
-    /// GitHub, and its error is returned as is.
+    /// `admit(pages)` is asked before each round this call starts, with the
+    /// number of pages it will request; its error is returned as is, before
+    /// any is requested. Joining a round already running is not asked.
     pub async fn get(
         &self,
         repo: &RepoName,
         selection: Selection,
-        admit: impl FnOnce() -> Result<(), UpstreamError>,
+        mut admit: impl FnMut(usize) -> Result<(), UpstreamError>,
     ) -> Result<Shown, UpstreamError> {
         if let Some(shown) = self.cached(repo, selection) {
             return shown;
         }
         METRICS.cache_lookup(Cache::Lists, false);
-        let key = key(repo, selection);
-        let this = self.clone();
-        let repo = repo.clone();
-        let list = self
-            .in_flight
-            .try_run(key.clone(), move || {
-                admit()?;
-                Ok(async move { this.fetch_and_keep(key, repo, None).await })
-            })
-            .await??;
-        Ok(Shown {
-            list,
-            stale_because: None,
-        })
+        let Selection { max, anon } = selection;
+        let key = key(repo, anon);
+        let mut held = None;
+        let (mut rounds, mut rejoined) = (0, 0);
+        loop {
+            // The list as the latest round left it: in the cache, unless
+            // the cache could not keep it (then the one in hand is longer).
+            if let Some((cached, _stored_at)) = self.cache.get(&key)
+                && held
+                    .as_ref()
+                    .is_none_or(|h: &Arc<Held>| cached.list.pages.len() >= h.list.pages.len())
+            {
+                held = Some(cached);
+            }
+            // Still short after every round: what GitHub gave, which says
+            // it is not all.
+            if let Some(held) = &held
+                && (held.list.covers(max) || rounds == ROUNDS)
+            {
+                return Ok(held.shown(max));
+            }
+            let had = held.as_ref().map(|h| h.list.clone());
+            let wanted = self.wanted(repo, anon, had.as_deref(), max)?;
+            let (this, key, repo) = (self.clone(), key.clone(), repo.clone());
+            let list = self
+                .in_flight
+                .try_run(key.clone(), || {
+                    admit(wanted.len())?;
+                    Ok(async move { this.fetch_and_keep(key, repo, held, wanted).await })
+                })
+                .await??;
+            // The very list we had: the round joined had ended, and is
+            // still announced for a moment (see `Coalescer`). Let it go.
+            if had.is_some_and(|had| Arc::ptr_eq(&had, &list)) && rejoined < MAX_REJOINS {
+                rejoined += 1;
+                tokio::task::yield_now().await;
+            } else {
+                rounds += 1;
+            }
+            held = Some(Arc::new(Held::new(list)));
+        }
     }
 
-    /// Fetches (or revalidates `held`) and keeps what comes back: a list in
-    /// the cache, a "not found" in `missing`, an outage with `held`.
-    async fn fetch_and_keep(&self, key: Key, repo: RepoName, held: Option<Arc<Held>>) -> Fetched {
+    /// The URLs of the pages to add to `list` for `max` contributors: the
+    /// first page of a list not held; else the pages after those held, as
+    /// far as `max` needs and GitHub has (its `last` link says how far).
+    /// Only a link that is followed has to be one we are willing to follow.
+    fn wanted(
+        &self,
+        repo: &RepoName,
+        anon: bool,
+        list: Option<&List>,
+        max: usize,
+    ) -> Result<Vec<Uri>, UpstreamError> {
+        let Some(held_last) = list.and_then(|list| list.pages.last()) else {
+            return Ok(vec![self.github.first_page_url(repo, PER_PAGE, anon)]);
+        };
+        let held = list.map_or(0, |list| list.pages.len());
+        // GitHub numbers its pages in its links: the last link's number is
+        // how many there are. Without one, the next link shows the way.
+        let (link, last) = match (&held_last.last, &held_last.next) {
+            (Some(last), _) => {
+                let last = last.clone()?;
+                let pages = page_number(&last).unwrap_or(MAX_PAGES);
+                (last, pages)
+            }
+            (None, Some(next)) => (next.clone()?, MAX_PAGES),
+            (None, None) => return Ok(Vec::new()),
+        };
+        // At least the page after those held, which its link says exists.
+        let to = pages_for(max).min(last).max(held + 1);
+        (held + 1..=to)
+            .map(|page| {
+                page_url(&link, page).ok_or_else(|| UpstreamError::Malformed {
+                    host: self.github.api().host().to_string(),
+                    detail: "a page link that cannot be numbered".into(),
+                })
+            })
+            .collect()
+    }
+
+    /// Fetches the pages `wanted` after those of `held`, or with none
+    /// wanted, revalidates the pages held (a background refresh), and keeps
+    /// what comes back: a list in the cache, a "not found" in `missing`, an
+    /// outage with `held`. Adding pages leaves those held as they are, and
+    /// the list as old as its oldest page: refreshing it is the background's
+    /// job, started by the next view once it has expired.
+    async fn fetch_and_keep(
+        &self,
+        key: Key,
+        repo: RepoName,
+        held: Option<Arc<Held>>,
+        wanted: Vec<Uri>,
+    ) -> Fetched {
+        let list = held.as_ref().map(|held| &*held.list);
+        let revalidate = wanted.is_empty();
         let fetched = self
-            .fetch(&repo, key.1, held.as_ref().map(|h| h.list.clone()))
-            .await;
+            .fetch(&repo, list, revalidate, wanted)
+            .await
+            .map(Arc::new);
         match &fetched {
             Ok(list) => {
                 self.missing.remove(&key.0);
@@ -255,7 +462,7 @@ impl ContributorLists {
                 self.missing.insert(key.0, error.clone(), MISSING_WEIGHT);
             }
             Err(error) => {
-                if let Some(held) = held {
+                if let Some(held) = held.filter(|_| revalidate) {
                     held.set_refresh_failed(error.clone());
                 }
             }
@@ -263,71 +470,98 @@ impl ContributorLists {
         fetched
     }
 
-    /// Fetches page after page until `max` entries or the last page,
-    /// revalidating pages we already hold.
+    /// The pages of `held` (revalidated when `revalidate`), then those at
+    /// `wanted`, all asked for at once, as one list that ends at GitHub's
+    /// last page if it reaches it.
     async fn fetch(
         &self,
         repo: &RepoName,
-        selection: Selection,
-        held: Option<Arc<List>>,
-    ) -> Fetched {
-        let Selection { max, anon } = selection;
-        let held_pages = held.as_ref().map_or(&[][..], |l| &l.pages[..]);
-        let mut pages: Vec<CachedPage> = Vec::new();
-        let mut contributors = Vec::new();
-        let mut url = Some(self.github.first_page_url(repo, PER_PAGE.min(max), anon));
+        held: Option<&List>,
+        revalidate: bool,
+        wanted: Vec<Uri>,
+    ) -> Result<List, UpstreamError> {
+        // Each page of the new list: where it is, the copy held if any, and
+        // whether GitHub is asked for it this time.
+        let held_pages = held.map(List::held_pages).unwrap_or_default();
+        let pages: Vec<(Uri, Option<HeldPage<'_>>, bool)> = (held_pages.iter())
+            .map(|&(page, contributors)| (page.url.clone(), Some((page, contributors)), revalidate))
+            .chain(wanted.into_iter().map(|url| (url, None, true)))
+            .collect();
+        let asked = (pages.iter())
+            .filter(|(_, _, ask)| *ask)
+            .map(|(url, known, _)| (url.clone(), known.map(|(p, _)| p.validators.clone())))
+            .collect();
+        let mut answers = self.fetch_pages(repo, asked).await?.into_iter();
 
-        while let Some(page_url) = url.take() {
-            let known = held_pages.get(pages.len()).filter(|p| p.url == page_url);
-            let answer = self
-                .github
-                .contributors_page(repo, page_url.clone(), known.map(|p| &p.validators))
-                .await?;
-            let page = match (answer, known) {
-                (PageAnswer::Page(page), _) => CachedPage {
-                    url: page_url,
-                    validators: page.validators,
-                    contributors: page.contributors,
-                    next: page.next,
-                },
-                (PageAnswer::NotModified, Some(known)) => CachedPage {
-                    url: page_url,
-                    validators: known.validators.clone(),
-                    contributors: known.contributors.clone(),
-                    next: known.next.clone(),
-                },
+        let (checked_at, confirmed) = match held {
+            Some(held) if !revalidate => (held.checked_at, held.confirmed),
+            _ => (now_unix(), Instant::now()),
+        };
+        let mut list = List {
+            checked_at,
+            confirmed,
+            ..List::default()
+        };
+        for (url, known, ask) in pages {
+            let answer = if ask { answers.next() } else { None };
+            let (contributors, page) = match (answer, known) {
+                (Some(PageAnswer::Page(page)), _) => {
+                    let page = *page;
+                    let cached = CachedPage {
+                        url,
+                        validators: page.validators,
+                        len: page.contributors.len(),
+                        next: page.next,
+                        last: page.last,
+                    };
+                    (page.contributors, cached)
+                }
+                // Not asked, or a 304: the copy held stands.
+                (_, Some((page, contributors))) => (contributors.to_vec(), page.clone()),
                 // A 304 for a request without validators is GitHub misbehaving.
-                (PageAnswer::NotModified, None) => {
+                (_, None) => {
                     return Err(UpstreamError::Malformed {
                         host: self.github.api().host().to_string(),
                         detail: "304 Not Modified to an unconditional request".into(),
                     });
                 }
             };
-            contributors.extend(page.contributors.iter().cloned());
-            // Only a link we follow has to be one we are willing to follow.
-            if contributors.len() < max {
-                url = page.next.clone().transpose()?;
-            }
-            let has_next = page.next.is_some();
-            pages.push(page);
-            if contributors.len() >= max {
-                let truncated = contributors.len() > max || has_next;
-                contributors.truncate(max);
-                return Ok(Arc::new(List {
-                    contributors,
-                    truncated,
-                    checked_at: now_unix(),
-                    pages,
-                }));
+            let last_page = page.next.is_none();
+            list.contributors.extend(contributors);
+            list.pages.push(page);
+            // Pages after GitHub's last (the list shrank) are dropped.
+            if last_page {
+                break;
             }
         }
-        Ok(Arc::new(List {
-            contributors,
-            truncated: false,
-            checked_at: now_unix(),
-            pages,
-        }))
+        list.contributors.shrink_to_fit();
+        Ok(list)
+    }
+
+    /// Asks GitHub for each page in `pages` (its URL, and the validators of
+    /// the copy held, if any) at once, each in a task of its own, and gives
+    /// the answers in the same order; or the first failure, which cancels
+    /// the requests still running.
+    async fn fetch_pages(
+        &self,
+        repo: &RepoName,
+        pages: Vec<(Uri, Option<Validators>)>,
+    ) -> Result<Vec<PageAnswer>, UpstreamError> {
+        let mut answers: Vec<Option<PageAnswer>> = pages.iter().map(|_| None).collect();
+        let mut requests = JoinSet::new();
+        for (at, (url, known)) in pages.into_iter().enumerate() {
+            let (github, repo) = (self.github.clone(), repo.clone());
+            requests.spawn(async move {
+                let answer = github.contributors_page(&repo, url, known.as_ref()).await;
+                (at, answer)
+            });
+        }
+        while let Some(done) = requests.join_next().await {
+            let (at, answer) =
+                done.unwrap_or_else(|failed| std::panic::resume_unwind(failed.into_panic()));
+            answers[at] = Some(answer?);
+        }
+        Ok(answers.into_iter().flatten().collect())
     }
 
     /// Entries and bytes held, for `/status`.

@@ -120,13 +120,17 @@ pub struct Page {
     /// The `rel="next"` link: the URL if it points at the API host, else
     /// why not. Only a link that is followed turns its error into a failure.
     pub next: Option<Result<Uri, UpstreamError>>,
+    /// The `rel="last"` link, checked the same way: how many pages the list
+    /// has, so that the pages after this one can be asked for at once.
+    pub last: Option<Result<Uri, UpstreamError>>,
     pub validators: Validators,
 }
 
 /// What asking for one page can bring back.
 #[derive(Debug)]
 pub enum PageAnswer {
-    Page(Page),
+    /// Boxed: a page is large, and a 304 is the usual answer.
+    Page(Box<Page>),
     /// 304: the page we have is still current.
     NotModified,
 }
@@ -242,26 +246,29 @@ fn interpret(repo: &RepoName, answer: Answer) -> Result<PageAnswer, UpstreamErro
                     host: host.clone(),
                     detail,
                 })?;
-            let next = answer
-                .header("link")
-                .and_then(next_link)
-                .map(|link| same_host_url(&answer.url, Some(link)));
+            let link = |rel| {
+                let target = link_to(answer.header("link")?, rel)?;
+                Some(same_host_url(&answer.url, Some(target)))
+            };
+            let (next, last) = (link("next"), link("last"));
             let validators = Validators {
                 etag: answer.header("etag").map(str::to_string),
                 last_modified: answer.header("last-modified").map(str::to_string),
             };
-            Ok(PageAnswer::Page(Page {
+            Ok(PageAnswer::Page(Box::new(Page {
                 contributors,
                 next,
+                last,
                 validators,
-            }))
+            })))
         }
         // GitHub answers 204 for a repository without commits.
-        StatusCode::NO_CONTENT => Ok(PageAnswer::Page(Page {
+        StatusCode::NO_CONTENT => Ok(PageAnswer::Page(Box::new(Page {
             contributors: Vec::new(),
             next: None,
+            last: None,
             validators: Validators::default(),
-        })),
+        }))),
         StatusCode::NOT_MODIFIED => Ok(PageAnswer::NotModified),
         StatusCode::NOT_FOUND => Err(UpstreamError::NotFound {
             what: repo.to_string(),
@@ -316,6 +323,11 @@ pub fn decode_page(body: &[u8]) -> Result<Vec<Contributor>, String> {
 ///
 /// GitHub sends `<https://...&page=2>; rel="next", <https://...&page=9>; rel="last"`.
 pub fn next_link(header: &str) -> Option<&str> {
+    link_to(header, "next")
+}
+
+/// The URL of the entry of a `Link` header whose `rel` is `rel`, if any.
+pub fn link_to<'h>(header: &'h str, rel: &str) -> Option<&'h str> {
     header.split(',').find_map(|entry| {
         let (target, params) = entry.split_once(';')?;
         let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
@@ -326,9 +338,34 @@ pub fn next_link(header: &str) -> Option<&str> {
         params
             .split(';')
             .filter_map(|p| p.trim().strip_prefix("rel="))
-            .any(|rel| rel.trim_matches('"').split(' ').any(|r| r == "next"))
+            .any(|rels| rels.trim_matches('"').split(' ').any(|r| r == rel))
             .then_some(target)
     })
+}
+
+/// The number in a page link's `page=` parameter (1 when there is none,
+/// as GitHub reads it).
+pub fn page_number(url: &Uri) -> Option<usize> {
+    let query = url.query().unwrap_or_default();
+    match query.split('&').find_map(|p| p.strip_prefix("page=")) {
+        Some(number) => number.parse().ok(),
+        None => Some(1),
+    }
+}
+
+/// Page `page` of the list that the link `url` points into: the same URL
+/// with its `page=` parameter set. GitHub numbers pages this way, and its
+/// `rel="last"` link says the highest number, so a client can ask for the
+/// pages between at once instead of following `next` one at a time.
+pub fn page_url(url: &Uri, page: usize) -> Option<Uri> {
+    let mut query: Vec<&str> = (url.query().unwrap_or_default().split('&'))
+        .filter(|p| !p.is_empty() && !p.starts_with("page="))
+        .collect();
+    let page = format!("page={page}");
+    query.push(&page);
+    let mut parts = url.clone().into_parts();
+    parts.path_and_query = Some(format!("{}?{}", url.path(), query.join("&")).parse().ok()?);
+    Uri::from_parts(parts).ok()
 }
 
 #[cfg(test)]
@@ -361,6 +398,25 @@ mod tests {
         ] {
             assert_eq!(next_link(junk), None, "{junk}");
         }
+    }
+
+    #[test]
+    fn finds_the_last_link_and_numbers_pages() {
+        let h = r#"<https://x/r?per_page=100&page=2>; rel="next", <https://x/r?per_page=100&page=5>; rel="last""#;
+        let last: Uri = link_to(h, "last").unwrap().parse().unwrap();
+        assert_eq!(page_number(&last), Some(5));
+        assert_eq!(
+            page_url(&last, 3).unwrap(),
+            "https://x/r?per_page=100&page=3"
+        );
+        let first: Uri = "https://x/r?per_page=100&anon=1".parse().unwrap();
+        assert_eq!(page_number(&first), Some(1));
+        assert_eq!(
+            page_url(&first, 2).unwrap(),
+            "https://x/r?per_page=100&anon=1&page=2"
+        );
+        assert_eq!(page_number(&"https://x/r?page=x".parse().unwrap()), None);
+        assert_eq!(link_to(h, "prev"), None);
     }
 
     #[test]

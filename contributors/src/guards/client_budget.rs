@@ -5,9 +5,10 @@
 //! costs a call, and anyone can ask for thousands of random names: a script
 //! once spent a 5,000-call quota in two seconds, locking everyone else out of
 //! every repository not already cached. So each client gets a token bucket:
-//! `per_minute` tokens, refilled continuously at `per_minute` a minute. A
-//! lookup that would go to GitHub takes one; with none left the client gets a
-//! 429 and waits, while everyone else carries on.
+//! `per_minute` tokens, refilled continuously at `per_minute` a minute. Each
+//! call that would go to GitHub takes one (a list of five pages, five); with
+//! too few left the client gets a 429 and waits, while everyone else
+//! carries on.
 //!
 //! The client is an IP address (see `trusted_proxies` for proxies). IPv6
 //! clients are counted per /64, the block one home or host usually gets:
@@ -56,11 +57,24 @@ impl ClientBudget {
     /// Takes one lookup from `client`'s budget. `Err` holds how long until
     /// the next token, for `Retry-After`.
     pub fn spend(&self, client: IpAddr) -> Result<(), Duration> {
-        self.spend_at(client, Instant::now())
+        self.spend_many(client, 1)
     }
 
+    /// Takes `calls` lookups from `client`'s budget, all of them or none:
+    /// `Err` holds how long until there are enough. More calls than a full
+    /// bucket holds need a full bucket, and leave the client owing the
+    /// rest: however its calls come, they stay within `per_minute`.
+    pub fn spend_many(&self, client: IpAddr, calls: usize) -> Result<(), Duration> {
+        self.spend_many_at(client, calls, Instant::now())
+    }
+
+    #[cfg(test)]
     fn spend_at(&self, client: IpAddr, now: Instant) -> Result<(), Duration> {
-        if self.per_minute == 0 {
+        self.spend_many_at(client, 1, now)
+    }
+
+    fn spend_many_at(&self, client: IpAddr, calls: usize, now: Instant) -> Result<(), Duration> {
+        if self.per_minute == 0 || calls == 0 {
             return Ok(());
         }
         let size = f64::from(self.per_minute);
@@ -77,11 +91,15 @@ impl ClientBudget {
         let refilled = now.saturating_duration_since(bucket.updated).as_secs_f64() * per_second;
         bucket.tokens = (bucket.tokens + refilled).min(size);
         bucket.updated = now;
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
+        let calls = calls as f64;
+        let needed = calls.min(size);
+        if bucket.tokens >= needed {
+            bucket.tokens -= calls;
             Ok(())
         } else {
-            Err(Duration::from_secs_f64((1.0 - bucket.tokens) / per_second))
+            Err(Duration::from_secs_f64(
+                (needed - bucket.tokens) / per_second,
+            ))
         }
     }
 
@@ -145,6 +163,28 @@ mod tests {
         let later = now + Duration::from_secs(3);
         assert!(budget.spend_at(ip("192.0.2.1"), later).is_ok());
         assert!(budget.spend_at(ip("192.0.2.1"), later).is_err());
+    }
+
+    #[test]
+    fn many_calls_are_taken_all_or_none() {
+        let budget = ClientBudget::new(6);
+        let (client, now) = (ip("192.0.2.1"), Instant::now());
+        assert!(budget.spend_many_at(client, 4, now).is_ok());
+        // Two left: three are refused, and none is taken.
+        let wait = budget.spend_many_at(client, 3, now).unwrap_err();
+        assert_eq!(wait.as_secs(), 10, "6 a minute: one every 10 s");
+        assert!(budget.spend_many_at(client, 2, now).is_ok());
+        assert!(budget.spend_at(client, now).is_err());
+        // Nine calls need a full bucket (six), and leave three owed.
+        let full = now + Duration::from_secs(60);
+        assert!(budget.spend_many_at(client, 9, full).is_ok());
+        let later = full + Duration::from_secs(30);
+        assert!(budget.spend_at(client, later).is_err(), "still owing");
+        assert!(
+            budget
+                .spend_at(client, later + Duration::from_secs(10))
+                .is_ok()
+        );
     }
 
     #[test]

@@ -22,7 +22,7 @@
 use serde::Serialize;
 
 use crate::github::Contributor;
-use crate::github::contributor_lists::List;
+use crate::github::contributor_lists::Shown;
 use crate::github::names::RepoName;
 use crate::http::clock::rfc3339;
 use crate::views::avatars::avatar_path;
@@ -64,14 +64,14 @@ impl<'a> Entry<'a> {
     }
 }
 
-/// The list of `name`'s contributors as JSON, spelt the way the visitor
-/// spelt the names.
-pub fn render(name: &RepoName, list: &List) -> Vec<u8> {
+/// The list of `name`'s contributors as JSON (as many as asked for),
+/// spelt the way the visitor spelt the names.
+pub fn render(name: &RepoName, shown: &Shown) -> Vec<u8> {
     let answer = Answer {
         owner: name.owner(),
         repo: name.repo(),
-        fetched_at: rfc3339(list.checked_at),
-        contributors: list.contributors.iter().map(Entry::new).collect(),
+        fetched_at: rfc3339(shown.list.checked_at),
+        contributors: shown.contributors().iter().map(Entry::new).collect(),
     };
     serde_json::to_vec(&answer).unwrap_or_default()
 }
@@ -87,7 +87,9 @@ pub fn error(status: u16, title: &str, message: &str) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::github::contributor_lists::List;
     use crate::github::decode_page;
+    use std::sync::Arc;
 
     #[test]
     fn entries_follow_the_schema() {
@@ -101,8 +103,13 @@ mod tests {
         .unwrap();
         let mut list = List::default();
         list.contributors = contributors;
+        let shown = Shown {
+            list: Arc::new(list),
+            max: 100,
+            stale_because: None,
+        };
         let name = RepoName::new("o", "r").unwrap();
-        let json: serde_json::Value = serde_json::from_slice(&render(&name, &list)).unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&render(&name, &shown)).unwrap();
         assert_eq!(
             json,
             serde_json::json!({

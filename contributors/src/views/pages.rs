@@ -120,15 +120,15 @@ impl<'a> ContributorsPage<'a> {
         site: Option<&str>,
     ) -> ContributorsPage<'a> {
         let list = &shown.list;
-        let people = people(&list.contributors);
-        let summary = match (people.len(), list.truncated) {
+        let people = people(shown.contributors());
+        let summary = match (people.len(), shown.truncated()) {
             (1, false) => "1 contributor".to_string(),
             (n, false) => format!("{n} contributors"),
             (n, true) => format!("The first {n} contributors"),
         };
         let more_max = LIMIT_MAX.min(max * 5);
         let more_link =
-            (list.truncated && max < LIMIT_MAX).then(|| format!("/{name}?max={more_max}"));
+            (shown.truncated() && max < LIMIT_MAX).then(|| format!("/{name}?max={more_max}"));
         let stale_note = shown.stale_because.as_ref().map(|why| {
             format!(
                 "Data from {} UTC; GitHub is unavailable: {why}.",
