@@ -216,7 +216,7 @@ pub const CLIENT_LOOKUPS: Setting = Setting {
     flag: "client-lookups",
     env: "CONTRIBUTORS_CLIENT_LOOKUPS",
     default: "30",
-    help: "uncached lists a client may have fetched from GitHub per minute (0: no limit)",
+    help: "calls to GitHub a client may cause per minute: pages of 100 contributors, avatars (0: no limit)",
 };
 
 pub const CLIENT_CONNECTIONS: Setting = Setting {
