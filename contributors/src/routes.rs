@@ -375,11 +375,12 @@ impl ListAsked {
             error.hint(),
             typed,
         );
-        // Whatever the form, a client over its budget is told when to come back.
-        if let UpstreamError::OverBudget { retry_after } = error {
+        // Whatever the form, a client over its budget, or refused while
+        // GitHub's quota is spent, is told when to come back.
+        if let Some(seconds) = error.retry_after() {
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }

@@ -61,13 +61,17 @@ async fn no_content_is_an_empty_list() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rate_limited() {
     // Within GitHub's hour: a reset further ahead is taken as an hour away.
-    let reset = contributors::http::clock::now_unix() + 1800;
+    let now = contributors::http::clock::now_unix();
+    let reset = now + 1800;
     let reply = outcome(Behaviour::RateLimited { reset }).await;
     let resets_at = format!(
         "resets at {} UTC",
-        contributors::http::clock::clock_time(reset)
+        contributors::http::clock::moment(reset, now)
     );
     assert_page(&reply, 503, &["rate limit", &resets_at, "GITHUB_TOKEN"]);
+    // The refusal says when to come back.
+    let retry: u64 = reply.header("retry-after").unwrap().parse().unwrap();
+    assert!((1790..=1800).contains(&retry), "{retry}");
     let reply = outcome(Behaviour::TooManyRequests { retry_after: 60 }).await;
     assert_page(&reply, 503, &["rate limit", "GITHUB_TOKEN"]);
 }

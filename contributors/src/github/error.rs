@@ -11,7 +11,7 @@ use std::fmt;
 
 use http::StatusCode;
 
-use crate::http::clock::clock_time;
+use crate::http::clock::{moment, now_unix};
 use crate::ops::metrics::Outcome;
 
 /// A failed upstream request, as the user will hear about it.
@@ -137,6 +137,18 @@ impl UpstreamError {
         }
     }
 
+    /// For a refusal that ends at a known time, the seconds until then: the
+    /// `Retry-After` its answer carries.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            UpstreamError::OverBudget { retry_after } => Some(*retry_after),
+            UpstreamError::RateLimited { reset: Some(reset) } => {
+                Some(reset.saturating_sub(now_unix()).max(1))
+            }
+            _ => None,
+        }
+    }
+
     /// How the metrics count this failure (`contributors_upstream_requests_total`).
     pub fn outcome(&self) -> Outcome {
         match self {
@@ -173,7 +185,7 @@ impl fmt::Display for UpstreamError {
             UpstreamError::RateLimited { reset: Some(reset) } => write!(
                 f,
                 "GitHub's API rate limit is exhausted; it resets at {} UTC",
-                clock_time(*reset)
+                moment(*reset, now_unix())
             ),
             UpstreamError::RateLimited { reset: None } => {
                 write!(f, "GitHub's API rate limit is exhausted; try again later")
@@ -282,9 +294,10 @@ mod tests {
                 "a/b not found",
             ),
             (
+                // A reset on another day than today gives its date.
                 UpstreamError::RateLimited { reset: Some(3_660) },
                 503,
-                "resets at 01:01 UTC",
+                "resets at 1970-01-01 01:01 UTC",
             ),
             (
                 UpstreamError::TooLarge { what: "a/b".into() },

@@ -22,6 +22,15 @@ pub fn clock_time(unix: u64) -> String {
     format!("{:02}:{:02}", minutes_of_day / 60, minutes_of_day % 60)
 }
 
+/// When `unix` is, for a sentence read at `now`: `HH:MM` on the same UTC
+/// day, else `YYYY-MM-DD HH:MM` (a time alone would read as today's).
+pub fn moment(unix: u64, now: u64) -> String {
+    if unix / 86_400 == now / 86_400 {
+        return clock_time(unix);
+    }
+    format!("{} {}", &rfc3339(unix)[..10], clock_time(unix))
+}
+
 /// `YYYY-MM-DDTHH:MM:SSZ` (UTC) of a Unix timestamp, as RFC 3339 writes it.
 pub fn rfc3339(unix: u64) -> String {
     let (days, secs) = (unix / 86_400, unix % 86_400);
@@ -57,6 +66,13 @@ mod tests {
     fn clock_time_is_utc_hours_and_minutes() {
         assert_eq!(clock_time(0), "00:00");
         assert_eq!(clock_time(1_700_000_000), "22:13");
+    }
+
+    #[test]
+    fn a_moment_on_another_day_has_its_date() {
+        let now = 1_700_000_000; // 2023-11-14 22:13
+        assert_eq!(moment(now + 60, now), "22:14");
+        assert_eq!(moment(now + 7_200, now), "2023-11-15 00:13");
     }
 
     #[test]
