@@ -17,9 +17,9 @@ use crate::http::responses::Kind;
 use crate::ops::metrics::Gauges;
 use crate::views::avatars::Avatars;
 use crate::views::page_cache::PageCache;
+use crate::views::pages::{self, RenderFailed};
 use crate::views::seen_ids::SeenIds;
 use crate::views::wall::{self, Walls};
-use crate::views::pages::{self, RenderFailed};
 
 /// Configuration and the upstream clients with their caches.
 pub struct App {

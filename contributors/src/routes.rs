@@ -504,7 +504,12 @@ async fn draw_wall(
     let made = app.walls.make(name, list, count, pictures, layout, made_by);
     let Some(made) = made.await else {
         let message = wall::message("Busy", "many walls are being drawn; try again in a moment");
-        let mut busy = respond(StatusCode::SERVICE_UNAVAILABLE, Kind::Svg, NO_STORE, message);
+        let mut busy = respond(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Kind::Svg,
+            NO_STORE,
+            message,
+        );
         busy.headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from(1));
         return busy;
@@ -520,7 +525,8 @@ async fn draw_wall(
         kept
     } else {
         let (ttl, checked_at) = (app.config.cache_ttl, shown.list.checked_at);
-        let kept = Representation::shared_with_gzip(made.body, made.gzip, Kind::Svg, ttl, checked_at);
+        let kept =
+            Representation::shared_with_gzip(made.body, made.gzip, Kind::Svg, ttl, checked_at);
         let kept = Arc::new(kept);
         app.pages.insert(key, &shown.list, kept.clone());
         kept
@@ -551,7 +557,8 @@ fn keep_and_send(
     }
     let (ttl, checked_at) = (app.config.cache_ttl, shown.list.checked_at);
     let kept = Arc::new(Representation::shared(body, kind, ttl, checked_at));
-    app.pages.insert(asked.key(shown), &shown.list, kept.clone());
+    app.pages
+        .insert(asked.key(shown), &shown.list, kept.clone());
     sent(kind, kept.respond(headers))
 }
 

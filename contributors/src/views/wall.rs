@@ -22,6 +22,14 @@
 //!   a time and inlines at most [`IMAGE_BUDGET`] bytes of them (the rest
 //!   become placeholders), so the whole SVG stays under [`MAX_SVG_BYTES`]
 //!   (about 4.5 MiB) even for 500 contributors with large pictures.
+//! - **On a deadline.** A wall waits for avatars until the upstream timeout
+//!   and no longer, and not at all while the avatar server is known to be
+//!   down; what it did not get is a placeholder, and such a partial wall is
+//!   kept only [`PARTIAL_TTL`]. Each avatar fetch it starts is one of the
+//!   client's lookups (joining a running one, or memory, is free).
+//! - **Off the async workers** ([`Walls`]): drawn and gzipped (only when
+//!   that pays, [`gzip_level`]) on blocking threads, [`RENDERS_AT_ONCE`] at
+//!   a time, with the bytes of all walls alive bounded.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -271,7 +279,6 @@ impl Walls {
         });
         made.await.ok()
     }
-
 }
 
 /// `bytes`, holding as many permits as it has bytes (taken from `permits`,
@@ -566,7 +573,8 @@ mod tests {
         let pictures: Vec<_> = (1..=100).map(|i| incompressible(4096, i)).collect();
         let images = render("o/r", &people, &pictures, layout);
         let markup = render("o/r", &people, &vec![None; 100], layout);
-        let size = |svg: &str, level| gzip(svg.as_bytes(), Compression::new(level)).map(|g| g.len());
+        let size =
+            |svg: &str, level| gzip(svg.as_bytes(), Compression::new(level)).map(|g| g.len());
         for (what, svg) in [("images", &images), ("placeholders", &markup)] {
             let levels: Vec<_> = [1, 6, 9].map(|l| size(svg, l).unwrap_or(svg.len())).into();
             println!("{what}: {} bytes; gzip -1 -6 -9: {levels:?}", svg.len());
