@@ -18,6 +18,8 @@ use crate::ops::metrics::Gauges;
 use crate::views::avatars::Avatars;
 use crate::views::page_cache::PageCache;
 use crate::views::pages::{self, RenderFailed};
+use crate::views::seen_ids::SeenIds;
+use crate::views::wall::{self, Walls};
 
 /// Configuration and the upstream clients with their caches.
 pub struct App {
@@ -27,6 +29,10 @@ pub struct App {
     /// Pages rendered from those lists, served again while the list holds.
     pub pages: PageCache,
     pub avatars: Avatars,
+    /// The ids the lists shown had: the only avatars `/avatars/{id}` fetches.
+    pub seen: SeenIds,
+    /// Walls being made, and the bound on the memory walls hold.
+    pub walls: Walls,
     /// The home page's empty form and the stylesheet, rendered, gzipped
     /// and tagged once, on first use (see [`App::index`]).
     index: OnceLock<Result<Representation, RenderFailed>>,
@@ -69,7 +75,11 @@ impl App {
             upstream,
             config.avatar_url.clone(),
             config.avatar_cache_bytes,
+            config.negative_cache_ttl,
         );
+        // Walls in the page cache hold their bytes too: room for all of
+        // it, and for four of the largest walls on their way to clients.
+        let walls = Walls::new(config.cache_bytes + 4 * wall::MAX_SVG_BYTES);
         Ok(App {
             budget: ClientBudget::new(config.client_lookups),
             config,
@@ -77,6 +87,8 @@ impl App {
             lists,
             pages,
             avatars,
+            seen: SeenIds::new(),
+            walls,
             index: OnceLock::new(),
             stylesheet: OnceLock::new(),
             root_count,

@@ -45,6 +45,7 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderValue};
@@ -59,7 +60,7 @@ use crate::http::query::{self, query_value};
 use crate::http::representation::Representation;
 use crate::http::responses::{Body, Kind, NO_STORE, Reply, redirect, respond, text, without_body};
 use crate::ops::metrics::{self, METRICS};
-use crate::views::avatars::{parse_id, snap_size};
+use crate::views::avatars::{Fetched, parse_id, snap_size};
 use crate::views::contributors_json;
 use crate::views::page_cache::PageKey;
 use crate::views::pages::{self, ContributorsPage, ErrorPage};
@@ -231,16 +232,16 @@ impl Wait {
                 match app.lists.get(&asked.name, asked.selection, admit).await {
                     Ok(shown) => match from_list(app, asked, shown, headers) {
                         Ok(response) => response,
-                        Err(wall) => draw_wall(app, wall, headers).await,
+                        Err(wall) => draw_wall(app, self.client, wall, headers).await,
                     },
                     Err(error) => asked.failure(&error),
                 }
             }
-            Waiting::Wall(wall) => draw_wall(app, wall, headers).await,
-            Waiting::Avatar { id, size } => match app.avatars.get(id, size).await {
-                Ok(avatar) => avatar.image.respond(headers),
-                Err(e) => text(e.status(), format!("{e}\n")),
-            },
+            Waiting::Wall(wall) => draw_wall(app, self.client, wall, headers).await,
+            Waiting::Avatar { id, size } => {
+                let admit = || spend_lookup(app, self.client);
+                avatar_answer(app.avatars.get(id, size, admit).await, headers)
+            }
         };
         if self.head {
             return without_body(response);
@@ -341,17 +342,18 @@ impl ListAsked {
         })
     }
 
-    /// Where answers made from this list are kept: the form and every
-    /// option, defaults included, in a fixed order.
-    fn key(&self) -> PageKey {
+    /// Where answers made from this list (`shown`) are kept: the form and
+    /// every option, defaults included, in a fixed order; for a wall, only
+    /// what changes the picture (`PageKey::wall`).
+    fn key(&self, shown: &Shown) -> PageKey {
         let Selection { max, anon } = self.selection;
         let (file, options) = match self.form {
             Form::Page => ("", [max, 0, 0, 0]),
             Form::Json => ("contributors.json", [max, usize::from(anon), 0, 0]),
-            Form::Wall(layout) => (
-                "wall.svg",
-                [max, usize::from(anon), layout.columns, layout.size.into()],
-            ),
+            Form::Wall(layout) => {
+                let count = shown.contributors().len();
+                return PageKey::wall(&self.name, count, anon, layout.columns, layout.size);
+            }
         };
         PageKey::new(&self.name, file, options)
     }
@@ -439,8 +441,10 @@ fn from_list(
     shown: Shown,
     headers: &HeaderMap,
 ) -> Result<Response<Body>, WallToDraw> {
+    // Each list shown lets `/avatars/{id}` fetch its ids (`seen_ids.rs`).
+    app.seen.show(&shown.list);
     if shown.stale_because.is_none()
-        && let Some(kept) = app.pages.get(&asked.key(), &shown.list)
+        && let Some(kept) = app.pages.get(&asked.key(&shown), &shown.list)
     {
         return Ok(sent(asked.form.kind(), kept.respond(headers)));
     }
@@ -465,23 +469,77 @@ fn from_list(
     Ok(keep_and_send(app, &asked, &shown, body, headers))
 }
 
-/// Fetches a wall's avatars and draws it. A wall with an avatar that
-/// failed (drawn with a placeholder) is sent as it is, and kept by nobody,
-/// so the next request tries again.
-async fn draw_wall(app: &App, wall: WallToDraw, headers: &HeaderMap) -> Response<Body> {
+/// Fetches a wall's avatars and draws it, on a deadline: what the avatar
+/// server has not sent within the upstream timeout is drawn as a
+/// placeholder (`wall::fetch_pictures`). Each avatar fetch it starts is
+/// one of `client`'s lookups; those its budget refuses are placeholders too.
+/// Drawing runs off the async workers, a few at a time, within a bound on
+/// the memory walls hold (`wall::Walls`); a wall that cannot be made a
+/// moment after the deadline gets a 503.
+///
+/// A wall with placeholders for avatars it may yet get is partial: kept
+/// for `wall::PARTIAL_TTL`, so its repeats do not wait again, and sent with
+/// `no-store`. A complete wall is kept and sent as the other answers made
+/// from a list are (`keep_and_send`).
+async fn draw_wall(
+    app: &App,
+    client: IpAddr,
+    wall: WallToDraw,
+    headers: &HeaderMap,
+) -> Response<Body> {
     let WallToDraw {
         asked,
         layout,
         shown,
     } = wall;
-    let contributors = shown.contributors();
-    let pictures = wall::fetch_pictures(&app.avatars, contributors, layout.size).await;
-    let svg = wall::render(asked.name.as_str(), contributors, &pictures.images, layout);
-    if pictures.failed > 0 {
-        return respond(StatusCode::OK, Kind::Svg, NO_STORE, svg);
+    let key = asked.key(&shown);
+    let list = shown.list.clone();
+    // The list held may be longer than the `max` asked: draw what is shown.
+    let count = shown.contributors().len();
+    let fetched_by = Instant::now() + app.config.upstream_timeout;
+    let admit = || spend_lookup(app, client);
+    let contributors = &list.contributors[..count];
+    let pictures =
+        wall::fetch_pictures(&app.avatars, contributors, layout.size, fetched_by, &admit).await;
+    let partial = pictures.missing > 0;
+    let name = key.name().to_string();
+    let made_by = fetched_by + WALL_MAKING;
+    let made = app.walls.make(name, list, count, pictures, layout, made_by);
+    let Some(made) = made.await else {
+        let message = wall::message("Busy", "many walls are being drawn; try again in a moment");
+        let mut busy = respond(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Kind::Svg,
+            NO_STORE,
+            message,
+        );
+        busy.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(1));
+        return busy;
+    };
+    if shown.stale_because.is_some() {
+        return respond(StatusCode::OK, Kind::Svg, NO_STORE, made.body);
     }
-    keep_and_send(app, &asked, &shown, svg.into(), headers)
+    let kept = if partial {
+        let kept = Representation::with_gzip(made.body, made.gzip, Kind::Svg, NO_STORE);
+        let kept = Arc::new(kept);
+        app.pages
+            .insert_briefly(key, &shown.list, kept.clone(), wall::PARTIAL_TTL);
+        kept
+    } else {
+        let (ttl, checked_at) = (app.config.cache_ttl, shown.list.checked_at);
+        let kept =
+            Representation::shared_with_gzip(made.body, made.gzip, Kind::Svg, ttl, checked_at);
+        let kept = Arc::new(kept);
+        app.pages.insert(key, &shown.list, kept.clone());
+        kept
+    };
+    kept.respond(headers)
 }
+
+/// How long making a wall may wait for memory and a render slot, past the
+/// avatars' deadline.
+const WALL_MAKING: Duration = Duration::from_secs(1);
 
 /// Sends an answer just made from a list. Made from a fresh list, it is
 /// kept for the next visitor, and shared caches may keep it for what is
@@ -502,7 +560,8 @@ fn keep_and_send(
     }
     let (ttl, checked_at) = (app.config.cache_ttl, shown.list.checked_at);
     let kept = Arc::new(Representation::shared(body, kind, ttl, checked_at));
-    app.pages.insert(asked.key(), &shown.list, kept.clone());
+    app.pages
+        .insert(asked.key(shown), &shown.list, kept.clone());
     sent(kind, kept.respond(headers))
 }
 
@@ -538,7 +597,9 @@ fn wall_options(query: Option<&str>) -> Result<(Selection, Layout), String> {
 }
 
 /// `/avatars/{id}?s=N`: check the id, snap the size, and answer with the
-/// image held (or a 304 when the browser's copy is current), or wait for it.
+/// image held (or a 304 when the browser's copy is current), or the failure
+/// remembered, or wait for it. Only an id a list has shown is fetched
+/// (`seen_ids.rs`): any other gets a 404 without an upstream call.
 fn avatar(
     app: &App,
     id: &str,
@@ -551,10 +612,33 @@ fn avatar(
             "an avatar id is digits only\n",
         ));
     };
+    if !app.seen.contains(id) {
+        return Ok(text(
+            StatusCode::NOT_FOUND,
+            "no list shown here has this avatar\n",
+        ));
+    }
     let size = snap_size(query_value(query, "s").as_deref());
     match app.avatars.cached(id, size) {
-        Some(avatar) => Ok(avatar.image.respond(headers)),
+        Some(known) => Ok(avatar_answer(known, headers)),
         None => Err(Waiting::Avatar { id, size }),
+    }
+}
+
+/// The image, or why there is none; a client over its budget is told when
+/// to come back.
+fn avatar_answer(fetched: Fetched, headers: &HeaderMap) -> Response<Body> {
+    match fetched {
+        Ok(avatar) => avatar.image.respond(headers),
+        Err(e) => {
+            let mut response = text(e.status(), format!("{e}\n"));
+            if let UpstreamError::OverBudget { retry_after } = e {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+            }
+            response
+        }
     }
 }
 
@@ -577,6 +661,12 @@ fn status(app: &App) -> Response<Body> {
         "trusted_roots": { "count": app.root_count, "source": app.roots_description },
     });
     respond(StatusCode::OK, Kind::Json, NO_STORE, body.to_string())
+}
+
+/// Takes one GitHub lookup from `client`'s budget: an avatar that is not
+/// in memory, and not being fetched already, costs one.
+fn spend_lookup(app: &App, client: IpAddr) -> Result<(), UpstreamError> {
+    spend_lookups(app, client, 1)
 }
 
 /// Takes `pages` GitHub lookups from `client`'s budget, all or none: only

@@ -1,14 +1,81 @@
 //! The avatar proxy: fetched through the bundled-root client, narrowed,
-//! cached in memory, and cacheable by browsers.
+//! cached in memory, and cacheable by browsers; only for ids a list has
+//! shown, and on the client's budget.
 
 mod common;
 
 use common::TestApp;
-use fake_github::Behaviour;
+use fake_github::{Behaviour, Contributor};
+
+/// Shows a list (the JSON API's) with these account ids, so that the
+/// avatar proxy will fetch them.
+async fn show(app: &TestApp, ids: &[u64]) {
+    let list = ids
+        .iter()
+        .map(|&id| Contributor::user(&format!("user{id}"), id, 1))
+        .collect();
+    app.fake.set_contributors("shown", "list", list);
+    let reply = app.get("/shown/list/contributors.json?max=500").await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_ids_a_list_has_shown_are_fetched() {
+    let app = TestApp::start().await;
+    for id in ["583231", "1", "99999"] {
+        let reply = app.get(&format!("/avatars/{id}?s=80")).await;
+        assert_eq!(reply.status, 404, "{id}");
+    }
+    assert_eq!(app.fake.avatar_requests(), 0);
+    show(&app, &[583231]).await;
+    assert_eq!(app.get("/avatars/583231").await.status, 200);
+    assert_eq!(app.fake.avatar_requests(), 1);
+    assert_eq!(app.get("/avatars/583231").await.status, 200);
+    assert_eq!(app.get("/avatars/1").await.status, 404);
+    assert_eq!(app.fake.avatar_requests(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_avatar_is_remembered() {
+    let app = TestApp::start().await;
+    show(&app, &[8]).await;
+    app.fake.set_avatar_behaviour(8, Behaviour::Status(500));
+    for _ in 0..5 {
+        assert_eq!(app.get("/avatars/8").await.status, 502);
+    }
+    assert_eq!(app.fake.avatar_requests(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn avatar_fetches_spend_the_clients_budget() {
+    let app = TestApp::start_with(|c| c.client_lookups = 5).await;
+    let ids: Vec<u64> = (1..=20).collect();
+    show(&app, &ids).await; // one lookup: the list
+    let statuses: Vec<u16> = {
+        let mut statuses = Vec::new();
+        for id in &ids {
+            statuses.push(app.get(&format!("/avatars/{id}")).await.status);
+        }
+        statuses
+    };
+    let fetched = statuses.iter().filter(|&&s| s == 200).count();
+    assert!((4..=5).contains(&fetched), "{statuses:?}");
+    assert_eq!(fetched, app.fake.avatar_requests());
+    assert!(
+        statuses.iter().all(|&s| s == 200 || s == 429),
+        "{statuses:?}"
+    );
+    let refused = app.get("/avatars/20").await;
+    assert_eq!(refused.status, 429);
+    assert!(refused.header("retry-after").is_some());
+    // What memory holds is free.
+    assert_eq!(app.get("/avatars/1").await.status, 200);
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn avatars_are_proxied_and_cached() {
     let app = TestApp::start().await;
+    show(&app, &[583231]).await;
     let first = app.get("/avatars/583231?s=80").await;
     assert_eq!(first.status, 200, "{}", first.text());
     assert_eq!(first.header("content-type"), Some("image/png"));
@@ -17,7 +84,9 @@ async fn avatars_are_proxied_and_cached() {
     assert_eq!(first.header("x-content-type-options"), Some("nosniff"));
     let etag = first.header("etag").unwrap().to_string();
 
-    let requests = app.fake.requests();
+    let requests: Vec<_> = (app.fake.requests().into_iter())
+        .filter(|r| r.path.starts_with("/u/"))
+        .collect();
     assert_eq!(requests.len(), 1);
     assert_eq!(requests[0].path, "/u/583231");
     assert_eq!(requests[0].query.as_deref(), Some("s=80&v=4"));
@@ -45,6 +114,7 @@ async fn avatars_are_proxied_and_cached() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sizes_snap_to_a_small_set() {
     let app = TestApp::start().await;
+    show(&app, &[7]).await;
     for (asked, fetched) in [("1", 40), ("100", 160), ("99999", 460), ("x", 80)] {
         let reply = app.get(&format!("/avatars/7?s={asked}")).await;
         assert_eq!(reply.status, 200);
@@ -60,6 +130,7 @@ async fn sizes_snap_to_a_small_set() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_images_are_passed_on() {
     let app = TestApp::start().await;
+    show(&app, &[5, 6, 8]).await;
     app.fake.set_avatar_behaviour(5, Behaviour::NotAnImage);
     let reply = app.get("/avatars/5").await;
     assert_eq!(reply.status, 502);
@@ -83,6 +154,7 @@ async fn a_burst_for_one_avatar_makes_one_upstream_request() {
     // A hundred connections at once from one address: over the cap per
     // client, which is not what this test is about.
     let app = TestApp::start_with(|c| c.client_connections = 0).await;
+    show(&app, &[42]).await;
     app.fake
         .set_avatar_behaviour(42, Behaviour::Delay(std::time::Duration::from_millis(300)));
     let mut views = Vec::new();

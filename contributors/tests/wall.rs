@@ -132,8 +132,24 @@ async fn a_current_copy_gets_304_and_gzip_is_offered() {
     assert_eq!(other.status, 200);
     assert_ne!(other.header("etag"), Some(etag.as_str()));
 
-    let gzip = app
+    // A wall that is mostly images is not gzipped: they hardly compress
+    // (wall::gzip_level).
+    let images = app
         .get_with("/octo/hello/wall.svg", &[("Accept-Encoding", "gzip")])
+        .await;
+    assert_eq!(images.status, 200);
+    assert_eq!(images.header("content-encoding"), None);
+    // One of placeholders (anonymous contributors) is.
+    let anonymous = (1..=30)
+        .map(|i| Contributor::anonymous(&format!("someone {i}"), 100 - i))
+        .collect();
+    app.fake.set_contributors("octo", "anonymous", anonymous);
+    let reply = app.get("/octo/anonymous/wall.svg?anon=1").await;
+    let gzip = app
+        .get_with(
+            "/octo/anonymous/wall.svg?anon=1",
+            &[("Accept-Encoding", "gzip")],
+        )
         .await;
     assert_eq!(gzip.status, 200);
     assert_eq!(gzip.header("content-encoding"), Some("gzip"));
@@ -202,15 +218,74 @@ async fn an_avatar_that_fails_becomes_a_placeholder() {
     assert_eq!(hrefs.len(), 4);
     let placeholders: Vec<bool> = hrefs.iter().map(|h| h.starts_with(PLACEHOLDER)).collect();
     assert_eq!(placeholders, [false, true, true, false]);
-    // Not kept, by us or anyone: the next request tries again.
+    // Not kept by anyone else: a partial wall.
     assert_eq!(reply.header("cache-control"), Some("no-store"));
-    app.fake.clear_behaviours();
-    let healed = app.get("/octo/hello/wall.svg").await;
-    assert!(
-        !checked_images(&healed)
-            .iter()
-            .any(|h| h.starts_with(PLACEHOLDER))
-    );
+    assert_eq!(app.fake.avatar_requests(), 4);
+    // Another view of it, and another wall with those avatars: the failures
+    // are remembered, no avatar is asked for again.
+    let again = app.get("/octo/hello/wall.svg").await;
+    assert_eq!(again.body, reply.body);
+    let other = app.get("/octo/hello/wall.svg?columns=2").await;
+    assert_eq!(checked_images(&other).len(), 4);
+    assert_eq!(app.fake.avatar_requests(), 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_avatar_host_gets_placeholders_on_a_deadline() {
+    let app = TestApp::start_with(|c| c.upstream_timeout = Duration::from_secs(1)).await;
+    app.fake.set_contributors("octo", "quiet", users(20));
+    for i in 1..=20 {
+        app.fake.set_avatar_behaviour(1000 + i, Behaviour::Stall);
+    }
+    let started = Instant::now();
+    let reply = app.get("/octo/quiet/wall.svg").await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let hrefs = checked_images(&reply);
+    assert!(hrefs.iter().all(|h| h.starts_with(PLACEHOLDER)));
+    assert_eq!(reply.header("cache-control"), Some("no-store"));
+    // Only the first 8 were asked for before the deadline; the wall did not
+    // wait for the other 12 in turn (20 / 8 rounds of a 1 s timeout).
+    let asked = app.fake.avatar_requests();
+    assert_eq!(asked, 8);
+    assert!(started.elapsed() < Duration::from_secs(20));
+    // A repeat, and another layout of the same list, while the host is
+    // known to be down: no wall waits for it (at most one probe goes out).
+    let again = app.get("/octo/quiet/wall.svg").await;
+    assert_eq!(again.body, reply.body, "the partial wall, kept briefly");
+    let other = app.get("/octo/quiet/wall.svg?columns=3").await;
+    assert_eq!(other.status, 200);
+    assert!(app.fake.avatar_requests() <= asked + 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn walls_that_draw_the_same_picture_share_one_entry() {
+    let app = TestApp::start().await;
+    app.fake.set_contributors("octo", "hello", users(5));
+    let pages = |app: &TestApp| {
+        let addr = app.addr;
+        async move {
+            let status = common::get(addr, "/status", &[]).await;
+            let status: serde_json::Value = serde_json::from_slice(&status.body).unwrap();
+            status["cache"]["pages"]["entries"].as_u64().unwrap()
+        }
+    };
+    let first = app.get("/OCTO/Hello/wall.svg").await;
+    assert_eq!(first.status, 200);
+    assert_eq!(pages(&app).await, 1);
+    // Another spelling, a size that snaps to the same (50 to 64, the
+    // default), more columns than contributors (the same single row):
+    // the same picture, the same entry, nothing fetched again.
+    let avatars = app.fake.avatar_requests();
+    for path in [
+        "/octo/hello/wall.svg?size=50",
+        "/Octo/HELLO/wall.svg?columns=40",
+        "/octo/hello/wall.svg?max=300",
+    ] {
+        let reply = app.get(path).await;
+        assert_eq!(reply.body, first.body, "{path}");
+    }
+    assert_eq!(pages(&app).await, 1);
+    assert_eq!(app.fake.avatar_requests(), avatars);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -258,7 +333,8 @@ async fn errors_are_small_svgs_with_their_status() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wall_of_500_is_bounded() {
-    let app = TestApp::start().await;
+    // No budget: 500 avatar fetches are 500 lookups.
+    let app = TestApp::start_with(|c| c.client_lookups = 0).await;
     app.fake
         .set_contributors("rust-lang", "rust", generated(600, 10_000_000));
     let reply = app.get("/rust-lang/rust/wall.svg?max=500&size=96").await;

@@ -64,12 +64,30 @@ where
         F: FnOnce() -> Result<Fut, E>,
         Fut: Future<Output = V> + Send + 'static,
     {
+        Ok(self.try_begin(key, start)?.await)
+    }
+
+    /// Like [`try_run`](Self::try_run), but joins or starts the fetch at
+    /// once and hands back the wait as a future of its own, which borrows
+    /// nothing: for a caller that waits for many fetches together (the
+    /// wall), deciding about each (`start`) before it waits.
+    pub fn try_begin<F, Fut, E>(
+        &self,
+        key: K,
+        start: F,
+    ) -> Result<impl Future<Output = V> + Send + 'static, E>
+    where
+        F: FnOnce() -> Result<Fut, E>,
+        Fut: Future<Output = V> + Send + 'static,
+    {
         let mut answer = self.join_or_start(key, start)?;
-        // The sender is dropped only after it has published, so even when
-        // `wait_for` reports a closed channel the value is there to read.
-        let _ = answer.wait_for(Option::is_some).await;
-        let value = answer.borrow().clone();
-        Ok(value.expect("the fetch task publishes before it ends"))
+        Ok(async move {
+            // The sender is dropped only after it has published, so even when
+            // `wait_for` reports a closed channel the value is there to read.
+            let _ = answer.wait_for(Option::is_some).await;
+            let value = answer.borrow().clone();
+            value.expect("the fetch task publishes before it ends")
+        })
     }
 
     /// Starts `fetch` for `key` unless one is running, without waiting for

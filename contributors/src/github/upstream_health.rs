@@ -35,6 +35,12 @@ impl UpstreamHealth {
         }
     }
 
+    /// Whether the latest exchange said the upstream answers. The wall asks,
+    /// so that no wall waits for an avatar host known to be down.
+    pub fn is_up(&self) -> bool {
+        self.state.lock().unwrap_or_else(|p| p.into_inner()).0 == State::Up
+    }
+
     /// Notes the outcome of one exchange, logging if the state changed.
     pub fn observe<T>(&self, outcome: &Result<T, UpstreamError>) {
         let now = match outcome {

@@ -136,6 +136,30 @@ impl Representation {
         Representation::of(body, gzip, kind, NO_STORE, Some((ttl, checked_at)))
     }
 
+    /// Like [`Representation::shared`], with the gzip form made already
+    /// (or none): for a large answer (the wall) whose compressing is done
+    /// elsewhere, off the async workers, at a level of its own choosing.
+    pub fn shared_with_gzip(
+        body: Bytes,
+        gzip: Option<Bytes>,
+        kind: Kind,
+        ttl: Duration,
+        checked_at: u64,
+    ) -> Representation {
+        Representation::of(body, gzip, kind, NO_STORE, Some((ttl, checked_at)))
+    }
+
+    /// Like [`Representation::new`], with the gzip form made already (or
+    /// none).
+    pub fn with_gzip(
+        body: Bytes,
+        gzip: Option<Bytes>,
+        kind: Kind,
+        cache: &'static str,
+    ) -> Representation {
+        Representation::of(body, gzip, kind, cache, None)
+    }
+
     /// `body` as it is, with its `ETag` but no gzip form: for content that
     /// is compressed already, such as images.
     pub fn identity(body: impl Into<Bytes>, kind: Kind, cache: &'static str) -> Representation {
@@ -257,14 +281,23 @@ fn tag(hash: u64, suffix: &'static str) -> HeaderValue {
 
 /// `body` gzipped, if it is large enough to bother and gzip shrinks it.
 fn gzipped(body: &[u8]) -> Option<Bytes> {
+    // Best compression: it runs once per content, not per request, and the
+    // bodies made here (pages, JSON lists, the form) are at most a few
+    // hundred KB. Walls, which are megabytes, choose their own level
+    // (`wall::gzip_level`) and are compressed off the async workers.
+    gzip(body, Compression::best()).map(Bytes::from)
+}
+
+/// `body` gzipped at `level`, if it is large enough to bother and gzip
+/// shrinks it.
+pub fn gzip(body: &[u8], level: Compression) -> Option<Vec<u8>> {
     if body.len() < MIN_GZIP_BYTES {
         return None;
     }
-    // Best compression: it runs once per content, not per request.
-    let mut encoder = GzEncoder::new(Vec::with_capacity(body.len() / 4), Compression::best());
+    let mut encoder = GzEncoder::new(Vec::with_capacity(body.len() / 4), level);
     encoder.write_all(body).ok()?;
     let gzip = encoder.finish().ok()?;
-    (gzip.len() < body.len()).then(|| Bytes::from(gzip))
+    (gzip.len() < body.len()).then_some(gzip)
 }
 
 /// What `Accept-Encoding` says of the codings that matter here: their

@@ -12,6 +12,18 @@
 //! alone. What comes back is narrowed too: raster images only (no SVG, which
 //! can carry script), a size cap, and nothing but the body and its type are
 //! passed on.
+//!
+//! What a visitor may make us fetch is narrowed too:
+//!
+//! - **Only ids a list has shown** (`seen_ids.rs`): `routes.rs` answers any
+//!   other id with a 404 before it gets here. A wall asks for its list's
+//!   ids only.
+//! - **A failure is remembered** for the negative cache's TTL
+//!   (`CONTRIBUTORS_NEGATIVE_CACHE_TTL`), as a missing repository is: a
+//!   wall of 250 missing avatars costs its 250 calls once, not per view.
+//! - **Starting a fetch can be refused** (the caller's `admit`: the
+//!   client's budget). Joining a fetch already running, a cached picture
+//!   and a remembered failure cost nothing.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -81,19 +93,32 @@ pub fn parse_id(text: &str) -> Option<u64> {
 }
 
 type Key = (u64, u16);
-type Fetched = Result<Arc<Avatar>, UpstreamError>;
+pub type Fetched = Result<Arc<Avatar>, UpstreamError>;
+
+/// Failures remembered at most (each about 100 bytes).
+const FAILURES_HELD: usize = 10_000;
 
 #[derive(Clone)]
 pub struct Avatars {
     upstream: Upstream,
     base: BaseUrl,
     cache: Arc<LruCache<Key, Arc<Avatar>>>,
+    /// Fetches that failed, and why, for `failure_ttl`.
+    failed: Arc<LruCache<Key, UpstreamError>>,
+    failure_ttl: Duration,
     in_flight: Coalescer<Key, Fetched>,
     health: Arc<UpstreamHealth>,
 }
 
 impl Avatars {
-    pub fn new(upstream: Upstream, base: BaseUrl, max_bytes: usize) -> Avatars {
+    /// Avatars from `base`, holding `max_bytes` of pictures, remembering a
+    /// failure for `failure_ttl`.
+    pub fn new(
+        upstream: Upstream,
+        base: BaseUrl,
+        max_bytes: usize,
+        failure_ttl: Duration,
+    ) -> Avatars {
         Avatars {
             health: Arc::new(UpstreamHealth::new(format!("the avatar server at {base}"))),
             upstream,
@@ -101,50 +126,99 @@ impl Avatars {
             // Entries are bounded by bytes; the count bound only guards
             // against many tiny images.
             cache: Arc::new(LruCache::new(100_000, max_bytes)),
+            failed: Arc::new(LruCache::new(FAILURES_HELD, FAILURES_HELD * 128)),
+            failure_ttl,
             in_flight: Coalescer::default(),
         }
     }
 
-    /// The avatar of user `id` at `size` pixels, if memory holds a current
-    /// one. Never waits.
-    pub fn cached(&self, id: u64, size: u16) -> Option<Arc<Avatar>> {
-        let (avatar, stored_at) = self.cache.get(&(id, size))?;
-        let current = stored_at.elapsed() < AVATAR_TTL;
-        if current {
+    /// What memory says of user `id`'s avatar at `size` pixels, without
+    /// waiting: a current picture, a failure remembered (or, if that
+    /// failure was an outage, an older picture standing in), or `None`
+    /// when only the avatar server can tell.
+    pub fn cached(&self, id: u64, size: u16) -> Option<Fetched> {
+        let key = (id, size);
+        let held = self.cache.get(&key);
+        if let Some((avatar, stored_at)) = &held
+            && stored_at.elapsed() < AVATAR_TTL
+        {
             METRICS.cache_lookup(Cache::Avatars, true);
+            return Some(Ok(avatar.clone()));
         }
-        current.then_some(avatar)
+        let (error, failed_at) = self.failed.get(&key)?;
+        if failed_at.elapsed() >= self.failure_ttl {
+            return None;
+        }
+        METRICS.cache_lookup(Cache::Avatars, true);
+        Some(match held {
+            // An old picture beats a broken one.
+            Some((avatar, _)) if error.is_outage() => Ok(avatar),
+            _ => Err(error),
+        })
     }
 
-    /// The avatar of user `id` at `size` pixels: from memory if we can
-    /// (`cached`), or else from the avatar server.
-    pub async fn get(&self, id: u64, size: u16) -> Fetched {
-        if let Some(avatar) = self.cached(id, size) {
-            return Ok(avatar);
+    /// Whether the avatar server answered the latest fetch. While it does
+    /// not, walls do not wait for it.
+    pub fn host_is_up(&self) -> bool {
+        self.health.is_up()
+    }
+
+    /// The avatar of user `id` at `size` pixels: from memory if it can tell
+    /// (`cached`), or else from the avatar server. `admit` is asked only if
+    /// this starts a fetch, and its refusal is returned as is.
+    pub async fn get(
+        &self,
+        id: u64,
+        size: u16,
+        admit: impl FnOnce() -> Result<(), UpstreamError>,
+    ) -> Fetched {
+        if let Some(known) = self.cached(id, size) {
+            return known;
         }
+        self.begin(id, size, admit)?.await
+    }
+
+    /// Joins the running fetch of the avatar, or starts one if `admit`
+    /// allows, and hands back the wait, which borrows nothing: the wall
+    /// begins several and waits for them together. The fetch runs in a
+    /// task of its own and finishes (and is kept) even if nobody waits.
+    pub fn begin(
+        &self,
+        id: u64,
+        size: u16,
+        admit: impl FnOnce() -> Result<(), UpstreamError>,
+    ) -> Result<impl Future<Output = Fetched> + Send + 'static, UpstreamError> {
         METRICS.cache_lookup(Cache::Avatars, false);
         let key = (id, size);
         // An old picture, if any, stands in when the server is down.
         let held = self.cache.get(&key);
         let this = self.clone();
-        let fetched = self
-            .in_flight
-            .run(key, move || async move {
+        let waiting = self.in_flight.try_begin(key, move || {
+            admit()?;
+            Ok(async move {
                 let fetched = this.fetch(id, size).await;
                 this.health.observe(&fetched);
-                if let Ok(avatar) = &fetched {
-                    let weight = avatar.image.weight() + 128;
-                    let evicted = this.cache.insert(key, avatar.clone(), weight);
-                    METRICS.cache_evicted(Cache::Avatars, evicted);
+                match &fetched {
+                    Ok(avatar) => {
+                        let weight = avatar.image.weight() + 128;
+                        let evicted = this.cache.insert(key, avatar.clone(), weight);
+                        METRICS.cache_evicted(Cache::Avatars, evicted);
+                        this.failed.remove(&key);
+                    }
+                    Err(error) => {
+                        this.failed.insert(key, error.clone(), 128);
+                    }
                 }
                 fetched
             })
-            .await;
-        match (fetched, held) {
-            // An old picture beats a broken one.
-            (Err(e), Some((avatar, _))) if e.is_outage() => Ok(avatar),
-            (fetched, _) => fetched,
-        }
+        })?;
+        Ok(async move {
+            match (waiting.await, held) {
+                // An old picture beats a broken one.
+                (Err(e), Some((avatar, _))) if e.is_outage() => Ok(avatar),
+                (fetched, _) => fetched,
+            }
+        })
     }
 
     async fn fetch(&self, id: u64, size: u16) -> Fetched {
@@ -194,6 +268,11 @@ impl Avatars {
     /// Entries and bytes held, for `/status`.
     pub fn usage(&self) -> (usize, usize) {
         self.cache.usage()
+    }
+
+    /// Failures remembered, for `/status`.
+    pub fn failures(&self) -> usize {
+        self.failed.usage().0
     }
 }
 

@@ -6,6 +6,7 @@
 //! - `contributors_json`: the list as JSON, for other programs;
 //! - `avatars`: the avatar proxy behind `/avatars/{id}`, which the page, the
 //!   JSON and the wall all point at instead of at GitHub;
+//! - `seen_ids`: the ids lists have shown, the only avatars the proxy fetches;
 //! - `page_cache`: each of them, once made from a list, kept (gzipped and
 //!   tagged) until the list changes.
 //!
@@ -17,4 +18,5 @@ pub mod avatars;
 pub mod contributors_json;
 pub mod page_cache;
 pub mod pages;
+pub mod seen_ids;
 pub mod wall;

@@ -11,9 +11,13 @@
 //!
 //! - **Key:** what the page's canonical path says, `/{owner}/{repo}?max={max}`
 //!   (`/{owner}/{repo}/wall.svg?max=..&anon=..&columns=..&size=..` for a
-//!   wall), with every default written out and the names spelt the way
-//!   the visitor spelt them (the page echoes that spelling in its title);
-//!   held as its parts, not as text, so making a key allocates nothing.
+//!   wall), with every default written out; held as its parts, not as
+//!   text, so making a key allocates nothing. The page and the JSON list
+//!   keep the names spelt the way the visitor spelt them (the page echoes
+//!   that spelling in its title). A wall's key is canonical
+//!   ([`PageKey::wall`]): one entry for every request that would draw the
+//!   same picture, so that new spellings and options cannot multiply the
+//!   megabytes a wall weighs.
 //! - **Never older than its list.** An entry remembers the list it was
 //!   rendered from, and is served only while the list cache hands out that
 //!   very list. Once the list is revalidated or fetched again, a new list
@@ -21,7 +25,8 @@
 //!   The entry holds the list weakly, so it keeps no contributors alive.
 //! - **Only fresh pages.** A page with the "GitHub is unavailable" note is
 //!   never stored (`routes.rs` checks), so the note never outlives the
-//!   outage; nor is a wall with an avatar that failed to load.
+//!   outage. A wall with avatars it could not get yet (a partial wall) is
+//!   kept only briefly ([`PageCache::insert_briefly`]).
 //! - **Compressed once.** An entry is the page's `Representation`: the HTML,
 //!   its gzip form and their `ETag`s, all made when the page is rendered,
 //!   so serving it again costs no compression.
@@ -29,6 +34,7 @@
 //!   and byte limits, each entry weighing what its HTML and gzip weigh.
 
 use std::sync::{Arc, Weak};
+use std::time::Duration;
 
 use crate::cache::LruCache;
 use crate::github::contributor_lists::List;
@@ -46,6 +52,8 @@ pub struct PageCache {
 struct Rendered {
     list: Weak<List>,
     page: Arc<Representation>,
+    /// For a partial wall: how long it may be served.
+    brief: Option<Duration>,
 }
 
 /// The key: which answer made from a list (`file`: "" for the page,
@@ -70,6 +78,24 @@ impl PageKey {
     }
 }
 
+impl PageKey {
+    /// A wall's key, the same for every request that draws the same
+    /// picture: the name folded to lower case (and drawn so), `count`
+    /// contributors drawn (not the `max` asked, which may exceed them),
+    /// columns no more than those contributors (more columns draw the same
+    /// single row), and the size already snapped to the wall's sizes.
+    pub fn wall(name: &RepoName, count: usize, anon: bool, columns: usize, size: u16) -> PageKey {
+        let columns = columns.min(count).max(1);
+        let options = [count, usize::from(anon), columns, usize::from(size)];
+        PageKey::new(&name.folded(), "wall.svg", options)
+    }
+
+    /// The repository as the key spells it (folded for a wall).
+    pub fn name(&self) -> &RepoName {
+        &self.name
+    }
+}
+
 impl PageCache {
     pub fn new(max_entries: usize, max_bytes: usize) -> PageCache {
         PageCache {
@@ -80,8 +106,9 @@ impl PageCache {
     /// The page stored for `path`, if it was rendered from `list` itself.
     pub fn get(&self, path: &PageKey, list: &Arc<List>) -> Option<Arc<Representation>> {
         let page = (self.pages)
-            .get_with(path, |rendered, _stored_at| {
-                let current = std::ptr::eq(rendered.list.as_ptr(), Arc::as_ptr(list));
+            .get_with(path, |rendered, stored_at| {
+                let current = std::ptr::eq(rendered.list.as_ptr(), Arc::as_ptr(list))
+                    && rendered.brief.is_none_or(|ttl| stored_at.elapsed() < ttl);
                 current.then(|| rendered.page.clone())
             })
             .flatten();
@@ -91,10 +118,34 @@ impl PageCache {
 
     /// Stores the page rendered for `path` from `list`.
     pub fn insert(&self, path: PageKey, list: &Arc<List>, page: Arc<Representation>) {
+        self.keep(path, list, page, None);
+    }
+
+    /// Stores a partial wall (one with avatars it could not get yet) for
+    /// `ttl` at most: its repeats do not wait again, and the avatars it
+    /// lacks are soon tried again.
+    pub fn insert_briefly(
+        &self,
+        path: PageKey,
+        list: &Arc<List>,
+        page: Arc<Representation>,
+        ttl: Duration,
+    ) {
+        self.keep(path, list, page, Some(ttl));
+    }
+
+    fn keep(
+        &self,
+        path: PageKey,
+        list: &Arc<List>,
+        page: Arc<Representation>,
+        brief: Option<Duration>,
+    ) {
         let weight = size_of::<PageKey>() + page.weight();
         let rendered = Rendered {
             list: Arc::downgrade(list),
             page,
+            brief,
         };
         let evicted = self.pages.insert(path, rendered, weight);
         METRICS.cache_evicted(Cache::Pages, evicted);

@@ -22,15 +22,29 @@
 //!   a time and inlines at most [`IMAGE_BUDGET`] bytes of them (the rest
 //!   become placeholders), so the whole SVG stays under [`MAX_SVG_BYTES`]
 //!   (about 4.5 MiB) even for 500 contributors with large pictures.
+//! - **On a deadline.** A wall waits for avatars until the upstream timeout
+//!   and no longer, and not at all while the avatar server is known to be
+//!   down; what it did not get is a placeholder, and such a partial wall is
+//!   kept only [`PARTIAL_TTL`]. Each avatar fetch it starts is one of the
+//!   client's lookups (joining a running one, or memory, is free).
+//! - **Off the async workers** ([`Walls`]): drawn and gzipped (only when
+//!   that pays, [`gzip_level`]) on blocking threads, [`RENDERS_AT_ONCE`] at
+//!   a time, with the bytes of all walls alive bounded.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use bytes::Bytes;
+use flate2::Compression;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 
 use crate::github::Contributor;
-use crate::github::contributor_lists::LIMIT_MAX;
+use crate::github::contributor_lists::{LIMIT_MAX, List};
+use crate::github::error::UpstreamError;
+use crate::http::representation::gzip;
 use crate::views::avatars::{Avatar, Avatars, fetch_size};
 
 /// The avatar sizes a wall draws, in pixels (`?size=` snaps to one).
@@ -81,52 +95,225 @@ pub fn snap_size(pixels: usize) -> u16 {
 /// The avatars of a wall, one slot per contributor (`None`: a placeholder).
 pub struct Pictures {
     pub images: Vec<Option<Arc<Avatar>>>,
-    /// Avatars that could not be fetched. A wall with any is drawn, but
-    /// not kept: the next request tries them again.
-    pub failed: usize,
+    /// Avatars drawn as placeholders that a later view may get: failed
+    /// (and remembered for a while), not fetched by the deadline, refused
+    /// by the client's budget, or not asked for while the avatar server is
+    /// down. A wall with any is partial: kept only briefly.
+    pub missing: usize,
+    /// Bytes of the images held, as `data:` URIs.
+    pub image_bytes: usize,
+}
+
+impl Pictures {
+    /// Holds `avatar` for `slot` if the image budget has room; once it is
+    /// full, nothing more is held.
+    fn hold(&mut self, slot: usize, avatar: Arc<Avatar>) {
+        let bytes = data_uri_len(avatar.content_type, avatar.image.body().len());
+        if self.image_bytes + bytes <= IMAGE_BUDGET {
+            self.image_bytes += bytes;
+            self.images[slot] = Some(avatar);
+        } else {
+            self.image_bytes = IMAGE_BUDGET;
+        }
+    }
 }
 
 /// Fetches the avatars of `contributors` for a wall of `size`-pixel
 /// avatars, through the avatar proxy, at most [`FETCHES_AT_ONCE`] at a
 /// time; once [`IMAGE_BUDGET`] bytes are held, the rest are not fetched.
+///
+/// What memory holds (a picture, or a failure remembered) is taken at
+/// once. The rest is waited for until `deadline` only, and not at all
+/// while the avatar server is known to be down (one fetch goes out then,
+/// in the background, to find out when it is back). `admit` is asked
+/// before each fetch this starts (the client's budget); joining a fetch
+/// already running is free. Fetches still running at the deadline go on
+/// in their own tasks, and are kept for the next view.
 pub async fn fetch_pictures(
     avatars: &Avatars,
     contributors: &[Contributor],
     size: u16,
+    deadline: Instant,
+    admit: &(dyn Fn() -> Result<(), UpstreamError> + Sync),
 ) -> Pictures {
     let size = fetch_size(u32::from(size));
-    let mut images = vec![None; contributors.len()];
-    let mut wanted = contributors
-        .iter()
-        .enumerate()
-        .filter_map(|(slot, c)| Some((slot, c.id?)));
-    let (mut held, mut failed) = (0, 0);
+    let mut pictures = Pictures {
+        images: vec![None; contributors.len()],
+        missing: 0,
+        image_bytes: 0,
+    };
+    let mut wanted = Vec::new();
+    for (slot, id) in (contributors.iter().enumerate()).filter_map(|(slot, c)| Some((slot, c.id?)))
+    {
+        match avatars.cached(id, size) {
+            Some(Ok(avatar)) => pictures.hold(slot, avatar),
+            Some(Err(_)) => pictures.missing += 1,
+            None => wanted.push((slot, id)),
+        }
+    }
+    if !avatars.host_is_up() {
+        if let Some(&(_, id)) = wanted.first() {
+            // Not waited for: its task runs on, and tells the health state.
+            let _probe = avatars.begin(id, size, admit);
+        }
+        pictures.missing += wanted.len();
+        return pictures;
+    }
+    let mut wanted = wanted.into_iter();
     let mut fetches = JoinSet::new();
     loop {
-        while fetches.len() < FETCHES_AT_ONCE && held < IMAGE_BUDGET {
+        while fetches.len() < FETCHES_AT_ONCE && pictures.image_bytes < IMAGE_BUDGET {
             let Some((slot, id)) = wanted.next() else {
                 break;
             };
-            let avatars = avatars.clone();
-            fetches.spawn(async move { (slot, avatars.get(id, size).await) });
+            match avatars.begin(id, size, admit) {
+                Ok(waiting) => drop(fetches.spawn(async move { (slot, waiting.await) })),
+                Err(_refused) => pictures.missing += 1,
+            }
         }
-        let Some(done) = fetches.join_next().await else {
-            break;
+        let done = match tokio::time::timeout_at(deadline.into(), fetches.join_next()).await {
+            Ok(Some(done)) => done,
+            Ok(None) => break,
+            Err(_late) => {
+                // Dropping `fetches` drops the waits, not the fetches.
+                pictures.missing += fetches.len();
+                if pictures.image_bytes < IMAGE_BUDGET {
+                    pictures.missing += wanted.len();
+                }
+                break;
+            }
         };
         match done {
-            Ok((slot, Ok(avatar))) => {
-                let bytes = data_uri_len(avatar.content_type, avatar.image.body().len());
-                if held + bytes <= IMAGE_BUDGET {
-                    held += bytes;
-                    images[slot] = Some(avatar);
-                } else {
-                    held = IMAGE_BUDGET;
-                }
-            }
-            Ok((_, Err(_))) | Err(_) => failed += 1,
+            Ok((slot, Ok(avatar))) => pictures.hold(slot, avatar),
+            Ok((_, Err(_))) | Err(_) => pictures.missing += 1,
         }
     }
-    Pictures { images, failed }
+    pictures
+}
+
+/// Walls in the making, and the memory walls hold.
+///
+/// A new wall is megabytes of text, made and hashed (and perhaps gzipped)
+/// in one go: on an async worker, that would stall every other request on
+/// it (`/healthz` included) for as long. So walls are made on tokio's
+/// blocking threads, [`RENDERS_AT_ONCE`] at a time.
+///
+/// And a wall, once made, is held until its last copy goes: in the page
+/// cache, or in a response that a client reads slowly or never. Walls of
+/// ever new options from clients that never read would each hold their
+/// megabytes until the write timeout. So every wall's bytes (each form)
+/// hold permits from one count of bytes, given back when those bytes are
+/// freed (`Bytes::from_owner`); a wall that cannot have its bytes by the
+/// deadline is not made (503).
+pub struct Walls {
+    renders: Arc<Semaphore>,
+    bytes: Arc<Semaphore>,
+    max_bytes: usize,
+}
+
+/// Walls rendered and compressed at once: one core's worth each.
+pub const RENDERS_AT_ONCE: usize = 2;
+/// How long a partial wall (see [`Pictures::missing`]) is kept: its repeats
+/// do not wait again, and its placeholders are soon tried again.
+pub const PARTIAL_TTL: Duration = Duration::from_secs(30);
+
+/// A wall made and ready to keep and send.
+pub struct Made {
+    pub body: Bytes,
+    pub gzip: Option<Bytes>,
+}
+
+impl Walls {
+    /// Walls that hold at most `max_bytes` together (at least room for two
+    /// of the largest).
+    pub fn new(max_bytes: usize) -> Walls {
+        let max_bytes = max_bytes.clamp(2 * MAX_SVG_BYTES, u32::MAX as usize);
+        Walls {
+            renders: Arc::new(Semaphore::new(RENDERS_AT_ONCE)),
+            bytes: Arc::new(Semaphore::new(max_bytes)),
+            max_bytes,
+        }
+    }
+
+    /// Bytes free for new walls, for tests and `/status`.
+    pub fn bytes_free(&self) -> usize {
+        self.bytes.available_permits()
+    }
+
+    /// Draws the first `count` contributors of `list` with `pictures`, and
+    /// gzips the drawing when that pays, on a blocking thread. `None` when
+    /// the memory or a render slot could not be had by `deadline`.
+    pub async fn make(
+        &self,
+        name: String,
+        list: Arc<List>,
+        count: usize,
+        pictures: Pictures,
+        layout: Layout,
+        deadline: Instant,
+    ) -> Option<Made> {
+        let count = count.min(list.contributors.len());
+        let bound = 1024 + count * TILE_MARKUP_MAX + pictures.image_bytes;
+        let level = gzip_level(pictures.image_bytes, bound);
+        let wanted = if level.is_some() { 2 * bound } else { bound };
+        let wanted = u32::try_from(wanted.min(self.max_bytes)).ok()?;
+        let wait = async {
+            let bytes = self.bytes.clone().acquire_many_owned(wanted).await.ok()?;
+            let slot = self.renders.clone().acquire_owned().await.ok()?;
+            Some((bytes, slot))
+        };
+        let (mut bytes, slot) = tokio::time::timeout_at(deadline.into(), wait)
+            .await
+            .ok()??;
+        let made = tokio::task::spawn_blocking(move || {
+            let _slot = slot;
+            let svg = render(&name, &list.contributors[..count], &pictures.images, layout);
+            let zipped = level.and_then(|level| gzip(svg.as_bytes(), level));
+            let svg = svg.into_bytes();
+            // Each form holds the permits of its own bytes; the rest go back.
+            let gzip = zipped.map(|zipped| held(zipped, &mut bytes));
+            Made {
+                body: held(svg, &mut bytes),
+                gzip,
+            }
+        });
+        made.await.ok()
+    }
+}
+
+/// `bytes`, holding as many permits as it has bytes (taken from `permits`,
+/// or all of them if it has fewer) until the last copy of it is dropped.
+fn held(bytes: Vec<u8>, permits: &mut OwnedSemaphorePermit) -> Bytes {
+    struct Held {
+        bytes: Vec<u8>,
+        _permit: Option<OwnedSemaphorePermit>,
+    }
+    impl AsRef<[u8]> for Held {
+        fn as_ref(&self) -> &[u8] {
+            &self.bytes
+        }
+    }
+    let permit = permits.split(bytes.len());
+    Bytes::from_owner(Held {
+        bytes,
+        _permit: permit,
+    })
+}
+
+/// Whether and how hard to gzip a wall whose `bound` bytes hold
+/// `image_bytes` of base64 images.
+///
+/// Measured (`cargo test -p contributors --lib gzip_pays -- --nocapture`,
+/// a wall of 100 avatars of 4 KB that do not compress, as PNGs and JPEGs
+/// do not): 561,215 bytes gzip to 415,337 at level 1 and 416,678 at levels
+/// 6 and 9, a quarter saved at most (base64 carries 6 bits a character),
+/// for a pass over all of it. The same wall with placeholders only,
+/// 24,015 bytes of markup, gzips to 1,172 (level 1) and 938 (6 and 9). So
+/// a wall that is mostly images is sent as it is, and any other is gzipped
+/// at the default level, as small as the best here (the test asserts the
+/// ratios, not the times).
+pub fn gzip_level(image_bytes: usize, bound: usize) -> Option<Compression> {
+    (image_bytes * 2 < bound).then(Compression::default)
 }
 
 /// The wall of `contributors` to `name` (`owner/repo`), with `images[i]`
@@ -354,6 +541,55 @@ mod tests {
         // 4 MiB hold 11 of these 256 KiB images (base64 adds a third); the
         // rest are placeholders.
         assert_eq!(svg.matches(PLACEHOLDER_PNG).count(), LIMIT_MAX - 11);
+    }
+
+    /// Bytes that do not compress, as a PNG's or JPEG's do not (xorshift).
+    fn incompressible(bytes: usize, seed: u64) -> Option<Arc<Avatar>> {
+        let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+        let body: Vec<u8> = (0..bytes)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect();
+        Some(Arc::new(Avatar {
+            image: Representation::identity(body, Kind::Image("image/png"), "public"),
+            content_type: "image/png",
+        }))
+    }
+
+    /// The measurement behind [`gzip_level`]: run with `--nocapture` to
+    /// see the sizes. A wall of 100 avatars of 4 KB (80-pixel avatars are
+    /// 2 to 6 KB) against the same wall drawn with placeholders only.
+    #[test]
+    fn gzip_pays_for_markup_not_for_images() {
+        let people: Vec<_> = (1..=100).map(|i| user(&format!("user{i}"), i)).collect();
+        let layout = Layout {
+            columns: 12,
+            size: 64,
+        };
+        let pictures: Vec<_> = (1..=100).map(|i| incompressible(4096, i)).collect();
+        let images = render("o/r", &people, &pictures, layout);
+        let markup = render("o/r", &people, &vec![None; 100], layout);
+        let size =
+            |svg: &str, level| gzip(svg.as_bytes(), Compression::new(level)).map(|g| g.len());
+        for (what, svg) in [("images", &images), ("placeholders", &markup)] {
+            let levels: Vec<_> = [1, 6, 9].map(|l| size(svg, l).unwrap_or(svg.len())).into();
+            println!("{what}: {} bytes; gzip -1 -6 -9: {levels:?}", svg.len());
+        }
+        // Images: base64 saves a quarter at most, whatever the level.
+        let best = size(&images, 9).unwrap_or(images.len());
+        assert!(best * 4 > images.len() * 3 - images.len() / 20, "{best}");
+        let image_bytes = 100 * data_uri_len("image/png", 4096);
+        assert_eq!(gzip_level(image_bytes, images.len()), None);
+        // Markup: shrinks more than fivefold, and the default level is
+        // within 10% of the best.
+        let (default, best) = (size(&markup, 6).unwrap(), size(&markup, 9).unwrap());
+        assert!(default * 5 < markup.len(), "{default} of {}", markup.len());
+        assert!(default * 10 <= best * 11, "{default} against {best}");
+        assert_eq!(gzip_level(0, markup.len()), Some(Compression::default()));
     }
 
     #[test]

@@ -1,0 +1,188 @@
+//! The account ids a list has shown: the only avatars `/avatars/{id}`
+//! fetches.
+//!
+//! Why: the avatar proxy turns a request into an upstream call. Left open,
+//! anyone could make us fetch 300 arbitrary ids (300 calls, for pictures no
+//! page of ours shows). Every avatar path we write comes from a list we
+//! showed, so "has a list shown this id?" separates our pages' images from
+//! made-up ones; any other id gets a 404 without an upstream call.
+//!
+//! - **Filled where lists are shown.** `routes.rs` calls [`SeenIds::show`]
+//!   with each list it answers from (page, wall or JSON, fresh or cached).
+//!   A list marked once is not marked again until the generation turns
+//!   (below), so a cached page costs one lookup here, not 500.
+//! - **Outlives the lists.** A page already sent may load its images after
+//!   its list has left the list cache, so ids are kept apart from the lists,
+//!   for at least [`FLOOR`] after they were last shown.
+//! - **Bounded by count.** Two generations of ids: new ones go into the
+//!   current one, and a lookup checks both. The current generation becomes
+//!   the previous one (and the previous one is forgotten) when it is
+//!   [`FLOOR`] old, or when it holds half of the capacity. So an id stays
+//!   for at least `FLOOR` after it was last shown, unless more than half the
+//!   capacity of other ids were shown meanwhile; and the set never holds
+//!   more than its capacity (100,000 ids: about 2 MB).
+//!
+//! Two generations are a cheap stand-in for an LRU of ids: no order to keep
+//! per id, one hash-set insert per id shown.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
+
+use crate::github::contributor_lists::List;
+
+/// How long an id stays at least after it was last shown: long enough for
+/// a page sent (or kept by a browser or a shared cache for a list's TTL)
+/// to load its images.
+pub const FLOOR: Duration = Duration::from_secs(3600);
+/// Ids held at most, both generations together.
+pub const CAPACITY: usize = 100_000;
+
+/// The ids shown recently, in two generations.
+pub struct SeenIds {
+    generations: Mutex<Generations>,
+    capacity: usize,
+    floor: Duration,
+}
+
+struct Generations {
+    current: HashSet<u64>,
+    previous: HashSet<u64>,
+    /// When `current` began.
+    started: Instant,
+    /// The lists marked in `current`, by address. The `Weak` keeps the
+    /// address from being reused by another list while it is listed here
+    /// (it holds the allocation, not the contributors).
+    lists: HashMap<usize, Weak<List>>,
+}
+
+impl SeenIds {
+    pub fn new() -> SeenIds {
+        SeenIds::with(CAPACITY, FLOOR)
+    }
+
+    fn with(capacity: usize, floor: Duration) -> SeenIds {
+        SeenIds {
+            generations: Mutex::new(Generations {
+                current: HashSet::new(),
+                previous: HashSet::new(),
+                started: Instant::now(),
+                lists: HashMap::new(),
+            }),
+            capacity: capacity.max(2),
+            floor,
+        }
+    }
+
+    /// Notes the ids of `list` as shown, unless it was marked in this
+    /// generation already.
+    pub fn show(&self, list: &Arc<List>) {
+        let address = Arc::as_ptr(list) as usize;
+        let mut held = self.generations.lock().unwrap_or_else(|p| p.into_inner());
+        let half = self.capacity / 2;
+        if held.started.elapsed() >= self.floor || held.lists.len() >= half {
+            held.turn();
+        } else if held.lists.contains_key(&address) {
+            return;
+        }
+        for id in list.contributors.iter().filter_map(|c| c.id) {
+            if held.current.len() >= half {
+                held.turn();
+            }
+            held.current.insert(id);
+        }
+        held.lists.insert(address, Arc::downgrade(list));
+    }
+
+    /// Whether a list shown recently had `id`.
+    pub fn contains(&self, id: u64) -> bool {
+        let held = self.generations.lock().unwrap_or_else(|p| p.into_inner());
+        held.current.contains(&id) || held.previous.contains(&id)
+    }
+
+    /// Ids held, both generations (an id in both counts twice).
+    pub fn len(&self) -> usize {
+        let held = self.generations.lock().unwrap_or_else(|p| p.into_inner());
+        held.current.len() + held.previous.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Default for SeenIds {
+    fn default() -> SeenIds {
+        SeenIds::new()
+    }
+}
+
+impl Generations {
+    /// The current generation becomes the previous one; a new one begins.
+    fn turn(&mut self) {
+        self.previous = std::mem::take(&mut self.current);
+        self.lists.clear();
+        self.started = Instant::now();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::github::Contributor;
+
+    fn list(ids: impl IntoIterator<Item = u64>) -> Arc<List> {
+        let contributors = ids
+            .into_iter()
+            .map(|id| Contributor {
+                login: Some(format!("u{id}")),
+                id: Some(id),
+                html_url: None,
+                contributions: 1,
+                name: None,
+                kind: Some("User".into()),
+            })
+            .collect();
+        let mut list = List::default();
+        list.contributors = contributors;
+        Arc::new(list)
+    }
+
+    #[test]
+    fn only_ids_a_list_showed_are_seen() {
+        let seen = SeenIds::new();
+        assert!(!seen.contains(1));
+        seen.show(&list([1, 2, 3]));
+        assert!(seen.contains(2));
+        assert!(!seen.contains(4));
+    }
+
+    #[test]
+    fn ids_outlive_their_list_and_the_set_stays_bounded() {
+        let seen = SeenIds::with(100, FLOOR);
+        let first = list([1, 2]);
+        seen.show(&first);
+        drop(first);
+        // 49 more ids: the first two are still there, a generation back.
+        seen.show(&list(3..=51));
+        assert!(seen.contains(1) && seen.contains(51));
+        // Another 100: the first ones go, the count stays bounded.
+        seen.show(&list(1000..1100));
+        assert!(!seen.contains(1));
+        assert!(seen.contains(1099));
+        assert!(seen.len() <= 100, "{}", seen.len());
+    }
+
+    #[test]
+    fn a_list_is_marked_again_once_the_generation_turns() {
+        let seen = SeenIds::with(100, Duration::ZERO);
+        let shown = list([7]);
+        seen.show(&shown);
+        seen.show(&list([8]));
+        seen.show(&list([9]));
+        // Two turns since 7 was marked: it is marked again when shown again.
+        assert!(!seen.contains(7));
+        seen.show(&shown);
+        assert!(seen.contains(7));
+    }
+}
