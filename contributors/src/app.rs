@@ -37,8 +37,10 @@ pub struct App {
     /// and tagged once, on first use (see [`App::index`]).
     index: OnceLock<Result<Representation, RenderFailed>>,
     stylesheet: OnceLock<Representation>,
-    /// Each client's allowance of lookups that reach GitHub.
+    /// Each client's allowance of lookups that reach GitHub's API.
     pub budget: ClientBudget,
+    /// Each client's allowance of avatars fetched from the avatar host.
+    pub avatar_budget: ClientBudget,
     /// How many roots the TLS client trusts, bundled plus extra.
     pub root_count: usize,
     /// Where those roots came from, in words.
@@ -82,6 +84,7 @@ impl App {
         let walls = Walls::new(config.cache_bytes + 4 * wall::MAX_SVG_BYTES);
         Ok(App {
             budget: ClientBudget::new(config.client_lookups),
+            avatar_budget: ClientBudget::new(config.client_avatars),
             config,
             github,
             lists,

@@ -68,6 +68,9 @@ pub struct Config {
     pub negative_cache_ttl: Duration,
     /// Lookups that reach GitHub, per client per minute; 0: no limit.
     pub client_lookups: u32,
+    /// Avatars fetched from the avatar host, per client per minute; 0: no
+    /// limit.
+    pub client_avatars: u32,
     /// Connections one client (address, or IPv6 /64) may hold; 0: no cap.
     pub client_connections: usize,
     /// Proxies whose `X-Forwarded-For` names the client.
@@ -216,7 +219,14 @@ pub const CLIENT_LOOKUPS: Setting = Setting {
     flag: "client-lookups",
     env: "CONTRIBUTORS_CLIENT_LOOKUPS",
     default: "30",
-    help: "calls to GitHub a client may cause per minute: pages of 100 contributors, avatars (0: no limit)",
+    help: "calls to GitHub's API a client may cause per minute, one per page of 100 contributors (0: no limit)",
+};
+
+pub const CLIENT_AVATARS: Setting = Setting {
+    flag: "client-avatars",
+    env: "CONTRIBUTORS_CLIENT_AVATARS",
+    default: "1000",
+    help: "avatars a client may have fetched from the avatar host per minute (0: no limit)",
 };
 
 pub const CLIENT_CONNECTIONS: Setting = Setting {
@@ -261,6 +271,7 @@ pub const SETTINGS: &[&Setting] = &[
     &WRITE_TIMEOUT,
     &NEGATIVE_CACHE_TTL,
     &CLIENT_LOOKUPS,
+    &CLIENT_AVATARS,
     &CLIENT_CONNECTIONS,
     &TRUSTED_PROXIES,
     &PUBLIC_URL,
@@ -367,6 +378,10 @@ impl Config {
             client_lookups: parse(
                 value(&CLIENT_LOOKUPS),
                 "expected a whole number of lookups a minute (0: no limit)",
+            )?,
+            client_avatars: parse(
+                value(&CLIENT_AVATARS),
+                "expected a whole number of avatars a minute (0: no limit)",
             )?,
             client_connections: parse(
                 value(&CLIENT_CONNECTIONS),

@@ -239,7 +239,7 @@ impl Wait {
             }
             Waiting::Wall(wall) => draw_wall(app, self.client, wall, headers).await,
             Waiting::Avatar { id, size } => {
-                let admit = || spend_lookup(app, self.client);
+                let admit = || spend_avatar(app, self.client);
                 avatar_answer(app.avatars.get(id, size, admit).await, headers)
             }
         };
@@ -497,7 +497,7 @@ async fn draw_wall(
     // The list held may be longer than the `max` asked: draw what is shown.
     let count = shown.contributors().len();
     let fetched_by = Instant::now() + app.config.upstream_timeout;
-    let admit = || spend_lookup(app, client);
+    let admit = || spend_avatar(app, client);
     let contributors = &list.contributors[..count];
     let pictures =
         wall::fetch_pictures(&app.avatars, contributors, layout.size, fetched_by, &admit).await;
@@ -663,17 +663,23 @@ fn status(app: &App) -> Response<Body> {
     respond(StatusCode::OK, Kind::Json, NO_STORE, body.to_string())
 }
 
-/// Takes one GitHub lookup from `client`'s budget: an avatar that is not
-/// in memory, and not being fetched already, costs one.
-fn spend_lookup(app: &App, client: IpAddr) -> Result<(), UpstreamError> {
-    spend_lookups(app, client, 1)
+/// Takes one avatar fetch from `client`'s avatar budget: an avatar that is
+/// not in memory, and not being fetched already, costs one. Its own budget,
+/// larger than the lookups': one cold page shows up to 500 avatars.
+fn spend_avatar(app: &App, client: IpAddr) -> Result<(), UpstreamError> {
+    over_budget(app.avatar_budget.spend_many(client, 1))
 }
 
 /// Takes `pages` GitHub lookups from `client`'s budget, all or none: only
 /// pages of a list that memory does not hold, and that are not being
 /// fetched already, cost one each.
 fn spend_lookups(app: &App, client: IpAddr, pages: usize) -> Result<(), UpstreamError> {
-    app.budget.spend_many(client, pages).map_err(|wait| {
+    over_budget(app.budget.spend_many(client, pages))
+}
+
+/// A budget's refusal as the error its answer says, with when to come back.
+fn over_budget(spent: Result<(), std::time::Duration>) -> Result<(), UpstreamError> {
+    spent.map_err(|wait| {
         METRICS.over_budget();
         UpstreamError::OverBudget {
             // Whole seconds, rounded up: never "try again in 0 s".

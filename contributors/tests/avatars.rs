@@ -47,10 +47,10 @@ async fn a_failed_avatar_is_remembered() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn avatar_fetches_spend_the_clients_budget() {
-    let app = TestApp::start_with(|c| c.client_lookups = 5).await;
+async fn avatar_fetches_spend_the_clients_avatar_budget() {
+    let app = TestApp::start_with(|c| c.client_avatars = 5).await;
     let ids: Vec<u64> = (1..=20).collect();
-    show(&app, &ids).await; // one lookup: the list
+    show(&app, &ids).await; // a lookup, from the other budget
     let statuses: Vec<u16> = {
         let mut statuses = Vec::new();
         for id in &ids {
@@ -59,7 +59,8 @@ async fn avatar_fetches_spend_the_clients_budget() {
         statuses
     };
     let fetched = statuses.iter().filter(|&&s| s == 200).count();
-    assert!((4..=5).contains(&fetched), "{statuses:?}");
+    // 5 a minute: one more may have trickled in while the test ran.
+    assert!((5..=6).contains(&fetched), "{statuses:?}");
     assert_eq!(fetched, app.fake.avatar_requests());
     assert!(
         statuses.iter().all(|&s| s == 200 || s == 429),

@@ -162,7 +162,12 @@ pub async fn fetch_pictures(
     let mut wanted = wanted.into_iter();
     let mut fetches = JoinSet::new();
     loop {
-        while fetches.len() < FETCHES_AT_ONCE && pictures.image_bytes < IMAGE_BUDGET {
+        // No new fetch once the host is known to be down (the ones so far
+        // may have just said so): the rest are placeholders at once.
+        while fetches.len() < FETCHES_AT_ONCE
+            && pictures.image_bytes < IMAGE_BUDGET
+            && avatars.host_is_up()
+        {
             let Some((slot, id)) = wanted.next() else {
                 break;
             };
@@ -173,7 +178,12 @@ pub async fn fetch_pictures(
         }
         let done = match tokio::time::timeout_at(deadline.into(), fetches.join_next()).await {
             Ok(Some(done)) => done,
-            Ok(None) => break,
+            Ok(None) => {
+                if pictures.image_bytes < IMAGE_BUDGET {
+                    pictures.missing += wanted.len();
+                }
+                break;
+            }
             Err(_late) => {
                 // Dropping `fetches` drops the waits, not the fetches.
                 pictures.missing += fetches.len();
