@@ -34,7 +34,7 @@ fn pages_in_order(app: &TestApp) -> Vec<usize> {
     };
     let requests = app.fake.requests();
     (requests.iter())
-        .filter(|r| r.path.ends_with("/contributors"))
+        .filter(|r| r.path == "/repos/o/r/contributors")
         .map(|r| page(r.query.as_deref().unwrap_or_default()))
         .collect()
 }
