@@ -53,6 +53,7 @@ use http::{Method, Response, StatusCode, Uri};
 use serde_json::json;
 
 use crate::app::App;
+use crate::github::Contributor;
 use crate::github::contributor_lists::{DEFAULT_MAX, LIMIT_MAX, Selection, Shown};
 use crate::github::error::UpstreamError;
 use crate::github::names::{NameError, RepoName, split_repo_file, split_repo_path};
@@ -62,6 +63,7 @@ use crate::http::responses::{Body, Kind, NO_STORE, Reply, redirect, respond, tex
 use crate::ops::metrics::{self, METRICS};
 use crate::views::avatars::{Fetched, parse_id, snap_size};
 use crate::views::contributors_json;
+use crate::views::filter::Filter;
 use crate::views::page_cache::PageKey;
 use crate::views::pages::{self, ContributorsPage, ErrorPage};
 use crate::views::wall::{self, Layout};
@@ -162,9 +164,11 @@ pub struct Wait {
 
 enum Waiting {
     /// A list that memory does not hold: GitHub has to be asked.
-    List(ListAsked),
+    /// (Both are boxed: they are large, and a wait's one allocation is
+    /// nothing beside the wait.)
+    List(Box<ListAsked>),
     /// A wall not drawn from this list yet: its avatars have to be fetched.
-    Wall(WallToDraw),
+    Wall(Box<WallToDraw>),
     /// An avatar that memory does not hold.
     Avatar { id: u64, size: u16 },
 }
@@ -230,14 +234,14 @@ impl Wait {
                 // Each page GitHub is asked for costs this client one lookup.
                 let admit = |pages| spend_lookups(app, self.client, pages);
                 match app.lists.get(&asked.name, asked.selection, admit).await {
-                    Ok(shown) => match from_list(app, asked, shown, headers) {
+                    Ok(shown) => match from_list(app, *asked, shown, headers) {
                         Ok(response) => response,
                         Err(wall) => draw_wall(app, self.client, wall, headers).await,
                     },
                     Err(error) => asked.failure(&error),
                 }
             }
-            Waiting::Wall(wall) => draw_wall(app, self.client, wall, headers).await,
+            Waiting::Wall(wall) => draw_wall(app, self.client, *wall, headers).await,
             Waiting::Avatar { id, size } => {
                 let admit = || spend_avatar(app, self.client);
                 avatar_answer(app.avatars.get(id, size, admit).await, headers)
@@ -296,10 +300,12 @@ impl Form {
     }
 }
 
-/// A list asked for, checked: whose, which part of it, in which form.
+/// A list asked for, checked: whose, which part of it, who is left out
+/// of it, in which form.
 struct ListAsked {
     name: RepoName,
     selection: Selection,
+    filter: Filter,
     form: Form,
 }
 
@@ -309,9 +315,9 @@ impl ListAsked {
     ///
     /// | route | options |
     /// |-------|---------|
-    /// | page  | `max` (1 to 500) |
-    /// | JSON  | `max`, `anon` (0 or 1) |
-    /// | wall  | `max`, `anon`, `columns` (1 to 50), `size` (1 to 512 pixels) |
+    /// | page  | `max` (1 to 500), `bots` (0 or 1), `exclude` (logins) |
+    /// | JSON  | the page's, and `anon` (0 or 1) |
+    /// | wall  | the JSON's, and `columns` (1 to 50), `size` (1 to 512 pixels) |
     fn check(
         route: Route<'_>,
         (owner, repo): (&str, &str),
@@ -324,8 +330,9 @@ impl ListAsked {
             Route::Json(..) => selection(query).map(|s| (s, Form::Json)),
             _ => max(query).map(|max| (Selection::accounts(max), Form::Page)),
         };
+        let options = options.and_then(|o| Ok((o, Filter::from_query(query)?)));
         let name = RepoName::new(owner, repo).map_err(|e| not_a_name(kind, &e, (owner, repo)))?;
-        let (selection, form) = options.map_err(|why| {
+        let ((selection, form), filter) = options.map_err(|why| {
             error_as(
                 kind,
                 StatusCode::BAD_REQUEST,
@@ -338,6 +345,7 @@ impl ListAsked {
         Ok(ListAsked {
             name,
             selection,
+            filter,
             form,
         })
     }
@@ -352,10 +360,12 @@ impl ListAsked {
             Form::Json => ("contributors.json", [max, usize::from(anon), 0, 0]),
             Form::Wall(layout) => {
                 let count = shown.contributors().len();
-                return PageKey::wall(&self.name, count, anon, layout.columns, layout.size);
+                let drawn = self.filter.count(shown.contributors());
+                let counts = (count, drawn);
+                return PageKey::wall(&self.name, counts, anon, &self.filter, layout);
             }
         };
-        PageKey::new(&self.name, file, options)
+        PageKey::new(&self.name, file, options, &self.filter)
     }
 
     /// GitHub's failure, said in this list's form, with `Retry-After` for a
@@ -410,6 +420,8 @@ struct WallToDraw {
     asked: ListAsked,
     layout: Layout,
     shown: Shown,
+    /// The contributors drawn: those shown that the filter keeps.
+    drawn: Vec<Contributor>,
 }
 
 /// A list route: check the names and options, then answer from the list
@@ -426,9 +438,11 @@ fn list(
         Err(refused) => return Ok(refused),
     };
     match app.lists.cached(&asked.name, asked.selection) {
-        None => Err(Waiting::List(asked)),
+        None => Err(Waiting::List(Box::new(asked))),
         Some(Err(error)) => Ok(asked.failure(&error)),
-        Some(Ok(shown)) => from_list(app, asked, shown, headers).map_err(Waiting::Wall),
+        Some(Ok(shown)) => {
+            from_list(app, asked, shown, headers).map_err(|w| Waiting::Wall(Box::new(w)))
+        }
     }
 }
 
@@ -451,18 +465,26 @@ fn from_list(
     let body = match asked.form {
         Form::Page => {
             let site = app.config.public_url.as_deref();
-            let page = ContributorsPage::new(&asked.name, asked.selection.max, &shown, site);
+            let (max, filter) = (asked.selection.max, &asked.filter);
+            let page = ContributorsPage::new(&asked.name, (max, filter), &shown, site);
             match pages::render(&page) {
                 Ok(html) => html,
                 Err(failed) => return Ok(failed.into()),
             }
         }
-        Form::Json => Bytes::from(contributors_json::render(&asked.name, &shown)),
+        Form::Json => Bytes::from(contributors_json::render(
+            &asked.name,
+            &shown,
+            &asked.filter,
+        )),
         Form::Wall(layout) => {
+            let kept = asked.filter.apply(shown.contributors()).kept;
+            let drawn = kept.into_iter().cloned().collect();
             return Err(WallToDraw {
                 asked,
                 layout,
                 shown,
+                drawn,
             });
         }
     };
@@ -491,20 +513,17 @@ async fn draw_wall(
         asked,
         layout,
         shown,
+        drawn,
     } = wall;
     let key = asked.key(&shown);
-    let list = shown.list.clone();
-    // The list held may be longer than the `max` asked: draw what is shown.
-    let count = shown.contributors().len();
     let fetched_by = Instant::now() + app.config.upstream_timeout;
     let admit = || spend_avatar(app, client);
-    let contributors = &list.contributors[..count];
     let pictures =
-        wall::fetch_pictures(&app.avatars, contributors, layout.size, fetched_by, &admit).await;
+        wall::fetch_pictures(&app.avatars, &drawn, layout.size, fetched_by, &admit).await;
     let partial = pictures.missing > 0;
     let name = key.name().to_string();
     let made_by = fetched_by + WALL_MAKING;
-    let made = app.walls.make(name, list, count, pictures, layout, made_by);
+    let made = app.walls.make(name, drawn, pictures, layout, made_by);
     let Some(made) = made.await else {
         let message = wall::message("Busy", "many walls are being drawn; try again in a moment");
         let mut busy = respond(

@@ -316,7 +316,7 @@ impl<'a> Entry<'a> {
             events_url: format!("{user}/events{{/privacy}}"),
             received_events_url: format!("{user}/received_events"),
             url: user,
-            kind: "User",
+            kind: if c.bot { "Bot" } else { "User" },
             user_view_type: "public",
             site_admin: false,
             contributions: c.contributions,

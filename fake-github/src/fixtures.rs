@@ -16,6 +16,8 @@ pub struct Contributor {
     pub contributions: u64,
     /// Only for anonymous contributors; their email is derived from it.
     pub name: Option<String>,
+    /// An app's account (`dependabot[bot]`): GitHub says `"type": "Bot"`.
+    pub bot: bool,
 }
 
 impl Contributor {
@@ -26,6 +28,16 @@ impl Contributor {
             id: Some(id),
             contributions,
             name: None,
+            bot: false,
+        }
+    }
+
+    /// An app's account, as GitHub lists one: a login ending in `[bot]`
+    /// and the type `Bot`.
+    pub fn bot(login: &str, id: u64, contributions: u64) -> Self {
+        Contributor {
+            bot: true,
+            ..Contributor::user(login, id, contributions)
         }
     }
 
@@ -36,6 +48,7 @@ impl Contributor {
             id: None,
             contributions,
             name: Some(name.to_owned()),
+            bot: false,
         }
     }
 
@@ -57,7 +70,7 @@ impl Fixtures {
     /// A few repositories for the offline demo (ids are distinct across all
     /// of them, so every avatar has its own colour):
     ///
-    /// - `kelseyhightower/contributors`: 12 users, one page;
+    /// - `kelseyhightower/contributors`: 12 users and a bot, one page;
     /// - `rust-lang/rust`: 250 generated users, to show pagination;
     /// - `tokio-rs/tokio`: 40 generated users;
     /// - `torvalds/linux`: 500 generated users, the largest page (`?max=500`);
@@ -80,6 +93,7 @@ impl Fixtures {
         ]
         .iter()
         .map(|&(login, id, n)| Contributor::user(login, id, n))
+        .chain([Contributor::bot("dependabot[bot]", 49_699_333, 9)])
         .collect();
 
         let anon = vec![

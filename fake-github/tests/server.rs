@@ -283,6 +283,7 @@ async fn unknown_empty_and_anonymous_repositories_answer_like_github() {
                 "anon".into(),
                 vec![
                     Contributor::user("octocat", 583_231, 10),
+                    Contributor::bot("dependabot[bot]", 49_699_333, 5),
                     Contributor::anonymous("Jane Doe", 3),
                 ],
             ),
@@ -318,7 +319,12 @@ async fn unknown_empty_and_anonymous_repositories_answer_like_github() {
         &[],
     )
     .await;
-    assert_eq!(users.json().as_array().unwrap().len(), 1);
+    let users = users.json();
+    assert_eq!(users.as_array().unwrap().len(), 2);
+    assert_eq!(users[0]["type"], "User");
+    // An app's account is listed like a user, typed `Bot`.
+    assert_eq!(users[1]["type"], "Bot");
+    assert_eq!(users[1]["login"], "dependabot[bot]");
     let all = get(
         &client,
         &format!("{base}/repos/octo/anon/contributors?anon=1"),
@@ -326,8 +332,8 @@ async fn unknown_empty_and_anonymous_repositories_answer_like_github() {
     )
     .await;
     let all = all.json();
-    assert_eq!(all.as_array().unwrap().len(), 2);
-    let anon = &all[1];
+    assert_eq!(all.as_array().unwrap().len(), 3);
+    let anon = &all[2];
     assert_eq!(anon["type"], "Anonymous");
     assert_eq!(anon["name"], "Jane Doe");
     assert_eq!(anon["contributions"], 3);

@@ -96,6 +96,11 @@ impl Contributor {
             .unwrap_or_else(|| "(deleted account)".to_string())
     }
 
+    /// Whether GitHub says this is an app's account (`dependabot[bot]`).
+    pub fn is_bot(&self) -> bool {
+        self.kind.as_deref() == Some("Bot")
+    }
+
     /// Rough memory weight, for the cache's byte budget.
     pub fn weight(&self) -> usize {
         std::mem::size_of::<Self>()

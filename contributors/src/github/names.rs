@@ -142,6 +142,13 @@ fn check_owner(owner: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// An account's login, as `exclude=` names one: an owner name (users and
+/// organisations), or an app's bot account, an owner name followed by
+/// `[bot]` (`dependabot[bot]`).
+pub fn check_login(login: &str) -> Result<(), String> {
+    check_owner(login.strip_suffix("[bot]").unwrap_or(login))
+}
+
 /// Repository names: 1 to 100 ASCII letters, digits, `-`, `_` and `.`,
 /// and not `.` or `..`, which would walk up the URL path.
 fn check_repo(repo: &str) -> Result<(), String> {
@@ -234,6 +241,16 @@ mod tests {
             ("o", &"r".repeat(101)),
         ] {
             assert!(RepoName::new(owner, repo).is_err(), "{owner}/{repo}");
+        }
+    }
+
+    #[test]
+    fn logins_are_owner_names_or_bots() {
+        for good in ["octocat", "dependabot[bot]", "a-1"] {
+            assert_eq!(check_login(good), Ok(()), "{good}");
+        }
+        for bad in ["", "[bot]", "a[bot][bot]", "a b", "-a", "a,b"] {
+            assert!(check_login(bad).is_err(), "{bad}");
         }
     }
 

@@ -26,6 +26,7 @@ use crate::github::contributor_lists::Shown;
 use crate::github::names::RepoName;
 use crate::http::clock::rfc3339;
 use crate::views::avatars::avatar_path;
+use crate::views::filter::Filter;
 
 #[derive(Serialize)]
 struct Answer<'a> {
@@ -48,10 +49,10 @@ struct Entry<'a> {
 
 impl<'a> Entry<'a> {
     fn new(c: &'a Contributor) -> Entry<'a> {
-        let kind = match (c.login.as_ref(), c.kind.as_deref()) {
-            (None, _) => "Anonymous",
-            (Some(_), Some("Bot")) => "Bot",
-            (Some(_), _) => "User",
+        let kind = match c.login {
+            None => "Anonymous",
+            Some(_) if c.is_bot() => "Bot",
+            Some(_) => "User",
         };
         Entry {
             login: c.login.as_deref(),
@@ -64,14 +65,15 @@ impl<'a> Entry<'a> {
     }
 }
 
-/// The list of `name`'s contributors as JSON (as many as asked for),
-/// spelt the way the visitor spelt the names.
-pub fn render(name: &RepoName, shown: &Shown) -> Vec<u8> {
+/// The list of `name`'s contributors as JSON (as many as asked for, less
+/// those `filter` leaves out), spelt the way the visitor spelt the names.
+pub fn render(name: &RepoName, shown: &Shown, filter: &Filter) -> Vec<u8> {
+    let kept = filter.apply(shown.contributors()).kept;
     let answer = Answer {
         owner: name.owner(),
         repo: name.repo(),
         fetched_at: rfc3339(shown.list.checked_at),
-        contributors: shown.contributors().iter().map(Entry::new).collect(),
+        contributors: kept.into_iter().map(Entry::new).collect(),
     };
     serde_json::to_vec(&answer).unwrap_or_default()
 }
@@ -109,7 +111,9 @@ mod tests {
             stale_because: None,
         };
         let name = RepoName::new("o", "r").unwrap();
-        let json: serde_json::Value = serde_json::from_slice(&render(&name, &shown)).unwrap();
+        let bots = Filter::from_query(Some("bots=1")).unwrap();
+        let json = render(&name, &shown, &bots);
+        let json: serde_json::Value = serde_json::from_slice(&json).unwrap();
         assert_eq!(
             json,
             serde_json::json!({

@@ -4,6 +4,7 @@
 //! - `pages`: the HTML page (askama templates) and the home page's form;
 //! - `wall`: the avatars as one embeddable SVG image;
 //! - `contributors_json`: the list as JSON, for other programs;
+//! - `filter`: who is left out of a list as shown (bots, `exclude=`);
 //! - `avatars`: the avatar proxy behind `/avatars/{id}`, which the page, the
 //!   JSON and the wall all point at instead of at GitHub;
 //! - `seen_ids`: the ids lists have shown, the only avatars the proxy fetches;
@@ -16,6 +17,7 @@
 
 pub mod avatars;
 pub mod contributors_json;
+pub mod filter;
 pub mod page_cache;
 pub mod pages;
 pub mod seen_ids;

@@ -41,6 +41,8 @@ use crate::github::contributor_lists::List;
 use crate::github::names::RepoName;
 use crate::http::representation::Representation;
 use crate::ops::metrics::{Cache, METRICS};
+use crate::views::filter::Filter;
+use crate::views::wall::Layout;
 
 /// The rendered pages, bounded by entries and bytes.
 pub struct PageCache {
@@ -58,36 +60,59 @@ struct Rendered {
 
 /// The key: which answer made from a list (`file`: "" for the page,
 /// `wall.svg`, `contributors.json`) for the repository spelt as `name`, and
-/// its options, every one written out, in a fixed order.
+/// its options, every one written out, in a fixed order, with who the
+/// answer leaves out (`filter`, canonical in itself).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct PageKey {
     name: RepoName,
     file: &'static str,
-    options: [usize; 4],
+    options: [usize; OPTIONS],
+    filter: Filter,
 }
+
+/// The numbers a key holds: for a wall, the most (see [`PageKey::wall`]).
+pub const OPTIONS: usize = 4;
 
 impl PageKey {
     /// An answer made from a list, such as `/{owner}/{repo}/wall.svg`:
     /// `options` holds every option, defaults included, in a fixed order.
-    pub fn new(name: &RepoName, file: &'static str, options: [usize; 4]) -> PageKey {
+    pub fn new(
+        name: &RepoName,
+        file: &'static str,
+        options: [usize; OPTIONS],
+        filter: &Filter,
+    ) -> PageKey {
         PageKey {
             name: name.clone(),
             file,
             options,
+            filter: filter.clone(),
         }
     }
 }
 
 impl PageKey {
     /// A wall's key, the same for every request that draws the same
-    /// picture: the name folded to lower case (and drawn so), `count`
-    /// contributors drawn (not the `max` asked, which may exceed them),
-    /// columns no more than those contributors (more columns draw the same
-    /// single row), and the size already snapped to the wall's sizes.
-    pub fn wall(name: &RepoName, count: usize, anon: bool, columns: usize, size: u16) -> PageKey {
-        let columns = columns.min(count).max(1);
-        let options = [count, usize::from(anon), columns, usize::from(size)];
-        PageKey::new(&name.folded(), "wall.svg", options)
+    /// picture: the name folded to lower case (and drawn so), the first
+    /// `count` contributors of the list (not the `max` asked, which may
+    /// exceed them) less those `filter` leaves out, columns no more than
+    /// the `drawn` (more columns draw the same single row), and the size
+    /// already snapped to the wall's sizes.
+    pub fn wall(
+        name: &RepoName,
+        (count, drawn): (usize, usize),
+        anon: bool,
+        filter: &Filter,
+        layout: Layout,
+    ) -> PageKey {
+        let columns = layout.columns.min(drawn).max(1);
+        let options = [count, usize::from(anon), columns, usize::from(layout.size)];
+        PageKey::new(&name.folded(), "wall.svg", options, filter)
+    }
+
+    /// Bytes the key holds, for the cache's byte budget.
+    fn weight(&self) -> usize {
+        size_of::<PageKey>() + self.filter.weight()
     }
 
     /// The repository as the key spells it (folded for a wall).
@@ -141,7 +166,7 @@ impl PageCache {
         page: Arc<Representation>,
         brief: Option<Duration>,
     ) {
-        let weight = size_of::<PageKey>() + page.weight();
+        let weight = path.weight() + page.weight();
         let rendered = Rendered {
             list: Arc::downgrade(list),
             page,
@@ -166,7 +191,8 @@ mod tests {
     fn a_page_is_served_only_for_the_list_it_shows() {
         let cache = PageCache::new(10, 1 << 20);
         let name = RepoName::new("o", "r").unwrap();
-        let path = PageKey::new(&name, "", [100, 0, 0, 0]);
+        let none = Filter::default();
+        let path = PageKey::new(&name, "", [100, 0, 0, 0], &none);
         let list = Arc::new(List::default());
         assert!(cache.get(&path, &list).is_none());
 
@@ -178,12 +204,15 @@ mod tests {
         let other = RepoName::new("O", "r").unwrap();
         assert!(
             cache
-                .get(&PageKey::new(&other, "", [100, 0, 0, 0]), &list)
+                .get(&PageKey::new(&other, "", [100, 0, 0, 0], &none), &list)
                 .is_none()
         );
         assert!(
             cache
-                .get(&PageKey::new(&name, "wall.svg", [100, 0, 0, 0]), &list)
+                .get(
+                    &PageKey::new(&name, "wall.svg", [100, 0, 0, 0], &none),
+                    &list
+                )
                 .is_none()
         );
         assert_eq!(cache.usage(), (1, size_of::<PageKey>() + 8));
@@ -196,7 +225,7 @@ mod tests {
         assert!(cache.get(&path, &newer).is_none());
         assert!(
             cache
-                .get(&PageKey::new(&name, "", [200, 0, 0, 0]), &newer)
+                .get(&PageKey::new(&name, "", [200, 0, 0, 0], &none), &newer)
                 .is_none()
         );
     }

@@ -13,11 +13,12 @@ use bytes::Bytes;
 use http::{Response, StatusCode};
 
 use crate::github::Contributor;
-use crate::github::contributor_lists::{LIMIT_MAX, Shown};
+use crate::github::contributor_lists::{DEFAULT_MAX, LIMIT_MAX, Shown};
 use crate::github::names::RepoName;
 use crate::http::clock::clock_time;
 use crate::http::responses::{Body, text};
 use crate::views::avatars::avatar_path;
+use crate::views::filter::Filter;
 
 /// The stylesheet, compiled into the binary.
 pub const STYLESHEET: &str = include_str!("../../static/style.css");
@@ -79,6 +80,8 @@ pub struct ContributorsPage<'a> {
     stale_note: Option<String>,
     more_link: Option<String>,
     more_max: usize,
+    /// How many bots the page left out, and the link that shows them.
+    bots_left_out: Option<(usize, String)>,
     embed: Embed,
 }
 
@@ -115,20 +118,34 @@ impl<'a> ContributorsPage<'a> {
     /// not be asked.
     pub fn new(
         name: &'a RepoName,
-        max: usize,
+        (max, filter): (usize, &Filter),
         shown: &Shown,
         site: Option<&str>,
     ) -> ContributorsPage<'a> {
         let list = &shown.list;
-        let people = people(shown.contributors());
+        let filtered = filter.apply(shown.contributors());
+        let people = people(&filtered.kept);
+        let link = |max: usize, filter: &Filter| {
+            let max = if max == DEFAULT_MAX {
+                String::new()
+            } else {
+                format!("&max={max}")
+            };
+            let query = format!("{max}{}", filter.query());
+            match query.strip_prefix('&') {
+                Some(query) => format!("/{name}?{query}"),
+                None => format!("/{name}"),
+            }
+        };
+        let bots_left_out = (filtered.bots_left_out > 0)
+            .then(|| (filtered.bots_left_out, link(max, &filter.with_bots())));
         let summary = match (people.len(), shown.truncated()) {
             (1, false) => "1 contributor".to_string(),
             (n, false) => format!("{n} contributors"),
             (n, true) => format!("The first {n} contributors"),
         };
         let more_max = LIMIT_MAX.min(max * 5);
-        let more_link =
-            (shown.truncated() && max < LIMIT_MAX).then(|| format!("/{name}?max={more_max}"));
+        let more_link = (shown.truncated() && max < LIMIT_MAX).then(|| link(more_max, filter));
         let stale_note = shown.stale_because.as_ref().map(|why| {
             format!(
                 "Data from {} UTC; GitHub is unavailable: {why}.",
@@ -144,6 +161,7 @@ impl<'a> ContributorsPage<'a> {
             stale_note,
             more_link,
             more_max,
+            bots_left_out,
             embed: Embed::new(name, site),
         }
     }
@@ -152,7 +170,7 @@ impl<'a> ContributorsPage<'a> {
 /// The rows of the page. GitHub omits `login` and `id` for anonymous
 /// contributors and may for deleted accounts: those rows get a name and no
 /// avatar or link, and never break the page.
-fn people(contributors: &[Contributor]) -> Vec<Person> {
+fn people(contributors: &[&Contributor]) -> Vec<Person> {
     contributors
         .iter()
         .map(|c| Person {
@@ -196,11 +214,12 @@ mod tests {
             owner: "o",
             repo: "r",
             repo_url: "https://github.com/o/r".into(),
-            people: people(&list),
+            people: people(&list.iter().collect::<Vec<_>>()),
             summary: "3 contributors".into(),
             stale_note: None,
             more_link: None,
             more_max: 500,
+            bots_left_out: None,
             embed: Embed::new(&RepoName::new("o", "r").unwrap(), None),
         };
         let html = page.render().unwrap();

@@ -42,7 +42,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 
 use crate::github::Contributor;
-use crate::github::contributor_lists::{LIMIT_MAX, List};
+use crate::github::contributor_lists::LIMIT_MAX;
 use crate::github::error::UpstreamError;
 use crate::http::representation::gzip;
 use crate::views::avatars::{Avatar, Avatars, fetch_size};
@@ -250,19 +250,18 @@ impl Walls {
         self.bytes.available_permits()
     }
 
-    /// Draws the first `count` contributors of `list` with `pictures`, and
-    /// gzips the drawing when that pays, on a blocking thread. `None` when
-    /// the memory or a render slot could not be had by `deadline`.
+    /// Draws `contributors` with `pictures`, and gzips the drawing when
+    /// that pays, on a blocking thread. `None` when the memory or a render
+    /// slot could not be had by `deadline`.
     pub async fn make(
         &self,
         name: String,
-        list: Arc<List>,
-        count: usize,
+        contributors: Vec<Contributor>,
         pictures: Pictures,
         layout: Layout,
         deadline: Instant,
     ) -> Option<Made> {
-        let count = count.min(list.contributors.len());
+        let count = contributors.len().min(LIMIT_MAX);
         let bound = 1024 + count * TILE_MARKUP_MAX + pictures.image_bytes;
         let level = gzip_level(pictures.image_bytes, bound);
         let wanted = if level.is_some() { 2 * bound } else { bound };
@@ -277,7 +276,7 @@ impl Walls {
             .ok()??;
         let made = tokio::task::spawn_blocking(move || {
             let _slot = slot;
-            let svg = render(&name, &list.contributors[..count], &pictures.images, layout);
+            let svg = render(&name, &contributors[..count], &pictures.images, layout);
             let zipped = level.and_then(|level| gzip(svg.as_bytes(), level));
             let svg = svg.into_bytes();
             // Each form holds the permits of its own bytes; the rest go back.
