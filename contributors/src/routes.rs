@@ -66,6 +66,7 @@ use crate::views::contributors_json;
 use crate::views::filter::Filter;
 use crate::views::page_cache::PageKey;
 use crate::views::pages::{self, ContributorsPage, ErrorPage};
+use crate::views::theme::Theme;
 use crate::views::wall::{self, Layout};
 
 /// Which route a path is, with the parts of the path the handler needs.
@@ -274,7 +275,7 @@ fn index(app: &App, query: Option<&str>, headers: &HeaderMap) -> Reply {
         return Ok(form.respond(headers));
     };
     let (owner, repo) = (owner.trim(), repo.trim());
-    let name = RepoName::new(owner, repo).map_err(|e| not_a_name(Kind::Html, &e, (owner, repo)))?;
+    let name = RepoName::new(owner, repo).map_err(|e| not_a_name(Said::PAGE, &e, (owner, repo)))?;
     // Only a validated name goes into the Location header.
     Ok(redirect(&format!("/{name}")))
 }
@@ -298,6 +299,18 @@ impl Form {
             Form::Json => Kind::Json,
         }
     }
+
+    /// What this form's errors are said in.
+    fn said(self) -> Said {
+        let theme = match self {
+            Form::Wall(layout) => layout.theme,
+            _ => Theme::Light,
+        };
+        Said {
+            kind: self.kind(),
+            theme,
+        }
+    }
 }
 
 /// A list asked for, checked: whose, which part of it, who is left out
@@ -317,24 +330,27 @@ impl ListAsked {
     /// |-------|---------|
     /// | page  | `max` (1 to 500), `bots` (0 or 1), `exclude` (logins) |
     /// | JSON  | the page's, and `anon` (0 or 1) |
-    /// | wall  | the JSON's, and `columns` (1 to 50), `size` (1 to 512 pixels) |
+    /// | wall  | the JSON's, and `columns` (1 to 50), `size` (1 to 512 pixels), `names` (0 or 1), `theme` (`light`, `dark`) |
     fn check(
         route: Route<'_>,
         (owner, repo): (&str, &str),
         query: Option<&str>,
     ) -> Result<ListAsked, Response<Body>> {
         // The form, and its options read; a bad name is reported first.
-        let kind = kind(route);
+        let said = Said {
+            kind: kind(route),
+            theme: Theme::or_light(query),
+        };
         let options = match route {
             Route::Wall(..) => wall_options(query).map(|(s, layout)| (s, Form::Wall(layout))),
             Route::Json(..) => selection(query).map(|s| (s, Form::Json)),
             _ => max(query).map(|max| (Selection::accounts(max), Form::Page)),
         };
         let options = options.and_then(|o| Ok((o, Filter::from_query(query)?)));
-        let name = RepoName::new(owner, repo).map_err(|e| not_a_name(kind, &e, (owner, repo)))?;
+        let name = RepoName::new(owner, repo).map_err(|e| not_a_name(said, &e, (owner, repo)))?;
         let ((selection, form), filter) = options.map_err(|why| {
             error_as(
-                kind,
+                said,
                 StatusCode::BAD_REQUEST,
                 "Bad option",
                 &why,
@@ -356,8 +372,8 @@ impl ListAsked {
     fn key(&self, shown: &Shown) -> PageKey {
         let Selection { max, anon } = self.selection;
         let (file, options) = match self.form {
-            Form::Page => ("", [max, 0, 0, 0]),
-            Form::Json => ("contributors.json", [max, usize::from(anon), 0, 0]),
+            Form::Page => ("", [max, 0, 0, 0, 0, 0]),
+            Form::Json => ("contributors.json", [max, usize::from(anon), 0, 0, 0, 0]),
             Form::Wall(layout) => {
                 let count = shown.contributors().len();
                 let drawn = self.filter.count(shown.contributors());
@@ -378,9 +394,8 @@ impl ListAsked {
             _ => format!("{error}."),
         };
         let typed = (self.name.owner(), self.name.repo());
-        let kind = self.form.kind();
         let mut response = error_as(
-            kind,
+            self.form.said(),
             error.status(),
             error.title(),
             &message,
@@ -396,6 +411,21 @@ impl ListAsked {
         }
         response
     }
+}
+
+/// What an error is said in: the route's kind of answer, and for a wall,
+/// its colours.
+#[derive(Clone, Copy)]
+struct Said {
+    kind: Kind,
+    theme: Theme,
+}
+
+impl Said {
+    const PAGE: Said = Said {
+        kind: Kind::Html,
+        theme: Theme::Light,
+    };
 }
 
 /// What a list route answers in, errors included.
@@ -525,7 +555,8 @@ async fn draw_wall(
     let made_by = fetched_by + WALL_MAKING;
     let made = app.walls.make(name, drawn, pictures, layout, made_by);
     let Some(made) = made.await else {
-        let message = wall::message("Busy", "many walls are being drawn; try again in a moment");
+        let why = "many walls are being drawn; try again in a moment";
+        let message = wall::message("Busy", why, layout.theme);
         let mut busy = respond(
             StatusCode::SERVICE_UNAVAILABLE,
             Kind::Svg,
@@ -598,8 +629,9 @@ fn selection(query: Option<&str>) -> Result<Selection, String> {
     })
 }
 
-/// The wall's options besides the list's: `columns` (1 to 50) and `size`
-/// (1 to 512 pixels, snapped to one of the wall's sizes).
+/// The wall's options besides the list's: `columns` (1 to 50), `size`
+/// (1 to 512 pixels, snapped to one of the wall's sizes), `names` (0 or 1)
+/// and `theme` (`light` or `dark`).
 fn wall_options(query: Option<&str>) -> Result<(Selection, Layout), String> {
     let columns = query::number(
         query,
@@ -611,6 +643,8 @@ fn wall_options(query: Option<&str>) -> Result<(Selection, Layout), String> {
     let layout = Layout {
         columns,
         size: wall::snap_size(size),
+        names: query::switch(query, "names")?,
+        theme: Theme::from_query(query)?,
     };
     Ok((selection(query)?, layout))
 }
@@ -708,13 +742,13 @@ fn over_budget(spent: Result<(), std::time::Duration>) -> Result<(), UpstreamErr
 }
 
 /// The 400 for a name that breaks GitHub's rules, in the form asked for.
-fn not_a_name(kind: Kind, error: &NameError, typed: (&str, &str)) -> Response<Body> {
+fn not_a_name(said: Said, error: &NameError, typed: (&str, &str)) -> Response<Body> {
     let message = format!("{error}.");
     let hint = "Owners are letters, digits and single hyphens; \
         repositories may also use '.' and '_'.";
     let status = StatusCode::BAD_REQUEST;
     error_as(
-        kind,
+        said,
         status,
         "Not a repository name",
         &message,
@@ -727,7 +761,7 @@ fn not_a_name(kind: Kind, error: &NameError, typed: (&str, &str)) -> Response<Bo
 /// for the JSON API (readable from any origin, as its answers are), and
 /// otherwise an HTML page that echoes what the visitor typed into the form.
 fn error_as(
-    kind: Kind,
+    Said { kind, theme }: Said,
     status: StatusCode,
     title: &str,
     message: &str,
@@ -735,7 +769,7 @@ fn error_as(
     typed: (&str, &str),
 ) -> Response<Body> {
     match kind {
-        Kind::Svg => respond(status, kind, NO_STORE, wall::message(title, message)),
+        Kind::Svg => respond(status, kind, NO_STORE, wall::message(title, message, theme)),
         Kind::Json => {
             let body = contributors_json::error(status.as_u16(), title, message);
             any_origin(respond(status, kind, NO_STORE, body))

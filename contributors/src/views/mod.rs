@@ -2,7 +2,7 @@
 //! show.
 //!
 //! - `pages`: the HTML page (askama templates) and the home page's form;
-//! - `wall`: the avatars as one embeddable SVG image;
+//! - `wall`: the avatars as one embeddable SVG image, in a `theme`;
 //! - `contributors_json`: the list as JSON, for other programs;
 //! - `filter`: who is left out of a list as shown (bots, `exclude=`);
 //! - `avatars`: the avatar proxy behind `/avatars/{id}`, which the page, the
@@ -21,4 +21,5 @@ pub mod filter;
 pub mod page_cache;
 pub mod pages;
 pub mod seen_ids;
+pub mod theme;
 pub mod wall;

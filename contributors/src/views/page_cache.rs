@@ -71,7 +71,7 @@ pub struct PageKey {
 }
 
 /// The numbers a key holds: for a wall, the most (see [`PageKey::wall`]).
-pub const OPTIONS: usize = 4;
+pub const OPTIONS: usize = 6;
 
 impl PageKey {
     /// An answer made from a list, such as `/{owner}/{repo}/wall.svg`:
@@ -97,7 +97,7 @@ impl PageKey {
     /// `count` contributors of the list (not the `max` asked, which may
     /// exceed them) less those `filter` leaves out, columns no more than
     /// the `drawn` (more columns draw the same single row), and the size
-    /// already snapped to the wall's sizes.
+    /// already snapped to the wall's sizes; then the names and the theme.
     pub fn wall(
         name: &RepoName,
         (count, drawn): (usize, usize),
@@ -106,7 +106,9 @@ impl PageKey {
         layout: Layout,
     ) -> PageKey {
         let columns = layout.columns.min(drawn).max(1);
-        let options = [count, usize::from(anon), columns, usize::from(layout.size)];
+        let size = usize::from(layout.size);
+        let (names, theme) = (usize::from(layout.names), layout.theme.number());
+        let options = [count, usize::from(anon), columns, size, names, theme];
         PageKey::new(&name.folded(), "wall.svg", options, filter)
     }
 
@@ -192,7 +194,7 @@ mod tests {
         let cache = PageCache::new(10, 1 << 20);
         let name = RepoName::new("o", "r").unwrap();
         let none = Filter::default();
-        let path = PageKey::new(&name, "", [100, 0, 0, 0], &none);
+        let path = PageKey::new(&name, "", [100, 0, 0, 0, 0, 0], &none);
         let list = Arc::new(List::default());
         assert!(cache.get(&path, &list).is_none());
 
@@ -204,13 +206,16 @@ mod tests {
         let other = RepoName::new("O", "r").unwrap();
         assert!(
             cache
-                .get(&PageKey::new(&other, "", [100, 0, 0, 0], &none), &list)
+                .get(
+                    &PageKey::new(&other, "", [100, 0, 0, 0, 0, 0], &none),
+                    &list
+                )
                 .is_none()
         );
         assert!(
             cache
                 .get(
-                    &PageKey::new(&name, "wall.svg", [100, 0, 0, 0], &none),
+                    &PageKey::new(&name, "wall.svg", [100, 0, 0, 0, 0, 0], &none),
                     &list
                 )
                 .is_none()
@@ -225,7 +230,10 @@ mod tests {
         assert!(cache.get(&path, &newer).is_none());
         assert!(
             cache
-                .get(&PageKey::new(&name, "", [200, 0, 0, 0], &none), &newer)
+                .get(
+                    &PageKey::new(&name, "", [200, 0, 0, 0, 0, 0], &none),
+                    &newer
+                )
                 .is_none()
         );
     }

@@ -85,11 +85,15 @@ pub struct ContributorsPage<'a> {
     embed: Embed,
 }
 
-/// The Embed box: snippets that put this repository's wall in a README,
-/// and the JSON API's address.
+/// The Embed box: snippets that put this repository's wall in a README
+/// (Markdown, HTML, and a `<picture>` with a dark source for readers in
+/// the dark scheme, which GitHub's READMEs render), a preview of the
+/// wall, and the JSON API's address.
 struct Embed {
     markdown: String,
     html: String,
+    picture: String,
+    preview: String,
     json_path: String,
 }
 
@@ -106,6 +110,13 @@ impl Embed {
             html: format!(
                 "<a href=\"{page}\"><img src=\"{wall}\" alt=\"Contributors to {name}\"></a>"
             ),
+            picture: format!(
+                "<a href=\"{page}\">\n<picture>\n  \
+                 <source media=\"(prefers-color-scheme: dark)\" srcset=\"{wall}?theme=dark\">\n  \
+                 <img src=\"{wall}?theme=light\" alt=\"Contributors to {name}\">\n\
+                 </picture>\n</a>"
+            ),
+            preview: format!("/{name}/wall.svg"),
             json_path: format!("/{name}/contributors.json"),
         }
     }
@@ -229,7 +240,7 @@ mod tests {
         );
         assert!(html.contains("(deleted account)"));
         assert_eq!(
-            html.matches("<img").count(),
+            html.matches("<img src=\"/avatars/").count(),
             1,
             "only octocat has an avatar"
         );

@@ -46,6 +46,7 @@ use crate::github::contributor_lists::LIMIT_MAX;
 use crate::github::error::UpstreamError;
 use crate::http::representation::gzip;
 use crate::views::avatars::{Avatar, Avatars, fetch_size};
+use crate::views::theme::Theme;
 
 /// The avatar sizes a wall draws, in pixels (`?size=` snaps to one).
 pub const SIZES: [u16; 4] = [32, 48, 64, 96];
@@ -66,20 +67,30 @@ const NAME_CHARS: usize = 100;
 /// attributes, the placeholder's `data:` URI, and a tooltip of
 /// `NAME_CHARS` characters of up to 6 bytes each (`&quot;`) plus the count.
 const TILE_MARKUP_MAX: usize = 1024;
+/// With `names=1`, the markup of the login under it, at most: its place,
+/// and [`NAME_FIT_MAX`] characters of up to 6 bytes each.
+const NAME_MARKUP_MAX: usize = 256;
+/// Characters of a login written under an avatar, at most: as many as the
+/// widest cell (96 pixels and its gap) holds at [`NAME_FONT`] pixels.
+const NAME_FIT_MAX: usize = 16;
+/// The font size of the names under the avatars, in pixels, and the
+/// height of their line.
+const NAME_FONT: usize = 11;
+const NAME_LINE: usize = NAME_FONT + 5;
 /// The largest wall this module writes: the image budget, plus each
 /// avatar's markup, plus the opening and closing lines.
-pub const MAX_SVG_BYTES: usize = IMAGE_BUDGET + LIMIT_MAX * TILE_MARKUP_MAX + 1024;
+pub const MAX_SVG_BYTES: usize =
+    IMAGE_BUDGET + LIMIT_MAX * (TILE_MARKUP_MAX + NAME_MARKUP_MAX) + 1024;
 
-/// A 1×1 PNG of GitHub's border grey (#d0d7de), drawn as a disc for a
-/// contributor without an avatar (anonymous, or one that failed to load).
-const PLACEHOLDER_PNG: &str = "data:image/png;base64,\
-    iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR42mO4cP0eAAUAAobdcGELAAAAAElFTkSuQmCC";
-
-/// How the grid is laid out: avatars per row, and their size in pixels.
+/// How the grid is laid out and drawn: avatars per row, their size in
+/// pixels, whether each login is written under its avatar (`names=1`),
+/// and the colours (`theme=`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Layout {
     pub columns: usize,
     pub size: u16,
+    pub names: bool,
+    pub theme: Theme,
 }
 
 /// Snaps a requested avatar size to the smallest wall size at least as
@@ -262,7 +273,8 @@ impl Walls {
         deadline: Instant,
     ) -> Option<Made> {
         let count = contributors.len().min(LIMIT_MAX);
-        let bound = 1024 + count * TILE_MARKUP_MAX + pictures.image_bytes;
+        let names = if layout.names { NAME_MARKUP_MAX } else { 0 };
+        let bound = 1024 + count * (TILE_MARKUP_MAX + names) + pictures.image_bytes;
         let level = gzip_level(pictures.image_bytes, bound);
         let wanted = if level.is_some() { 2 * bound } else { bound };
         let wanted = u32::try_from(wanted.min(self.max_bytes)).ok()?;
@@ -336,21 +348,25 @@ pub fn render(
     let size = usize::from(layout.size);
     let gap = size / 8;
     let cell = size + gap;
+    // With names, each row is a line taller, for the names under it.
+    let line = if layout.names { NAME_LINE } else { 0 };
+    let row = cell + line;
     let columns = layout.columns.clamp(1, MAX_COLUMNS).min(contributors.len());
     let rows = contributors.len().div_ceil(columns.max(1));
     let (width, height) = if contributors.is_empty() {
         (240, 32)
     } else {
-        (columns * cell - gap, rows * cell - gap)
+        (columns * cell - gap, rows * row - gap)
     };
+    let (text, placeholder) = (layout.theme.text(), layout.theme.placeholder());
 
     let mut svg = String::with_capacity(1024 + contributors.len() * 256);
     open_svg(&mut svg, width, height, "Contributors to ", name);
     if contributors.is_empty() {
-        svg.push_str(
+        svg.push_str(&format!(
             "<text x=\"8\" y=\"21\" font-family=\"sans-serif\" font-size=\"14\" \
-             fill=\"#59636e\">No contributors yet</text>\n</svg>\n",
-        );
+             fill=\"{text}\">No contributors yet</text>\n</svg>\n"
+        ));
         return svg;
     }
     svg.push_str(
@@ -359,7 +375,7 @@ pub fn render(
     );
     let mut budget = IMAGE_BUDGET;
     for (i, contributor) in contributors.iter().enumerate() {
-        let (x, y) = ((i % columns) * cell, (i / columns) * cell);
+        let (x, y) = ((i % columns) * cell, (i / columns) * row);
         svg.push_str(&format!(
             "<image x=\"{x}\" y=\"{y}\" width=\"{size}\" height=\"{size}\" \
              clip-path=\"url(#round)\" href=\""
@@ -371,7 +387,7 @@ pub fn render(
                 budget -= data_uri_len(avatar.content_type, avatar.image.body().len());
                 push_data_uri(&mut svg, avatar.content_type, avatar.image.body());
             }
-            _ => svg.push_str(PLACEHOLDER_PNG),
+            _ => svg.push_str(placeholder),
         }
         svg.push_str("\"><title>");
         push_text(&mut svg, &contributor.display_name());
@@ -383,29 +399,107 @@ pub fn render(
         };
         svg.push_str(&format!(": {n} {unit}</title></image>\n"));
     }
+    if layout.names {
+        // One group sets the font for every name: each name is only its
+        // place and its text.
+        svg.push_str(&format!(
+            "<g font-family=\"sans-serif\" font-size=\"{NAME_FONT}\" fill=\"{text}\" \
+             text-anchor=\"middle\">\n"
+        ));
+        let fit = name_fit(cell);
+        for (i, contributor) in contributors.iter().enumerate() {
+            let x = (i % columns) * cell + size / 2;
+            let y = (i / columns) * row + size + NAME_FONT + 2;
+            svg.push_str(&format!("<text x=\"{x}\" y=\"{y}\">"));
+            push_text(&mut svg, &cut(&contributor.display_name(), fit));
+            svg.push_str("</text>\n");
+        }
+        svg.push_str("</g>\n");
+    }
     svg.push_str("</svg>\n");
     svg
 }
 
-/// A small SVG that says why there is no wall (`title`, then `detail`),
-/// so that a README shows the reason instead of a broken image.
-pub fn message(title: &str, detail: &str) -> String {
-    // Wide enough for the text at about 7 pixels a character, within reason.
-    let chars = title.chars().count() + detail.chars().count().min(2 * NAME_CHARS);
-    let width = (24 + chars * 7).clamp(200, 1200);
+/// Characters of a name that fit under an avatar in a `cell` pixels wide,
+/// at about 0.6 of the font size a character.
+fn name_fit(cell: usize) -> usize {
+    (cell * 10 / (NAME_FONT * 6)).clamp(3, NAME_FIT_MAX)
+}
+
+/// `text` cut to `fit` characters, the last of them an ellipsis when it
+/// was longer.
+fn cut(text: &str, fit: usize) -> String {
+    if text.chars().count() <= fit {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(fit - 1).collect();
+    cut.push('…');
+    cut
+}
+
+/// A small SVG that says why there is no wall (`title` in bold, then
+/// `detail`, wrapped), in `theme`'s colours, so that a README shows the
+/// reason instead of a broken image. It fits a phone: at most
+/// [`MESSAGE_WIDTH`] pixels wide, taller as the text needs.
+pub fn message(title: &str, detail: &str, theme: Theme) -> String {
+    let detail: String = detail.chars().take(2 * NAME_CHARS).collect();
+    let mut lines = vec![format!("{title}:")];
+    lines.extend(wrap(&detail, MESSAGE_CHARS));
+    // Wide enough for the longest line at about 7 pixels a character.
+    let longest = lines.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+    let width = (24 + longest * 7).clamp(200, MESSAGE_WIDTH);
+    let height = 14 + lines.len() * 18;
+    let colours = theme.message();
+    let (fill, stroke, text) = (colours.fill, colours.stroke, colours.text);
     let mut svg = String::with_capacity(512 + title.len() + detail.len());
-    open_svg(&mut svg, width, 32, "", title);
-    svg.push_str(
-        "<rect x=\".5\" y=\".5\" width=\"99%\" height=\"31\" rx=\"6\" \
-         fill=\"#fff8f8\" stroke=\"#d1242f\"/>\n\
-         <text x=\"12\" y=\"21\" font-family=\"sans-serif\" font-size=\"13\" \
-         fill=\"#1f2328\"><tspan font-weight=\"bold\">",
-    );
-    push_text(&mut svg, title);
-    svg.push_str(":</tspan> ");
-    push_text(&mut svg, detail);
+    open_svg(&mut svg, width, height, "", title);
+    svg.push_str(&format!(
+        "<rect x=\".5\" y=\".5\" width=\"{}\" height=\"{}\" rx=\"6\" \
+         fill=\"{fill}\" stroke=\"{stroke}\"/>\n\
+         <text y=\"7\" font-family=\"sans-serif\" font-size=\"13\" fill=\"{text}\">",
+        width - 1,
+        height - 1,
+    ));
+    for (i, line) in lines.iter().enumerate() {
+        let bold = if i == 0 { " font-weight=\"bold\"" } else { "" };
+        svg.push_str(&format!("<tspan x=\"12\" dy=\"18\"{bold}>"));
+        push_text(&mut svg, line);
+        svg.push_str("</tspan>");
+    }
     svg.push_str("</text>\n</svg>\n");
     svg
+}
+
+/// The widest message, in pixels: a phone's width (360 CSS pixels and up)
+/// less its margins.
+pub const MESSAGE_WIDTH: usize = 320;
+/// Characters a message line holds at about 7 pixels each.
+const MESSAGE_CHARS: usize = (MESSAGE_WIDTH - 24) / 7;
+
+/// `text` in lines of at most `width` characters, broken at spaces, and
+/// inside words longer than a line.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let mut word: Vec<char> = word.chars().collect();
+        let used = line.chars().count();
+        if used > 0 && used + 1 + word.len() <= width {
+            line.push(' ');
+        } else if used > 0 {
+            lines.push(std::mem::take(&mut line));
+        }
+        while word.len() > width {
+            let rest = word.split_off(width);
+            lines.push(word.into_iter().collect());
+            word = rest;
+        }
+        line.extend(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
 }
 
 /// The opening tag and the document's own title, `{label}{name}`.
@@ -523,12 +617,14 @@ mod tests {
         let layout = Layout {
             columns: 2,
             size: 32,
+            names: false,
+            theme: Theme::Light,
         };
         let svg = render("o/r", &people, &images, layout);
         // 2 columns of 32 px with a 4 px gap; 3 rows.
         assert!(svg.contains("width=\"68\" height=\"104\""), "{svg}");
         assert_eq!(svg.matches("<image ").count(), 5);
-        assert_eq!(svg.matches(PLACEHOLDER_PNG).count(), 3);
+        assert_eq!(svg.matches(Theme::Light.placeholder()).count(), 3);
         assert!(!svg.contains("x=\"36\" y=\"72\""));
         assert!(svg.contains("x=\"0\" y=\"72\""));
         assert!(svg.contains("<title>u5: 1 contribution</title>"));
@@ -543,13 +639,19 @@ mod tests {
         let layout = Layout {
             columns: 1,
             size: 96,
+            names: true,
+            theme: Theme::Dark,
         };
         let svg = render("o/r", &people, &images, layout);
         assert!(svg.len() <= MAX_SVG_BYTES, "{} bytes", svg.len());
         assert_eq!(svg.matches("<image ").count(), LIMIT_MAX);
         // 4 MiB hold 11 of these 256 KiB images (base64 adds a third); the
         // rest are placeholders.
-        assert_eq!(svg.matches(PLACEHOLDER_PNG).count(), LIMIT_MAX - 11);
+        assert_eq!(
+            svg.matches(Theme::Dark.placeholder()).count(),
+            LIMIT_MAX - 11
+        );
+        assert_eq!(svg.matches("<text ").count(), LIMIT_MAX);
     }
 
     /// Bytes that do not compress, as a PNG's or JPEG's do not (xorshift).
@@ -578,6 +680,8 @@ mod tests {
         let layout = Layout {
             columns: 12,
             size: 64,
+            names: false,
+            theme: Theme::Light,
         };
         let pictures: Vec<_> = (1..=100).map(|i| incompressible(4096, i)).collect();
         let images = render("o/r", &people, &pictures, layout);
@@ -603,8 +707,49 @@ mod tests {
 
     #[test]
     fn messages_escape_their_text() {
-        let svg = message("Not found", "<script>alert(1)</script>");
+        let svg = message("Not found", "<script>alert(1)</script>", Theme::Light);
         assert!(svg.contains("&lt;script&gt;"));
         assert!(!svg.contains("<script"));
+    }
+
+    #[test]
+    fn messages_wrap_to_a_phones_width_in_their_theme() {
+        let detail = "the GitHub API at https://api.github.com did not answer in time; \
+                      try again in a minute or two, or ask the operator why";
+        for theme in [Theme::Light, Theme::Dark] {
+            let svg = message("Upstream timeout", detail, theme);
+            assert!(svg.contains("width=\"304\""), "{svg}");
+            assert_eq!(svg.matches("<tspan ").count(), 4, "{svg}");
+            assert!(svg.contains(theme.message().fill));
+        }
+        assert_eq!(
+            wrap("aaa bb cccccccc d", 5),
+            ["aaa", "bb", "ccccc", "ccc d"]
+        );
+        let short = message("Busy", "try again", Theme::Light);
+        assert!(short.contains("width=\"200\" height=\"50\""), "{short}");
+    }
+
+    #[test]
+    fn names_are_written_under_the_avatars_cut_to_the_cell() {
+        let people = [user("short", 1), user("a-very-long-login-indeed", 2)];
+        let layout = Layout {
+            columns: 2,
+            size: 32,
+            names: true,
+            theme: Theme::Dark,
+        };
+        let svg = render("o/r", &people, &[None, None], layout);
+        // Two 32-px avatars and a 4-px gap; one row with a 16-px line.
+        assert!(svg.contains("width=\"68\" height=\"48\""), "{svg}");
+        assert!(svg.contains(">short</text>"), "{svg}");
+        // A 36-px cell holds 5 characters at 11 px.
+        assert!(svg.contains(">a-ve…</text>"), "{svg}");
+        assert!(svg.contains(Theme::Dark.text()));
+        let plain = Layout {
+            names: false,
+            ..layout
+        };
+        assert!(!render("o/r", &people, &[None, None], plain).contains("<text"));
     }
 }
