@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 use crate::config::Config;
 use crate::github::GitHub;
 use crate::github::contributor_lists::ContributorLists;
+use crate::github::owner_repos::OwnerRepos;
 use crate::github::roots::{self, RootsError};
 use crate::github::upstream::Upstream;
 use crate::guards::client_budget::ClientBudget;
@@ -26,6 +27,8 @@ pub struct App {
     pub config: Config,
     pub github: GitHub,
     pub lists: ContributorLists,
+    /// Owners' repositories, for walls across them (`?owner=`).
+    pub owners: OwnerRepos,
     /// Pages rendered from those lists, served again while the list holds.
     pub pages: PageCache,
     pub avatars: Avatars,
@@ -71,6 +74,12 @@ impl App {
             config.cache_entries,
             config.cache_bytes,
         );
+        let owners = OwnerRepos::new(
+            github.clone(),
+            config.cache_ttl,
+            config.negative_cache_ttl,
+            config.cache_entries,
+        );
         // A page is one rendering of one list: the same bounds fit both.
         let pages = PageCache::new(config.cache_entries, config.cache_bytes);
         let avatars = Avatars::new(
@@ -88,6 +97,7 @@ impl App {
             config,
             github,
             lists,
+            owners,
             pages,
             avatars,
             seen: SeenIds::new(),

@@ -1,6 +1,6 @@
 //! Routing: which URL does what.
 //!
-//! The app has nine routes, so a `match` on the path is the whole router
+//! The app has eleven routes, so a `match` on the path is the whole router
 //! (`Route::of`); a web framework would add weight without adding clarity.
 //!
 //! | route                            | answer                                 |
@@ -9,6 +9,8 @@
 //! | `GET /{owner}/{repo}`            | the contributors page                  |
 //! | `GET /{owner}/{repo}/wall.svg`   | the avatars as one SVG image (`views/wall.rs`) |
 //! | `GET /{owner}/{repo}/contributors.json` | the list as JSON (`views/contributors_json.rs`) |
+//! | `GET /wall.svg?repos=o/a,o/b` or `?owner=o` | one wall across repositories (`views/merged_list.rs`) |
+//! | `GET /contributors.json?repos=…` or `?owner=o` | their merged list as JSON |
 //! | `GET /avatars/{id}?s=N`          | an avatar image, proxied and cached    |
 //! | `GET /healthz`                   | 200 "ok", without touching GitHub      |
 //! | `GET /status`                    | JSON: version, proxy, rate limit, cache usage |
@@ -21,7 +23,8 @@
 //! answer. The three list routes (the page, the wall, the JSON list) share
 //! them, and differ only in their form (`Form`): how they render the list
 //! and say an error. Bad input is answered in the route's own form, and
-//! never reaches GitHub.
+//! never reaches GitHub. The two routes across repositories take the same
+//! steps for each list (`across`), then merge them (`from_lists`).
 //!
 //! **Now or later.** Getting the data is where a request may wait: for
 //! GitHub, or for avatars. Most requests do not: the form, the stylesheet,
@@ -54,17 +57,18 @@ use serde_json::json;
 
 use crate::app::App;
 use crate::github::Contributor;
-use crate::github::contributor_lists::{DEFAULT_MAX, LIMIT_MAX, Selection, Shown};
+use crate::github::contributor_lists::{DEFAULT_MAX, LIMIT_MAX, List, Selection, Shown};
 use crate::github::error::UpstreamError;
-use crate::github::names::{NameError, RepoName, split_repo_file, split_repo_path};
+use crate::github::names::{self, NameError, RepoName, split_repo_file, split_repo_path};
 use crate::http::query::{self, query_value};
 use crate::http::representation::Representation;
 use crate::http::responses::{Body, Kind, NO_STORE, Reply, redirect, respond, text, without_body};
 use crate::ops::metrics::{self, METRICS};
 use crate::views::avatars::{Fetched, parse_id, snap_size};
-use crate::views::contributors_json;
+use crate::views::contributors_json::{self, Skipped};
 use crate::views::filter::Filter;
-use crate::views::page_cache::PageKey;
+use crate::views::merged_list;
+use crate::views::page_cache::{PageKey, Shows};
 use crate::views::pages::{self, ContributorsPage, ErrorPage};
 use crate::views::theme::Theme;
 use crate::views::wall::{self, Layout};
@@ -78,6 +82,10 @@ pub enum Route<'a> {
     Contributors(&'a str, &'a str),
     Wall(&'a str, &'a str),
     Json(&'a str, &'a str),
+    /// `/wall.svg?repos=…` or `?owner=…`: a wall across repositories.
+    WallAcross,
+    /// `/contributors.json?repos=…` or `?owner=…`.
+    JsonAcross,
     Avatar(&'a str),
     Healthz,
     Status,
@@ -93,7 +101,7 @@ const _: () = assert!(Route::NAMES.len() <= metrics::ROUTES);
 
 impl<'a> Route<'a> {
     /// Every route's name, in the order of [`Route::index`].
-    pub const NAMES: [&'static str; 10] = [
+    pub const NAMES: [&'static str; 12] = [
         "index",
         "contributors",
         "wall",
@@ -104,6 +112,8 @@ impl<'a> Route<'a> {
         "metrics",
         "stylesheet",
         "not_found",
+        "wall_across",
+        "json_across",
     ];
 
     /// The routing table.
@@ -114,6 +124,8 @@ impl<'a> Route<'a> {
             "/status" => Route::Status,
             "/metrics" => Route::Metrics,
             "/style.css" => Route::Stylesheet,
+            "/wall.svg" => Route::WallAcross,
+            "/contributors.json" => Route::JsonAcross,
             "/favicon.ico" | "/robots.txt" => Route::Unserved,
             path => match (path.strip_prefix("/avatars/"), split_repo_path(path)) {
                 (Some(id), _) => Route::Avatar(id),
@@ -140,6 +152,8 @@ impl<'a> Route<'a> {
             Route::Metrics => 7,
             Route::Stylesheet => 8,
             Route::Unserved | Route::NotFound => 9,
+            Route::WallAcross => 10,
+            Route::JsonAcross => 11,
         }
     }
 }
@@ -172,6 +186,9 @@ enum Waiting {
     Wall(Box<WallToDraw>),
     /// An avatar that memory does not hold.
     Avatar { id: u64, size: u16 },
+    /// Lists across repositories, some of which memory does not hold (or
+    /// an owner's repositories).
+    Across(Box<AcrossAsked>),
 }
 
 /// Answers one request from `client` for `route` (`Route::of` its path)
@@ -211,6 +228,7 @@ pub fn answer(
         Route::Contributors(owner, repo) | Route::Wall(owner, repo) | Route::Json(owner, repo) => {
             list(app, route, (owner, repo), uri, headers)
         }
+        Route::WallAcross | Route::JsonAcross => across(app, route, query, headers),
         Route::Unserved => Ok(text(StatusCode::NOT_FOUND, "not found\n")),
         Route::NotFound => Ok(not_found()),
     };
@@ -243,6 +261,7 @@ impl Wait {
                 }
             }
             Waiting::Wall(wall) => draw_wall(app, self.client, *wall, headers).await,
+            Waiting::Across(asked) => across_later(app, self.client, *asked, headers).await,
             Waiting::Avatar { id, size } => {
                 let admit = || spend_avatar(app, self.client);
                 avatar_answer(app.avatars.get(id, size, admit).await, headers)
@@ -378,10 +397,11 @@ impl ListAsked {
                 let count = shown.contributors().len();
                 let drawn = self.filter.count(shown.contributors());
                 let counts = (count, drawn);
-                return PageKey::wall(&self.name, counts, anon, &self.filter, layout);
+                let shows = Shows::One(self.name.clone());
+                return PageKey::wall(&shows, counts, anon, &self.filter, layout);
             }
         };
-        PageKey::new(&self.name, file, options, &self.filter)
+        PageKey::new(Shows::One(self.name.clone()), file, options, &self.filter)
     }
 
     /// GitHub's failure, said in this list's form, with `Retry-After` for a
@@ -413,6 +433,293 @@ impl ListAsked {
     }
 }
 
+/// The most repositories one wall or JSON list across them may name.
+pub const MAX_REPOS: usize = 20;
+
+/// Whose lists a wall across repositories shows.
+enum Across {
+    /// `repos=o/a,o/b`: checked, without repeats.
+    Repos(Vec<RepoName>),
+    /// `owner=NAME`: checked; its repositories are looked up.
+    Owner(String),
+}
+
+/// A wall or JSON list across repositories, checked.
+struct AcrossAsked {
+    across: Across,
+    selection: Selection,
+    filter: Filter,
+    form: Form,
+}
+
+impl AcrossAsked {
+    /// Checks `repos=` or `owner=` (one of them) and the options; bad input
+    /// gets a 400 in the route's own form.
+    fn check(route: Route<'_>, query: Option<&str>) -> Result<AcrossAsked, Response<Body>> {
+        let said = Said {
+            kind: kind(route),
+            theme: Theme::or_light(query),
+        };
+        let checked = (|| {
+            let across = across_source(query)?;
+            let (selection, form) = match route {
+                Route::WallAcross => wall_options(query).map(|(s, l)| (s, Form::Wall(l)))?,
+                _ => (selection(query)?, Form::Json),
+            };
+            let filter = Filter::from_query(query)?;
+            Ok::<_, String>(AcrossAsked {
+                across,
+                selection,
+                filter,
+                form,
+            })
+        })();
+        checked.map_err(|why| {
+            let status = StatusCode::BAD_REQUEST;
+            error_as(said, status, "Bad option", &why, None, ("", ""))
+        })
+    }
+
+    /// GitHub's failure, said in this answer's form.
+    fn failure(&self, error: &UpstreamError) -> Response<Body> {
+        let mut response = error_as(
+            self.form.said(),
+            error.status(),
+            error.title(),
+            &format!("{error}."),
+            error.hint(),
+            ("", ""),
+        );
+        if let Some(seconds) = error.retry_after() {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
+    }
+}
+
+/// `repos=o/a,o/b` (1 to `MAX_REPOS`, each checked like a path's names)
+/// or `owner=NAME`: exactly one of them.
+fn across_source(query: Option<&str>) -> Result<Across, String> {
+    match (query_value(query, "repos"), query_value(query, "owner")) {
+        (Some(list), None) => {
+            let mut repos: Vec<RepoName> = Vec::new();
+            for typed in list.split(',').map(str::trim).filter(|r| !r.is_empty()) {
+                let (owner, repo) = typed
+                    .split_once('/')
+                    .ok_or_else(|| format!("repos: {typed:?} is not owner/repository"))?;
+                let name = RepoName::new(owner, repo).map_err(|e| format!("repos: {e}"))?;
+                if !repos.iter().any(|held| held.folded() == name.folded()) {
+                    repos.push(name);
+                }
+                if repos.len() > MAX_REPOS {
+                    return Err(format!("repos names at most {MAX_REPOS} repositories"));
+                }
+            }
+            if repos.is_empty() {
+                return Err("repos names no repository".into());
+            }
+            Ok(Across::Repos(repos))
+        }
+        (None, Some(owner)) => {
+            let owner = owner.trim();
+            names::check_owner(owner).map_err(|why| format!("invalid owner name: {why}"))?;
+            Ok(Across::Owner(owner.to_string()))
+        }
+        _ => Err("give repos=owner/a,owner/b or owner=NAME, one of them".into()),
+    }
+}
+
+/// A wall or JSON list across repositories: check, then answer from the
+/// lists in memory, or wait for those it lacks.
+fn across(
+    app: &App,
+    route: Route<'_>,
+    query: Option<&str>,
+    headers: &HeaderMap,
+) -> Result<Response<Body>, Waiting> {
+    let asked = match AcrossAsked::check(route, query) {
+        Ok(asked) => asked,
+        Err(refused) => return Ok(refused),
+    };
+    let repos = match &asked.across {
+        Across::Repos(repos) => repos.clone(),
+        Across::Owner(owner) => match app.owners.cached(owner) {
+            Some(Ok(repos)) => repos.to_vec(),
+            Some(Err(error)) => return Ok(asked.failure(&error)),
+            None => return Err(Waiting::Across(Box::new(asked))),
+        },
+    };
+    let mut found = Vec::with_capacity(repos.len());
+    for repo in repos {
+        match app.lists.cached(&repo, asked.selection) {
+            Some(shown) => found.push((repo, shown)),
+            None => return Err(Waiting::Across(Box::new(asked))),
+        }
+    }
+    from_lists(app, asked, found, headers).map_err(|w| Waiting::Wall(Box::new(w)))
+}
+
+/// The wait of [`across`]: the owner's repositories, then every list not
+/// in memory, all at once. Each call to GitHub is one of `client`'s
+/// lookups, as for one list; a client over its budget gets its 429, not a
+/// wall with repositories missing.
+async fn across_later(
+    app: &App,
+    client: IpAddr,
+    asked: AcrossAsked,
+    headers: &HeaderMap,
+) -> Response<Body> {
+    let repos = match &asked.across {
+        Across::Repos(repos) => repos.clone(),
+        Across::Owner(owner) => {
+            let admit = || spend_lookups(app, client, 1);
+            match app.owners.get(owner, admit).await {
+                Ok(repos) => repos.to_vec(),
+                Err(error) => return asked.failure(&error),
+            }
+        }
+    };
+    let selection = asked.selection;
+    let lists = repos.iter().map(|repo| {
+        let admit = move |pages| spend_lookups(app, client, pages);
+        app.lists.get(repo, selection, admit)
+    });
+    let shown = join_all(lists.collect()).await;
+    if let Some(Err(over)) =
+        (shown.iter()).find(|s| matches!(s, Err(UpstreamError::OverBudget { .. })))
+    {
+        return asked.failure(over);
+    }
+    let found = repos.into_iter().zip(shown).collect();
+    match from_lists(app, asked, found, headers) {
+        Ok(response) => response,
+        Err(wall) => draw_wall(app, client, wall, headers).await,
+    }
+}
+
+/// Waits for every one of `futures`, polled together, and gives their
+/// outputs in order. (A wall across repositories waits for up to
+/// `MAX_REPOS` lists: a handful, polled again on each wake.)
+async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let mut futures: Vec<_> = futures.into_iter().map(Box::pin).collect();
+    let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (future, output) in futures.iter_mut().zip(outputs.iter_mut()) {
+            if output.is_none() {
+                match future.as_mut().poll(cx) {
+                    std::task::Poll::Ready(done) => *output = Some(done),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    outputs.into_iter().flatten().collect()
+}
+
+/// The answer made from the lists `found` of a wall or JSON list across
+/// repositories: the one made from these very lists before, or a new one
+/// (a wall comes back to be drawn). Repositories that failed are named
+/// (`skipped`); if all failed, the first failure is the answer.
+fn from_lists(
+    app: &App,
+    asked: AcrossAsked,
+    mut found: Vec<(RepoName, Result<Shown, UpstreamError>)>,
+    headers: &HeaderMap,
+) -> Result<Response<Body>, WallToDraw> {
+    // In a fixed order, so that the same set is the same answer.
+    found.sort_by(|(a, _), (b, _)| a.folded().as_str().cmp(b.folded().as_str()));
+    let all: Vec<RepoName> = found.iter().map(|(repo, _)| repo.clone()).collect();
+    let (mut shown, mut skipped) = (Vec::new(), Vec::new());
+    for (repo, result) in &found {
+        match result {
+            Ok(list) => shown.push((repo, list)),
+            Err(error) => skipped.push((repo, error)),
+        }
+    }
+    if shown.is_empty() {
+        let first = skipped.first().map(|(_, e)| *e);
+        return Ok(first.map_or_else(not_found, |error| asked.failure(error)));
+    }
+    for (_, list) in &shown {
+        app.seen.show(&list.list);
+    }
+    let lists: Vec<&Arc<List>> = shown.iter().map(|(_, s)| &s.list).collect();
+    let checked_at = (lists.iter()).map(|l| l.checked_at).min().unwrap_or(0);
+    // An answer that shows an old copy, or lacks a repository for an
+    // outage, must not outlive it.
+    let stale = shown.iter().any(|(_, s)| s.stale_because.is_some())
+        || skipped.iter().any(|(_, e)| e.is_outage());
+    let slices: Vec<&[Contributor]> = shown.iter().map(|(_, s)| s.contributors()).collect();
+    let merged = merged_list::merge(&slices, asked.selection.max);
+    let kept = asked.filter.apply(&merged).kept;
+    let Selection { max, anon } = asked.selection;
+    let (file, options) = match asked.form {
+        Form::Wall(layout) => {
+            let counts = (merged.len(), kept.len());
+            let key = PageKey::wall(&Shows::many(&all), counts, anon, &asked.filter, layout);
+            ("wall.svg", Err((key, layout)))
+        }
+        _ => (
+            "contributors.json",
+            Ok([max, usize::from(anon), 0, 0, 0, 0]),
+        ),
+    };
+    let key = match &options {
+        Ok(options) => PageKey::new(Shows::many(&all), file, *options, &asked.filter),
+        Err((key, _)) => key.clone(),
+    };
+    if !stale && let Some(held) = app.pages.get(&key, &lists) {
+        return Ok(sent(asked.form.kind(), held.respond(headers)));
+    }
+    let from = MadeFrom {
+        key,
+        lists: lists.iter().map(|&l| l.clone()).collect(),
+        checked_at,
+        stale,
+    };
+    if let Err((_, layout)) = options {
+        let names: Vec<&str> = shown.iter().map(|(r, _)| r.as_str()).collect();
+        let mut title = names.join(", ");
+        if !skipped.is_empty() {
+            let why: Vec<String> = (skipped.iter())
+                .map(|(repo, error)| format!("{repo} ({})", error.title()))
+                .collect();
+            title = format!("{title}; skipped: {}", why.join(", "));
+        }
+        return Err(WallToDraw {
+            from,
+            title,
+            layout,
+            drawn: kept.into_iter().cloned().collect(),
+        });
+    }
+    let repos: Vec<&RepoName> = shown.iter().map(|(r, _)| *r).collect();
+    let skipped: Vec<Skipped<'_>> = (skipped.iter())
+        .map(|(repo, error)| Skipped {
+            repo,
+            status: error.status().as_u16(),
+            message: error.to_string(),
+        })
+        .collect();
+    let body = contributors_json::render_many(&repos, &skipped, checked_at, &kept);
+    Ok(keep_and_send(
+        app,
+        Kind::Json,
+        &from,
+        Bytes::from(body),
+        headers,
+    ))
+}
+
 /// What an error is said in: the route's kind of answer, and for a wall,
 /// its colours.
 #[derive(Clone, Copy)]
@@ -431,8 +738,8 @@ impl Said {
 /// What a list route answers in, errors included.
 fn kind(route: Route<'_>) -> Kind {
     match route {
-        Route::Wall(..) => Kind::Svg,
-        Route::Json(..) => Kind::Json,
+        Route::Wall(..) | Route::WallAcross => Kind::Svg,
+        Route::Json(..) | Route::JsonAcross => Kind::Json,
         _ => Kind::Html,
     }
 }
@@ -445,11 +752,38 @@ fn sent(kind: Kind, response: Response<Body>) -> Response<Body> {
     }
 }
 
-/// A wall whose list is in hand and whose avatars are not.
+/// What an answer is made from: the lists it shows, where it is kept, how
+/// old its oldest list is, and whether any list is an old copy served
+/// through an outage (then the answer is kept by nobody).
+struct MadeFrom {
+    key: PageKey,
+    lists: Vec<Arc<List>>,
+    checked_at: u64,
+    stale: bool,
+}
+
+impl MadeFrom {
+    /// An answer made from one list, kept under `key`.
+    fn one(key: PageKey, shown: &Shown) -> MadeFrom {
+        MadeFrom {
+            key,
+            lists: vec![shown.list.clone()],
+            checked_at: shown.list.checked_at,
+            stale: shown.stale_because.is_some(),
+        }
+    }
+
+    fn lists(&self) -> Vec<&Arc<List>> {
+        self.lists.iter().collect()
+    }
+}
+
+/// A wall whose lists are in hand and whose avatars are not.
 struct WallToDraw {
-    asked: ListAsked,
+    from: MadeFrom,
+    /// What the wall is of, for its `<title>`: `owner/repo`, or several.
+    title: String,
     layout: Layout,
-    shown: Shown,
     /// The contributors drawn: those shown that the filter keeps.
     drawn: Vec<Contributor>,
 }
@@ -488,7 +822,7 @@ fn from_list(
     // Each list shown lets `/avatars/{id}` fetch its ids (`seen_ids.rs`).
     app.seen.show(&shown.list);
     if shown.stale_because.is_none()
-        && let Some(kept) = app.pages.get(&asked.key(&shown), &shown.list)
+        && let Some(kept) = app.pages.get(&asked.key(&shown), &[&shown.list])
     {
         return Ok(sent(asked.form.kind(), kept.respond(headers)));
     }
@@ -509,16 +843,16 @@ fn from_list(
         )),
         Form::Wall(layout) => {
             let kept = asked.filter.apply(shown.contributors()).kept;
-            let drawn = kept.into_iter().cloned().collect();
             return Err(WallToDraw {
-                asked,
+                from: MadeFrom::one(asked.key(&shown), &shown),
+                title: asked.name.folded().to_string(),
                 layout,
-                shown,
-                drawn,
+                drawn: kept.into_iter().cloned().collect(),
             });
         }
     };
-    Ok(keep_and_send(app, &asked, &shown, body, headers))
+    let from = MadeFrom::one(asked.key(&shown), &shown);
+    Ok(keep_and_send(app, asked.form.kind(), &from, body, headers))
 }
 
 /// Fetches a wall's avatars and draws it, on a deadline: what the avatar
@@ -540,20 +874,18 @@ async fn draw_wall(
     headers: &HeaderMap,
 ) -> Response<Body> {
     let WallToDraw {
-        asked,
+        from,
+        title,
         layout,
-        shown,
         drawn,
     } = wall;
-    let key = asked.key(&shown);
     let fetched_by = Instant::now() + app.config.upstream_timeout;
     let admit = || spend_avatar(app, client);
     let pictures =
         wall::fetch_pictures(&app.avatars, &drawn, layout.size, fetched_by, &admit).await;
     let partial = pictures.missing > 0;
-    let name = key.name().to_string();
     let made_by = fetched_by + WALL_MAKING;
-    let made = app.walls.make(name, drawn, pictures, layout, made_by);
+    let made = app.walls.make(title, drawn, pictures, layout, made_by);
     let Some(made) = made.await else {
         let why = "many walls are being drawn; try again in a moment";
         let message = wall::message("Busy", why, layout.theme);
@@ -567,21 +899,21 @@ async fn draw_wall(
             .insert(header::RETRY_AFTER, HeaderValue::from(1));
         return busy;
     };
-    if shown.stale_because.is_some() {
+    if from.stale {
         return respond(StatusCode::OK, Kind::Svg, NO_STORE, made.body);
     }
+    let lists = from.lists();
     let kept = if partial {
         let kept = Representation::with_gzip(made.body, made.gzip, Kind::Svg, NO_STORE);
         let kept = Arc::new(kept);
-        app.pages
-            .insert_briefly(key, &shown.list, kept.clone(), wall::PARTIAL_TTL);
+        (app.pages).insert_briefly(from.key.clone(), &lists, kept.clone(), wall::PARTIAL_TTL);
         kept
     } else {
-        let (ttl, checked_at) = (app.config.cache_ttl, shown.list.checked_at);
+        let (ttl, checked_at) = (app.config.cache_ttl, from.checked_at);
         let kept =
             Representation::shared_with_gzip(made.body, made.gzip, Kind::Svg, ttl, checked_at);
         let kept = Arc::new(kept);
-        app.pages.insert(key, &shown.list, kept.clone());
+        app.pages.insert(from.key.clone(), &lists, kept.clone());
         kept
     };
     kept.respond(headers)
@@ -599,19 +931,18 @@ const WALL_MAKING: Duration = Duration::from_secs(1);
 /// moment the server is least sure of its upstream).
 fn keep_and_send(
     app: &App,
-    asked: &ListAsked,
-    shown: &Shown,
+    kind: Kind,
+    from: &MadeFrom,
     body: Bytes,
     headers: &HeaderMap,
 ) -> Response<Body> {
-    let kind = asked.form.kind();
-    if shown.stale_because.is_some() {
+    if from.stale {
         return sent(kind, respond(StatusCode::OK, kind, NO_STORE, body));
     }
-    let (ttl, checked_at) = (app.config.cache_ttl, shown.list.checked_at);
+    let (ttl, checked_at) = (app.config.cache_ttl, from.checked_at);
     let kept = Arc::new(Representation::shared(body, kind, ttl, checked_at));
     app.pages
-        .insert(asked.key(shown), &shown.list, kept.clone());
+        .insert(from.key.clone(), &from.lists(), kept.clone());
     sent(kind, kept.respond(headers))
 }
 

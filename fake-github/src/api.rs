@@ -12,7 +12,7 @@ use crate::body::Body;
 use crate::faults::{self, Plan};
 use crate::fixtures::Contributor;
 use crate::responses::{self, RequestInfo, Target, set_header};
-use crate::state::{Shared, repo_key};
+use crate::state::{Repo, Shared, repo_key};
 use crate::util::{base64, etag_hash, http_date, if_none_match};
 
 /// GitHub's page size when `per_page` is absent, and its largest.
@@ -42,6 +42,55 @@ pub(crate) async fn contributors(
     };
     finish(shared, info, &mut response);
     response
+}
+
+/// Answers `GET /users/{owner}/repos`: the owner's repositories, most
+/// recently pushed first (whatever `sort` asks), at most `per_page` (30
+/// by default, 100 at most) of them; GitHub's 404 for an owner without any.
+pub(crate) fn owner_repos(shared: &Shared, info: &RequestInfo, owner: &str) -> Response<Body> {
+    if let Some(refused) = take_quota(shared, info) {
+        return refused;
+    }
+    let per_page = Query::parse(info.query.as_deref()).per_page;
+    let body = {
+        let state = shared.lock();
+        let mut repos: Vec<&Repo> = (state.repos.values())
+            .filter(|repo| repo.owner.eq_ignore_ascii_case(owner))
+            .collect();
+        repos.sort_by_key(|repo| std::cmp::Reverse(repo.pushed));
+        let listed: Vec<RepoEntry<'_>> = (repos.iter().take(per_page))
+            .map(|repo| RepoEntry {
+                name: &repo.name,
+                full_name: format!("{}/{}", repo.owner, repo.name),
+                private: false,
+                html_url: format!("https://github.com/{}/{}", repo.owner, repo.name),
+                fork: repo.fork,
+                pushed_at: http_date(repo.modified),
+            })
+            .collect();
+        (!listed.is_empty()).then(|| serde_json::to_string(&listed).unwrap_or_default())
+    };
+    let mut response = match body {
+        Some(body) => responses::with_body(StatusCode::OK, responses::JSON, body),
+        None => responses::error(
+            StatusCode::NOT_FOUND,
+            "Not Found",
+            responses::CONTRIBUTORS_DOCS,
+        ),
+    };
+    finish(shared, info, &mut response);
+    response
+}
+
+/// One repository of an owner's list, with the fields a client reads.
+#[derive(Serialize)]
+struct RepoEntry<'a> {
+    name: &'a str,
+    full_name: String,
+    private: bool,
+    html_url: String,
+    fork: bool,
+    pushed_at: String,
 }
 
 /// Answers any other API path: GitHub's 404, which costs quota like any call.

@@ -60,10 +60,14 @@ impl Contributor {
 
 /// The repositories a fake starts with: `(owner, repo, contributors)`.
 /// Lists are served in the order given (GitHub sorts by contributions,
-/// descending; the demo lists already are).
+/// descending; the demo lists already are), and an owner's repositories
+/// most recently pushed first, the last given first. Of those, `forks` are
+/// listed as forks, and `failing` answer their contributors with a 500.
 #[derive(Clone, Debug, Default)]
 pub struct Fixtures {
     pub repos: Vec<(String, String, Vec<Contributor>)>,
+    pub forks: Vec<(String, String)>,
+    pub failing: Vec<(String, String)>,
 }
 
 impl Fixtures {
@@ -75,7 +79,10 @@ impl Fixtures {
     /// - `tokio-rs/tokio`: 40 generated users;
     /// - `torvalds/linux`: 500 generated users, the largest page (`?max=500`);
     /// - `octo/empty`: no contributors, answered with 204 like GitHub;
-    /// - `octo/anon`: users and anonymous contributors mixed.
+    /// - `octo/anon`: users and anonymous contributors mixed;
+    /// - `octo/broken`: a repository whose list fails (500), and
+    ///   `octo/forked`, a fork: `GET /users/octo/repos` lists all four,
+    ///   for a wall across an owner's repositories (`/wall.svg?owner=octo`).
     pub fn demo() -> Self {
         let contributors = [
             ("kelseyhightower", 1_123_322, 412),
@@ -114,7 +121,11 @@ impl Fixtures {
                 repo("torvalds", "linux", generated(500, 30_000_000)),
                 repo("octo", "empty", Vec::new()),
                 repo("octo", "anon", anon),
+                repo("octo", "broken", generated(3, 40_000_000)),
+                repo("octo", "forked", generated(3, 50_000_000)),
             ],
+            forks: vec![("octo".into(), "forked".into())],
+            failing: vec![("octo".into(), "broken".into())],
         }
     }
 }

@@ -6,7 +6,9 @@
 //! server on `127.0.0.1` with a freshly made CA, answering
 //!
 //! - `GET /repos/{owner}/{repo}/contributors` like the REST API (pages,
-//!   `Link`, entity tags, rate limits, 204 for empty repositories), and
+//!   `Link`, entity tags, rate limits, 204 for empty repositories),
+//! - `GET /users/{owner}/repos` like the REST API (most recently pushed
+//!   first, forks flagged; 404 for an owner without repositories), and
 //! - `GET /u/{id}` like avatars.githubusercontent.com (real PNG images),
 //! - and, for scripts that run it as a process, `GET /_fake/stats`: its
 //!   counters as JSON (not counted themselves),
@@ -134,16 +136,29 @@ impl FakeGitHub {
     }
 
     /// Replaces a repository's contributors (creating the repository), and
-    /// moves its `Last-Modified` to now.
+    /// moves its `Last-Modified` to now: it is its owner's most recently
+    /// pushed repository (`GET /users/{owner}/repos` lists it first).
     pub fn set_contributors(&self, owner: &str, repo: &str, list: Vec<Contributor>) {
+        let mut state = self.shared.lock();
+        state.pushes += 1;
+        let key = repo_key(owner, repo);
+        let fork = state.repos.get(&key).is_some_and(|held| held.fork);
         let entry = Repo {
             contributors: list,
             modified: unix_now(),
+            owner: owner.to_owned(),
+            name: repo.to_owned(),
+            fork,
+            pushed: state.pushes,
         };
-        self.shared
-            .lock()
-            .repos
-            .insert(repo_key(owner, repo), entry);
+        state.repos.insert(key, entry);
+    }
+
+    /// Marks a repository (set with `set_contributors`) as a fork, or not.
+    pub fn set_fork(&self, owner: &str, repo: &str, fork: bool) {
+        if let Some(held) = self.shared.lock().repos.get_mut(&repo_key(owner, repo)) {
+            held.fork = fork;
+        }
     }
 
     /// Removes a repository: it answers 404 again.

@@ -35,8 +35,9 @@ offering HTTP/2 and HTTP/1.1 (ALPN), as GitHub does.
 Prints one line, `fake-github listening on https://127.0.0.1:PORT`, then
 serves until SIGINT/SIGTERM or --exit-after.
 Demo repositories: kelseyhightower/contributors, rust-lang/rust (250 users,
-3 pages of 100), tokio-rs/tokio, torvalds/linux (500 users), octo/empty (204)
-and octo/anon (use anon=1).
+3 pages of 100), tokio-rs/tokio, torvalds/linux (500 users), octo/empty (204),
+octo/anon (use anon=1), octo/broken (answers 500) and octo/forked (a fork);
+GET /users/octo/repos lists octo's.
 GET /_fake/stats answers its counters as JSON (requests, contributors_requests,
 contributors_lists, avatar_requests, handshakes, failed_handshakes); reading
 them changes none.";

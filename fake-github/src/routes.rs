@@ -23,6 +23,10 @@ enum Route<'a> {
         owner: &'a str,
         repo: &'a str,
     },
+    /// `GET /users/{owner}/repos`: an owner's repositories.
+    OwnerRepos {
+        owner: &'a str,
+    },
     Avatar {
         id: &'a str,
     },
@@ -40,6 +44,7 @@ impl<'a> Route<'a> {
             ["repos", owner, repo, "contributors"] if !owner.is_empty() && !repo.is_empty() => {
                 Route::Contributors { owner, repo }
             }
+            ["users", owner, "repos"] if !owner.is_empty() => Route::OwnerRepos { owner },
             ["u", id] => Route::Avatar { id },
             _ => Route::Other,
         }
@@ -96,6 +101,7 @@ pub(crate) async fn handle(
             let _running = Running::start(shared);
             api::contributors(shared, &info, owner, repo).await
         }
+        Route::OwnerRepos { owner } => api::owner_repos(shared, &info, owner),
         Route::Avatar { id } => avatars::avatar(shared, &info, id).await,
         Route::Other => api::not_found(shared, &info),
     };

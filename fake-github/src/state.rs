@@ -62,10 +62,16 @@ pub(crate) struct RateLimit {
     pub reset: u64,
 }
 
-/// A repository's contributors, and when they last changed (`Last-Modified`).
+/// A repository's contributors, and when they last changed (`Last-Modified`);
+/// its name as first spelt, whether it is a fork, and when it was last
+/// pushed to, as a sequence number (for `GET /users/{owner}/repos`).
 pub(crate) struct Repo {
     pub contributors: Vec<Contributor>,
     pub modified: u64,
+    pub owner: String,
+    pub name: String,
+    pub fork: bool,
+    pub pushed: u64,
 }
 
 /// The mutable part of a fake.
@@ -74,6 +80,8 @@ pub(crate) struct State {
     pub repos: HashMap<String, Repo>,
     pub repo_behaviours: HashMap<String, Behaviour>,
     pub avatar_behaviours: HashMap<u64, Behaviour>,
+    /// The last `Repo::pushed` given.
+    pub pushes: u64,
     pub rate: RateLimit,
     /// Where `avatar_url`s point, without a trailing slash.
     pub avatar_base: String,
@@ -125,21 +133,30 @@ pub(crate) fn repo_key(owner: &str, repo: &str) -> String {
 impl Shared {
     pub fn new(base_url: String, fixtures: Fixtures, shutdown: watch::Receiver<()>) -> Self {
         let now = unix_now();
-        let repos = fixtures
-            .repos
-            .into_iter()
-            .map(|(owner, repo, contributors)| {
+        let pushes = fixtures.repos.len() as u64;
+        let repos = (fixtures.repos.into_iter().zip(1..))
+            .map(|((owner, repo, contributors), pushed)| {
+                let key = repo_key(&owner, &repo);
                 let entry = Repo {
                     contributors,
                     modified: now,
+                    fork: fixtures.forks.iter().any(|(o, r)| repo_key(o, r) == key),
+                    owner,
+                    name: repo,
+                    pushed,
                 };
-                (repo_key(&owner, &repo), entry)
+                (key, entry)
             })
             .collect();
+        let failing = fixtures.failing.iter().map(|(owner, repo)| {
+            let status = Behaviour::Status(500);
+            (repo_key(owner, repo), status)
+        });
         let state = State {
             repos,
-            repo_behaviours: HashMap::new(),
+            repo_behaviours: failing.collect(),
             avatar_behaviours: HashMap::new(),
+            pushes,
             rate: RateLimit {
                 limit: DEFAULT_RATE_LIMIT,
                 remaining: DEFAULT_RATE_LIMIT,

@@ -288,6 +288,7 @@ async fn unknown_empty_and_anonymous_repositories_answer_like_github() {
                 ],
             ),
         ],
+        ..Fixtures::default()
     };
     let addr = "127.0.0.1:0".parse().unwrap();
     let github = FakeGitHub::start_with(addr, fixtures).await.unwrap();
@@ -343,6 +344,63 @@ async fn unknown_empty_and_anonymous_repositories_answer_like_github() {
     let elsewhere = get(&client, &format!("{base}/users/octocat"), &[]).await;
     assert_eq!(elsewhere.status, StatusCode::NOT_FOUND);
     assert_eq!(elsewhere.json()["message"], "Not Found");
+}
+
+#[tokio::test]
+async fn an_owners_repositories_are_listed_most_recently_pushed_first() {
+    let github = FakeGitHub::start().await;
+    github.set_contributors("octo", "old", vec![Contributor::user("a", 1, 1)]);
+    github.set_contributors("Octo", "forked", vec![Contributor::user("b", 2, 1)]);
+    github.set_contributors("octo", "new", vec![Contributor::user("c", 3, 1)]);
+    github.set_contributors("other", "x", vec![Contributor::user("d", 4, 1)]);
+    github.set_fork("octo", "forked", true);
+    let client = client(&github);
+    let base = github.url();
+    let listed = get(
+        &client,
+        &format!("{base}/users/OCTO/repos?sort=pushed&per_page=100"),
+        &[],
+    )
+    .await;
+    assert_eq!(listed.status, StatusCode::OK);
+    let listed = listed.json();
+    let names: Vec<(&str, bool)> = (listed.as_array().unwrap().iter())
+        .map(|r| (r["name"].as_str().unwrap(), r["fork"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(names, [("new", false), ("forked", true), ("old", false)]);
+    assert_eq!(listed[0]["full_name"], "octo/new");
+    let two = get(&client, &format!("{base}/users/octo/repos?per_page=2"), &[]).await;
+    assert_eq!(two.json().as_array().unwrap().len(), 2);
+    let nobody = get(&client, &format!("{base}/users/nobody/repos"), &[]).await;
+    assert_eq!(nobody.status, StatusCode::NOT_FOUND);
+    // Each costs quota, as on GitHub.
+    assert_eq!(github.rate_limit_remaining(), 5_000 - 3);
+}
+
+#[tokio::test]
+async fn the_demo_has_a_failing_repository_and_a_fork() {
+    let addr = "127.0.0.1:0".parse().unwrap();
+    let github = FakeGitHub::start_with(addr, Fixtures::demo())
+        .await
+        .unwrap();
+    let client = client(&github);
+    let base = github.url();
+    let broken = get(
+        &client,
+        &format!("{base}/repos/octo/broken/contributors"),
+        &[],
+    )
+    .await;
+    assert_eq!(broken.status, StatusCode::INTERNAL_SERVER_ERROR);
+    let listed = get(&client, &format!("{base}/users/octo/repos"), &[])
+        .await
+        .json();
+    let forks: Vec<&str> = (listed.as_array().unwrap().iter())
+        .filter(|r| r["fork"] == true)
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(forks, ["forked"]);
+    assert_eq!(listed.as_array().unwrap().len(), 4);
 }
 
 /// Checks a PNG the long way: signature, chunk CRCs, IHDR, and the zlib

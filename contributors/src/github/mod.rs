@@ -4,8 +4,9 @@
 //! the server, so a fork that drops GitHub for another API swaps this
 //! folder.
 //!
-//! **This file** is the API client, for one endpoint,
-//! `GET /repos/{owner}/{repo}/contributors`. It knows GitHub's side of the conversation: which headers to
+//! **This file** is the API client, for two endpoints,
+//! `GET /repos/{owner}/{repo}/contributors` and, for a wall across an
+//! owner's repositories, `GET /users/{owner}/repos`. It knows GitHub's side of the conversation: which headers to
 //! send, how pagination is announced (the `Link` header), what each status
 //! means (a 204 for an empty repository, a 403 that is a rate limit and a 403
 //! that is not), and what the JSON looks like. The transport (TLS, timeouts,
@@ -17,6 +18,7 @@
 //! - `names`: the owner and repository, checked against GitHub's rules
 //!   before anything goes upstream;
 //! - `contributor_lists`: the lists, cached, coalesced and revalidated;
+//! - `owner_repos`: an owner's repositories, for a wall across them;
 //! - `rate_limit`: the quota as GitHub last reported it, and
 //!   `upstream_health`: one log line when GitHub goes away, one when it is
 //!   back;
@@ -31,6 +33,7 @@ pub mod connector;
 pub mod contributor_lists;
 pub mod error;
 pub mod names;
+pub mod owner_repos;
 pub mod proxy;
 pub mod rate_limit;
 pub mod roots;
@@ -190,6 +193,63 @@ impl GitHub {
         url: Uri,
         known: Option<&Validators>,
     ) -> Result<PageAnswer, UpstreamError> {
+        let headers = self.headers(known)?;
+        let answer = self.upstream.get(url, &headers, MAX_PAGE_BYTES).await;
+        if let Ok(answer) = &answer {
+            self.rate_limit.observe(&answer.headers);
+        }
+        let page = answer.and_then(|answer| interpret(repo, answer));
+        let outcome = match &page {
+            Ok(PageAnswer::Page(_)) => Outcome::Ok,
+            Ok(PageAnswer::NotModified) => Outcome::NotModified,
+            Err(error) => error.outcome(),
+        };
+        METRICS.upstream(Host::Api, outcome);
+        self.health.observe(&page);
+        page
+    }
+
+    /// The names of `owner`'s public repositories, most recently pushed
+    /// first: one call, `GET /users/{owner}/repos?sort=pushed&per_page=100`
+    /// (a user's or an organisation's). Forks are left out, then the first
+    /// `most` are kept. Only a checked owner name goes into the URL, and
+    /// only names that pass the checks come back.
+    pub async fn owner_repos(
+        &self,
+        owner: &str,
+        most: usize,
+    ) -> Result<Vec<RepoName>, UpstreamError> {
+        let headers = self.headers(None)?;
+        let url = (self.api).join(&format!("/users/{owner}/repos?sort=pushed&per_page=100"));
+        let answer = self.upstream.get(url, &headers, MAX_PAGE_BYTES).await;
+        if let Ok(answer) = &answer {
+            self.rate_limit.observe(&answer.headers);
+        }
+        let repos = answer.and_then(|answer| match answer.status {
+            StatusCode::OK => {
+                decode_repos(owner, &answer.body, most).map_err(|detail| UpstreamError::Malformed {
+                    host: answer.url.host().unwrap_or_default().to_string(),
+                    detail,
+                })
+            }
+            _ => Err(failure(owner, &answer)),
+        });
+        METRICS.upstream(
+            Host::Api,
+            repos.as_ref().map_or_else(|e| e.outcome(), |_| Outcome::Ok),
+        );
+        self.health.observe(&repos);
+        repos
+    }
+
+    /// The headers of every API request: what we accept, the API version,
+    /// the token if any, and the validators of a copy held (`known`), so
+    /// that GitHub may answer 304. Refused at once while GitHub's quota is
+    /// known to be spent.
+    fn headers(
+        &self,
+        known: Option<&Validators>,
+    ) -> Result<Vec<(HeaderName, HeaderValue)>, UpstreamError> {
         if let Some(reset) = self.rate_limit.exhausted_until() {
             return Err(UpstreamError::RateLimited { reset: Some(reset) });
         }
@@ -223,27 +283,13 @@ impl GitHub {
                 }
             }
         }
-
-        let answer = self.upstream.get(url, &headers, MAX_PAGE_BYTES).await;
-        if let Ok(answer) = &answer {
-            self.rate_limit.observe(&answer.headers);
-        }
-        let page = answer.and_then(|answer| interpret(repo, answer));
-        let outcome = match &page {
-            Ok(PageAnswer::Page(_)) => Outcome::Ok,
-            Ok(PageAnswer::NotModified) => Outcome::NotModified,
-            Err(error) => error.outcome(),
-        };
-        METRICS.upstream(Host::Api, outcome);
-        self.health.observe(&page);
-        page
+        Ok(headers)
     }
 }
 
 /// What a status (and for a 403, its headers and message) means.
 fn interpret(repo: &RepoName, answer: Answer) -> Result<PageAnswer, UpstreamError> {
     let host = answer.url.host().unwrap_or_default().to_string();
-    let rate = RateHeaders::read(&answer.headers);
     match answer.status {
         StatusCode::OK => {
             let contributors =
@@ -275,31 +321,57 @@ fn interpret(repo: &RepoName, answer: Answer) -> Result<PageAnswer, UpstreamErro
             validators: Validators::default(),
         }))),
         StatusCode::NOT_MODIFIED => Ok(PageAnswer::NotModified),
-        StatusCode::NOT_FOUND => Err(UpstreamError::NotFound {
-            what: repo.to_string(),
-        }),
-        StatusCode::GONE | StatusCode::UNAVAILABLE_FOR_LEGAL_REASONS => {
-            Err(UpstreamError::Withheld {
-                what: repo.to_string(),
-                status: answer.status.as_u16(),
-            })
-        }
-        StatusCode::TOO_MANY_REQUESTS => Err(UpstreamError::RateLimited {
+        _ => Err(failure(repo.as_str(), &answer)),
+    }
+}
+
+/// What an answer that is not a success means, about `what` (a repository,
+/// or an owner).
+fn failure(what: &str, answer: &Answer) -> UpstreamError {
+    let host = answer.url.host().unwrap_or_default().to_string();
+    let rate = RateHeaders::read(&answer.headers);
+    let what = what.to_string();
+    match answer.status {
+        StatusCode::NOT_FOUND => UpstreamError::NotFound { what },
+        StatusCode::GONE | StatusCode::UNAVAILABLE_FOR_LEGAL_REASONS => UpstreamError::Withheld {
+            what,
+            status: answer.status.as_u16(),
+        },
+        StatusCode::TOO_MANY_REQUESTS => UpstreamError::RateLimited {
             reset: rate.reset_at(),
-        }),
-        StatusCode::FORBIDDEN if rate.remaining == Some(0) => Err(UpstreamError::RateLimited {
+        },
+        StatusCode::FORBIDDEN if rate.remaining == Some(0) => UpstreamError::RateLimited {
             reset: rate.reset_at(),
-        }),
+        },
         StatusCode::FORBIDDEN if message(&answer.body).contains("too large") => {
-            Err(UpstreamError::TooLarge {
-                what: repo.to_string(),
-            })
+            UpstreamError::TooLarge { what }
         }
-        status => Err(UpstreamError::Status {
+        status => UpstreamError::Status {
             host,
             status: status.as_u16(),
-        }),
+        },
     }
+}
+
+/// Decodes an owner's repositories: a JSON array of objects with a `name`
+/// and a `fork` flag. Forks, private repositories and names that fail our
+/// checks are left out; the first `most` of the rest are kept, in order.
+pub fn decode_repos(owner: &str, body: &[u8], most: usize) -> Result<Vec<RepoName>, String> {
+    #[derive(Deserialize)]
+    struct Repo {
+        name: String,
+        #[serde(default)]
+        fork: bool,
+        #[serde(default)]
+        private: bool,
+    }
+    let repos: Vec<Repo> =
+        serde_json::from_slice(body).map_err(|e| format!("not a list of repositories ({e})"))?;
+    Ok((repos.into_iter())
+        .filter(|repo| !repo.fork && !repo.private)
+        .filter_map(|repo| RepoName::new(owner, &repo.name).ok())
+        .take(most)
+        .collect())
 }
 
 /// The `message` of a GitHub error body, or "" if there is none.

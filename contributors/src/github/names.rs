@@ -121,7 +121,7 @@ impl fmt::Display for RepoName {
 
 /// User and organisation names: 1 to 39 ASCII letters, digits and single
 /// hyphens, not starting or ending with a hyphen.
-fn check_owner(owner: &str) -> Result<(), String> {
+pub fn check_owner(owner: &str) -> Result<(), String> {
     if owner.is_empty() {
         return Err("it is empty".into());
     }

@@ -78,6 +78,43 @@ pub fn render(name: &RepoName, shown: &Shown, filter: &Filter) -> Vec<u8> {
     serde_json::to_vec(&answer).unwrap_or_default()
 }
 
+/// A repository a list across several could not show, and why.
+pub struct Skipped<'a> {
+    pub repo: &'a RepoName,
+    pub status: u16,
+    pub message: String,
+}
+
+/// A list across repositories (`/contributors.json?repos=…`) as JSON:
+///
+/// ```json
+/// {"repos": ["o/a", "o/b"], "skipped": [{"repo": "o/c", "status": 404,
+///   "message": "o/c not found"}], "fetched_at": "…", "contributors": […]}
+/// ```
+///
+/// `repos` are those shown, `fetched_at` the oldest of their lists'
+/// times, and each entry as in a repository's list, its `contributions`
+/// summed across them.
+pub fn render_many(
+    repos: &[&RepoName],
+    skipped: &[Skipped<'_>],
+    checked_at: u64,
+    contributors: &[&Contributor],
+) -> Vec<u8> {
+    let entries: Vec<Entry<'_>> = contributors.iter().map(|c| Entry::new(c)).collect();
+    let skipped: Vec<serde_json::Value> = (skipped.iter())
+        .map(|s| serde_json::json!({"repo": s.repo.as_str(), "status": s.status, "message": s.message}))
+        .collect();
+    let repos: Vec<&str> = repos.iter().map(|r| r.as_str()).collect();
+    let answer = serde_json::json!({
+        "repos": repos,
+        "skipped": skipped,
+        "fetched_at": rfc3339(checked_at),
+        "contributors": entries,
+    });
+    answer.to_string().into_bytes()
+}
+
 /// An error as JSON: `{"error": {"status", "title", "message"}}`.
 pub fn error(status: u16, title: &str, message: &str) -> Vec<u8> {
     let answer = serde_json::json!({

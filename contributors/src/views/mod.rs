@@ -4,6 +4,7 @@
 //! - `pages`: the HTML page (askama templates) and the home page's form;
 //! - `wall`: the avatars as one embeddable SVG image, in a `theme`;
 //! - `contributors_json`: the list as JSON, for other programs;
+//! - `merged_list`: lists across repositories merged by account;
 //! - `filter`: who is left out of a list as shown (bots, `exclude=`);
 //! - `avatars`: the avatar proxy behind `/avatars/{id}`, which the page, the
 //!   JSON and the wall all point at instead of at GitHub;
@@ -18,6 +19,7 @@
 pub mod avatars;
 pub mod contributors_json;
 pub mod filter;
+pub mod merged_list;
 pub mod page_cache;
 pub mod pages;
 pub mod seen_ids;

@@ -49,10 +49,11 @@ pub struct PageCache {
     pages: LruCache<PageKey, Rendered>,
 }
 
-/// One page as sent, and the list it shows.
+/// One page as sent, and the lists it shows (one, but for a wall or
+/// JSON list across repositories).
 #[derive(Clone)]
 struct Rendered {
-    list: Weak<List>,
+    lists: Box<[Weak<List>]>,
     page: Arc<Representation>,
     /// For a partial wall: how long it may be served.
     brief: Option<Duration>,
@@ -64,10 +65,43 @@ struct Rendered {
 /// answer leaves out (`filter`, canonical in itself).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct PageKey {
-    name: RepoName,
+    shows: Shows,
     file: &'static str,
     options: [usize; OPTIONS],
     filter: Filter,
+}
+
+/// Whose lists an answer shows: one repository's (spelt as asked, but for
+/// a wall), or several, folded to lower case and sorted, so that the same
+/// set asked in another order or case is one entry.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Shows {
+    One(RepoName),
+    Many(Arc<[RepoName]>),
+}
+
+impl Shows {
+    /// The repositories `repos`, in a canonical order.
+    pub fn many(repos: &[RepoName]) -> Shows {
+        let mut folded: Vec<RepoName> = repos.iter().map(RepoName::folded).collect();
+        folded.sort_unstable_by(|a, b| a.as_str().cmp(b.as_str()));
+        folded.dedup();
+        Shows::Many(folded.into())
+    }
+
+    fn folded(&self) -> Shows {
+        match self {
+            Shows::One(name) => Shows::One(name.folded()),
+            many => many.clone(),
+        }
+    }
+
+    fn weight(&self) -> usize {
+        match self {
+            Shows::One(_) => 0,
+            Shows::Many(repos) => repos.len() * size_of::<RepoName>(),
+        }
+    }
 }
 
 /// The numbers a key holds: for a wall, the most (see [`PageKey::wall`]).
@@ -77,13 +111,13 @@ impl PageKey {
     /// An answer made from a list, such as `/{owner}/{repo}/wall.svg`:
     /// `options` holds every option, defaults included, in a fixed order.
     pub fn new(
-        name: &RepoName,
+        shows: Shows,
         file: &'static str,
         options: [usize; OPTIONS],
         filter: &Filter,
     ) -> PageKey {
         PageKey {
-            name: name.clone(),
+            shows,
             file,
             options,
             filter: filter.clone(),
@@ -99,7 +133,7 @@ impl PageKey {
     /// the `drawn` (more columns draw the same single row), and the size
     /// already snapped to the wall's sizes; then the names and the theme.
     pub fn wall(
-        name: &RepoName,
+        shows: &Shows,
         (count, drawn): (usize, usize),
         anon: bool,
         filter: &Filter,
@@ -109,17 +143,12 @@ impl PageKey {
         let size = usize::from(layout.size);
         let (names, theme) = (usize::from(layout.names), layout.theme.number());
         let options = [count, usize::from(anon), columns, size, names, theme];
-        PageKey::new(&name.folded(), "wall.svg", options, filter)
+        PageKey::new(shows.folded(), "wall.svg", options, filter)
     }
 
     /// Bytes the key holds, for the cache's byte budget.
     fn weight(&self) -> usize {
-        size_of::<PageKey>() + self.filter.weight()
-    }
-
-    /// The repository as the key spells it (folded for a wall).
-    pub fn name(&self) -> &RepoName {
-        &self.name
+        size_of::<PageKey>() + self.shows.weight() + self.filter.weight()
     }
 }
 
@@ -130,11 +159,16 @@ impl PageCache {
         }
     }
 
-    /// The page stored for `path`, if it was rendered from `list` itself.
-    pub fn get(&self, path: &PageKey, list: &Arc<List>) -> Option<Arc<Representation>> {
+    /// The page stored for `path`, if it was rendered from `lists`
+    /// themselves.
+    pub fn get(&self, path: &PageKey, lists: &[&Arc<List>]) -> Option<Arc<Representation>> {
         let page = (self.pages)
             .get_with(path, |rendered, stored_at| {
-                let current = std::ptr::eq(rendered.list.as_ptr(), Arc::as_ptr(list))
+                let same = |(held, list): (&Weak<List>, &&Arc<List>)| {
+                    std::ptr::eq(held.as_ptr(), Arc::as_ptr(list))
+                };
+                let current = rendered.lists.len() == lists.len()
+                    && rendered.lists.iter().zip(lists).all(same)
                     && rendered.brief.is_none_or(|ttl| stored_at.elapsed() < ttl);
                 current.then(|| rendered.page.clone())
             })
@@ -143,9 +177,9 @@ impl PageCache {
         page
     }
 
-    /// Stores the page rendered for `path` from `list`.
-    pub fn insert(&self, path: PageKey, list: &Arc<List>, page: Arc<Representation>) {
-        self.keep(path, list, page, None);
+    /// Stores the page rendered for `path` from `lists`.
+    pub fn insert(&self, path: PageKey, lists: &[&Arc<List>], page: Arc<Representation>) {
+        self.keep(path, lists, page, None);
     }
 
     /// Stores a partial wall (one with avatars it could not get yet) for
@@ -154,23 +188,23 @@ impl PageCache {
     pub fn insert_briefly(
         &self,
         path: PageKey,
-        list: &Arc<List>,
+        lists: &[&Arc<List>],
         page: Arc<Representation>,
         ttl: Duration,
     ) {
-        self.keep(path, list, page, Some(ttl));
+        self.keep(path, lists, page, Some(ttl));
     }
 
     fn keep(
         &self,
         path: PageKey,
-        list: &Arc<List>,
+        lists: &[&Arc<List>],
         page: Arc<Representation>,
         brief: Option<Duration>,
     ) {
-        let weight = path.weight() + page.weight();
+        let weight = path.weight() + page.weight() + lists.len() * size_of::<Weak<List>>();
         let rendered = Rendered {
-            list: Arc::downgrade(list),
+            lists: lists.iter().map(|list| Arc::downgrade(list)).collect(),
             page,
             brief,
         };
@@ -194,45 +228,53 @@ mod tests {
         let cache = PageCache::new(10, 1 << 20);
         let name = RepoName::new("o", "r").unwrap();
         let none = Filter::default();
-        let path = PageKey::new(&name, "", [100, 0, 0, 0, 0, 0], &none);
+        let path = PageKey::new(Shows::One(name.clone()), "", [100, 0, 0, 0, 0, 0], &none);
         let list = Arc::new(List::default());
-        assert!(cache.get(&path, &list).is_none());
+        assert!(cache.get(&path, &[&list]).is_none());
 
         let page = Arc::new(Representation::new("<p>1</p>", Kind::Html, "public"));
-        cache.insert(path.clone(), &list, page.clone());
-        let held = cache.get(&path, &list).expect("stored for this list");
+        cache.insert(path.clone(), &[&list], page.clone());
+        let held = cache.get(&path, &[&list]).expect("stored for this list");
         assert!(Arc::ptr_eq(&held, &page));
         // Spelt otherwise, it is another page (its title echoes the spelling).
         let other = RepoName::new("O", "r").unwrap();
         assert!(
             cache
                 .get(
-                    &PageKey::new(&other, "", [100, 0, 0, 0, 0, 0], &none),
-                    &list
+                    &PageKey::new(Shows::One(other.clone()), "", [100, 0, 0, 0, 0, 0], &none),
+                    &[&list]
                 )
                 .is_none()
         );
         assert!(
             cache
                 .get(
-                    &PageKey::new(&name, "wall.svg", [100, 0, 0, 0, 0, 0], &none),
-                    &list
+                    &PageKey::new(
+                        Shows::One(name.clone()),
+                        "wall.svg",
+                        [100, 0, 0, 0, 0, 0],
+                        &none
+                    ),
+                    &[&list]
                 )
                 .is_none()
         );
-        assert_eq!(cache.usage(), (1, size_of::<PageKey>() + 8));
+        assert_eq!(
+            cache.usage(),
+            (1, size_of::<PageKey>() + 8 + size_of::<Weak<List>>())
+        );
 
         // The list was fetched again: the old page no longer matches, even
         // once the old list is gone.
         let newer = Arc::new(List::default());
-        assert!(cache.get(&path, &newer).is_none());
+        assert!(cache.get(&path, &[&newer]).is_none());
         drop(list);
-        assert!(cache.get(&path, &newer).is_none());
+        assert!(cache.get(&path, &[&newer]).is_none());
         assert!(
             cache
                 .get(
-                    &PageKey::new(&name, "", [200, 0, 0, 0, 0, 0], &none),
-                    &newer
+                    &PageKey::new(Shows::One(name.clone()), "", [200, 0, 0, 0, 0, 0], &none),
+                    &[&newer]
                 )
                 .is_none()
         );

@@ -80,7 +80,13 @@ const NAME_LINE: usize = NAME_FONT + 5;
 /// The largest wall this module writes: the image budget, plus each
 /// avatar's markup, plus the opening and closing lines.
 pub const MAX_SVG_BYTES: usize =
-    IMAGE_BUDGET + LIMIT_MAX * (TILE_MARKUP_MAX + NAME_MARKUP_MAX) + 1024;
+    IMAGE_BUDGET + LIMIT_MAX * (TILE_MARKUP_MAX + NAME_MARKUP_MAX) + OPENING_MAX;
+/// Characters of a wall's own title, at most: room for the names of 20
+/// repositories, and of those skipped with why.
+const TITLE_CHARS: usize = 2000;
+/// The opening and closing lines, at most: the title twice (the label and
+/// `<title>`), of up to 6 bytes a character, and the tags around it.
+const OPENING_MAX: usize = 2 * 6 * TITLE_CHARS + 1024;
 
 /// How the grid is laid out and drawn: avatars per row, their size in
 /// pixels, whether each login is written under its avatar (`names=1`),
@@ -274,7 +280,9 @@ impl Walls {
     ) -> Option<Made> {
         let count = contributors.len().min(LIMIT_MAX);
         let names = if layout.names { NAME_MARKUP_MAX } else { 0 };
-        let bound = 1024 + count * (TILE_MARKUP_MAX + names) + pictures.image_bytes;
+        // The opening: the title twice, of up to 6 bytes a character.
+        let opening = 1024 + 2 * 6 * name.chars().count().min(TITLE_CHARS);
+        let bound = opening + count * (TILE_MARKUP_MAX + names) + pictures.image_bytes;
         let level = gzip_level(pictures.image_bytes, bound);
         let wanted = if level.is_some() { 2 * bound } else { bound };
         let wanted = u32::try_from(wanted.min(self.max_bytes)).ok()?;
@@ -509,10 +517,10 @@ fn open_svg(svg: &mut String, width: usize, height: usize, label: &str, name: &s
          viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\""
     ));
     push_text(svg, label);
-    push_text(svg, name);
+    push_cut(svg, name, TITLE_CHARS);
     svg.push_str("\">\n<title>");
     push_text(svg, label);
-    push_text(svg, name);
+    push_cut(svg, name, TITLE_CHARS);
     svg.push_str("</title>\n");
 }
 
@@ -521,7 +529,12 @@ fn open_svg(svg: &mut String, width: usize, height: usize, label: &str, name: &s
 /// (control characters, U+FFFE, U+FFFF) become U+FFFD, so no upstream
 /// string can make the document unreadable.
 fn push_text(out: &mut String, text: &str) {
-    for c in text.chars().take(NAME_CHARS) {
+    push_cut(out, text, NAME_CHARS);
+}
+
+/// [`push_text`], cut to `chars` characters.
+fn push_cut(out: &mut String, text: &str, chars: usize) {
+    for c in text.chars().take(chars) {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
