@@ -635,8 +635,12 @@ fn from_lists(
     mut found: Vec<(RepoName, Result<Shown, UpstreamError>)>,
     headers: &HeaderMap,
 ) -> Result<Response<Body>, WallToDraw> {
-    // In a fixed order, so that the same set is the same answer.
-    found.sort_by(|(a, _), (b, _)| a.folded().as_str().cmp(b.folded().as_str()));
+    // Folded and in a fixed order: the same set however asked is one
+    // answer, and says so.
+    for (repo, _) in &mut found {
+        *repo = repo.folded();
+    }
+    found.sort_by(|(a, _), (b, _)| a.as_str().cmp(b.as_str()));
     let all: Vec<RepoName> = found.iter().map(|(repo, _)| repo.clone()).collect();
     let (mut shown, mut skipped) = (Vec::new(), Vec::new());
     for (repo, result) in &found {

@@ -5,6 +5,8 @@
 //! - `wall`: the avatars as one embeddable SVG image, in a `theme`;
 //! - `contributors_json`: the list as JSON, for other programs;
 //! - `merged_list`: lists across repositories merged by account;
+//! - `list_option`: the options of the list routes, one table for the
+//!   page's Embed box and the README;
 //! - `filter`: who is left out of a list as shown (bots, `exclude=`);
 //! - `avatars`: the avatar proxy behind `/avatars/{id}`, which the page, the
 //!   JSON and the wall all point at instead of at GitHub;
@@ -19,6 +21,7 @@
 pub mod avatars;
 pub mod contributors_json;
 pub mod filter;
+pub mod list_option;
 pub mod merged_list;
 pub mod page_cache;
 pub mod pages;

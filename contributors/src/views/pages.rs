@@ -19,6 +19,7 @@ use crate::http::clock::clock_time;
 use crate::http::responses::{Body, text};
 use crate::views::avatars::avatar_path;
 use crate::views::filter::Filter;
+use crate::views::list_option::{LIST_OPTIONS, ListOption};
 
 /// The stylesheet, compiled into the binary.
 pub const STYLESHEET: &str = include_str!("../../static/style.css");
@@ -95,6 +96,8 @@ struct Embed {
     picture: String,
     preview: String,
     json_path: String,
+    /// The options a wall and the JSON list take, as the README lists them.
+    options: &'static [ListOption],
 }
 
 impl Embed {
@@ -118,6 +121,7 @@ impl Embed {
             ),
             preview: format!("/{name}/wall.svg"),
             json_path: format!("/{name}/contributors.json"),
+            options: &LIST_OPTIONS,
         }
     }
 }

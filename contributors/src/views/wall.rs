@@ -21,7 +21,7 @@
 //! - **Bounded.** One wall fetches at most [`FETCHES_AT_ONCE`] avatars at
 //!   a time and inlines at most [`IMAGE_BUDGET`] bytes of them (the rest
 //!   become placeholders), so the whole SVG stays under [`MAX_SVG_BYTES`]
-//!   (about 4.5 MiB) even for 500 contributors with large pictures.
+//!   (4.63 MiB) even for 500 contributors with large pictures.
 //! - **On a deadline.** A wall waits for avatars until the upstream timeout
 //!   and no longer, and not at all while the avatar server is known to be
 //!   down; what it did not get is a placeholder, and such a partial wall is
