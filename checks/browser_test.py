@@ -211,7 +211,7 @@ def main():
             images = []
             for _ in range(100):
                 images = driver.execute_script(
-                    "return Array.from(document.images).map(i => "
+                    "return Array.from(document.querySelectorAll('ol.people img')).map(i => "
                     "({src: i.getAttribute('src'), complete: i.complete, w: i.naturalWidth}))")
                 if images and all(i["complete"] for i in images):
                     break

@@ -709,7 +709,7 @@ fn from_lists(
     let repos: Vec<&RepoName> = shown.iter().map(|(r, _)| *r).collect();
     let skipped: Vec<Skipped<'_>> = (skipped.iter())
         .map(|(repo, error)| Skipped {
-            repo,
+            repo: repo.as_str(),
             status: error.status().as_u16(),
             message: error.to_string(),
         })

@@ -79,10 +79,19 @@ pub fn render(name: &RepoName, shown: &Shown, filter: &Filter) -> Vec<u8> {
 }
 
 /// A repository a list across several could not show, and why.
+#[derive(Serialize)]
 pub struct Skipped<'a> {
-    pub repo: &'a RepoName,
+    pub repo: &'a str,
     pub status: u16,
     pub message: String,
+}
+
+#[derive(Serialize)]
+struct ManyAnswer<'a> {
+    repos: Vec<&'a str>,
+    skipped: &'a [Skipped<'a>],
+    fetched_at: String,
+    contributors: Vec<Entry<'a>>,
 }
 
 /// A list across repositories (`/contributors.json?repos=…`) as JSON:
@@ -101,18 +110,13 @@ pub fn render_many(
     checked_at: u64,
     contributors: &[&Contributor],
 ) -> Vec<u8> {
-    let entries: Vec<Entry<'_>> = contributors.iter().map(|c| Entry::new(c)).collect();
-    let skipped: Vec<serde_json::Value> = (skipped.iter())
-        .map(|s| serde_json::json!({"repo": s.repo.as_str(), "status": s.status, "message": s.message}))
-        .collect();
-    let repos: Vec<&str> = repos.iter().map(|r| r.as_str()).collect();
-    let answer = serde_json::json!({
-        "repos": repos,
-        "skipped": skipped,
-        "fetched_at": rfc3339(checked_at),
-        "contributors": entries,
-    });
-    answer.to_string().into_bytes()
+    let answer = ManyAnswer {
+        repos: repos.iter().map(|r| r.as_str()).collect(),
+        skipped,
+        fetched_at: rfc3339(checked_at),
+        contributors: contributors.iter().map(|c| Entry::new(c)).collect(),
+    };
+    serde_json::to_vec(&answer).unwrap_or_default()
 }
 
 /// An error as JSON: `{"error": {"status", "title", "message"}}`.
