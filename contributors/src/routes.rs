@@ -650,8 +650,18 @@ fn from_lists(
         }
     }
     if shown.is_empty() {
-        let first = skipped.first().map(|(_, e)| *e);
-        return Ok(first.map_or_else(not_found, |error| asked.failure(error)));
+        // The first failure; or, for an owner with no repository to show
+        // (only forks), a 404 of its own.
+        let none = || UpstreamError::NotFound {
+            what: match &asked.across {
+                Across::Owner(owner) => {
+                    format!("{owner}'s public repositories (forks aside)")
+                }
+                Across::Repos(_) => "a repository".to_string(),
+            },
+        };
+        let first = skipped.first().map_or_else(none, |(_, e)| (*e).clone());
+        return Ok(asked.failure(&first));
     }
     for (_, list) in &shown {
         app.seen.show(&list.list);

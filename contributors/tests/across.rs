@@ -216,6 +216,19 @@ async fn an_owners_wall_shows_its_latest_ten_repositories_not_forks() {
         .iter()
         .filter(|r| r.path == "/users/nobody-here/repos");
     assert_eq!(missing.count(), 1);
+
+    // An owner with forks only: nothing to draw, said as an image.
+    app.fake
+        .set_contributors("forker", "f", vec![Contributor::user("x", 9, 1)]);
+    app.fake.set_fork("forker", "f", true);
+    let forks = app.get("/wall.svg?owner=forker").await;
+    assert_eq!(forks.status, 404, "{}", forks.text());
+    assert_eq!(forks.header("content-type"), Some("image/svg+xml"));
+    assert!(
+        forks.text().contains("forker&apos;s public"),
+        "{}",
+        forks.text()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
