@@ -16,11 +16,12 @@
 #   - `make -n build`, ci/build.sh and the Dockerfiles use the new name.
 # One `ok - ...` / `not ok - ...` line per check; ends with `N passed, M failed`.
 #
-# Speed: cargo's target dir is $CARGO_TARGET_DIR (default target/rename-test
-# in this repository), kept between runs, and the copy always lands at the
-# same path ($RENAME_TEST_DIR, default /tmp/contributors-rename-test-N, N
-# from this checkout's path) with the files' times kept: so a second run recompiles only the renamed crates,
-# not the ~120 dependencies. The first run compiles everything once (debug).
+# Speed: cargo's target dir is $CARGO_TARGET_DIR (default: this checkout's
+# target/, which `make test-rust` has just filled), so only the renamed
+# workspace crates are compiled, not the ~120 dependencies; and the copy
+# always lands at the same path ($RENAME_TEST_DIR, default
+# /tmp/contributors-rename-test-N, N from this checkout's path) with the
+# files' times kept, so a second run recompiles only what changed.
 # Env: KEEP=1 keeps the renamed copy for reading.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -28,7 +29,7 @@ ROOT=$(pwd)
 NEW=myapp
 # One copy per checkout (two checkouts on one machine must not share it).
 WORK=${RENAME_TEST_DIR:-/tmp/contributors-rename-test-$(printf %s "$ROOT" | cksum | cut -d" " -f1)}
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target/rename-test}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 export CARGO_TERM_COLOR=never
 CARGO_TIMEOUT=${CARGO_TIMEOUT:-1800}   # seconds, per cargo command
 

@@ -119,12 +119,16 @@ impl App {
     }
 
     /// What `/metrics` reads at the moment it is asked for: each cache's
-    /// entries and bytes, and GitHub's quota as last reported.
+    /// entries and bytes, GitHub's quota as last reported, and the sizes of
+    /// the other bounded sets (ids seen, avatar failures, wall bytes).
     pub fn gauges(&self) -> Gauges {
         let quota = self.github.rate_limit().latest();
         Gauges {
             caches: [self.lists.usage(), self.pages.usage(), self.avatars.usage()],
             quota: quota.map(|quota| (quota.remaining, quota.reset)),
+            seen_ids: self.seen.len(),
+            avatar_failures: self.avatars.failures(),
+            wall_bytes: self.walls.bytes_held(),
         }
     }
 }

@@ -11,7 +11,7 @@
 //! | `GET /{owner}/{repo}/contributors.json` | the list as JSON (`views/contributors_json.rs`) |
 //! | `GET /avatars/{id}?s=N`          | an avatar image, proxied and cached    |
 //! | `GET /healthz`                   | 200 "ok", without touching GitHub      |
-//! | `GET /status`                    | JSON: version, proxy, rate limit, cache usage |
+//! | `GET /status`                    | JSON: version, proxy, rate limit, cache and bound usage |
 //! | `GET /metrics`                   | counters for Prometheus (`ops/metrics.rs`) |
 //! | `GET /style.css`                 | the stylesheet, compiled into the binary |
 //!
@@ -658,6 +658,11 @@ fn status(app: &App) -> Response<Body> {
             "pages": { "entries": page_entries, "bytes": page_bytes },
             "avatars": { "entries": avatar_entries, "bytes": avatar_bytes },
         },
+        // The other sets requests grow, each bounded: ids whose avatars may
+        // be fetched, failed avatars not asked for again yet, wall bytes.
+        "seen_ids": app.seen.len(),
+        "avatar_failures": app.avatars.failures(),
+        "wall_bytes": app.walls.bytes_held(),
         "trusted_roots": { "count": app.root_count, "source": app.roots_description },
     });
     respond(StatusCode::OK, Kind::Json, NO_STORE, body.to_string())

@@ -245,9 +245,10 @@ impl Walls {
         }
     }
 
-    /// Bytes free for new walls, for tests and `/status`.
-    pub fn bytes_free(&self) -> usize {
-        self.bytes.available_permits()
+    /// Bytes the walls hold now, cached or on their way out, for `/status`
+    /// and `/metrics`.
+    pub fn bytes_held(&self) -> usize {
+        self.max_bytes - self.bytes.available_permits()
     }
 
     /// Draws the first `count` contributors of `list` with `pictures`, and
