@@ -260,7 +260,9 @@ async fn a_cached_page_echoes_each_visitors_spelling() {
     assert_eq!(first, again, "the same list renders the same page");
     let other = app.get("/Octo/Hello").await.text();
     assert!(other.contains("name=\"owner\" value=\"Octo\""), "{other}");
-    assert!(other.contains("<h1><a href=\"https://github.com/Octo/Hello\">Octo/Hello</a></h1>"));
+    assert!(
+        other.contains("<h1><a href=\"https://github.com/Octo/Hello\">Octo/<wbr>Hello</a></h1>")
+    );
     assert_eq!(
         app.fake.contributors_requests(),
         1,
