@@ -196,9 +196,10 @@ def audit(driver, base, check, out_dir):
     (prefers-color-scheme emulated through the DevTools protocol), printing
     each violation: its rule, impact and the nodes it found. The pages'
     Content-Security-Policy forbids scripts, axe's too: it is lifted, through
-    the DevTools protocol, for the audit only."""
-    axe = axe_source()
+    the DevTools protocol, for the audit only. axe is handed to the browser
+    once, to run in every page it opens until the audit ends."""
     driver.execute_cdp_cmd("Page.setBypassCSP", {"enabled": True})
+    axe = driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": axe_source()})
     try:
         for scheme in ("light", "dark"):
             driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {
@@ -210,7 +211,6 @@ def audit(driver, base, check, out_dir):
                 if text not in driver.page_source or dark != (scheme == "dark"):
                     check(False, f"{path} in the {scheme} scheme is not the page meant")
                     continue
-                driver.execute_script(axe)
                 result = driver.execute_async_script(
                     "const done = arguments[arguments.length - 1];"
                     "axe.run(document, {runOnly: {type: 'tag', values: arguments[0]}})"
@@ -231,6 +231,7 @@ def audit(driver, base, check, out_dir):
                 if scheme == "dark" and path == AUDITED[1][0]:
                     save_full_page(driver, os.path.join(out_dir, "contributors-desktop-dark.png"))
     finally:
+        driver.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", axe)
         driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
         driver.execute_cdp_cmd("Page.setBypassCSP", {"enabled": False})
 
