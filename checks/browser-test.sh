@@ -10,7 +10,7 @@ venv=$(bash ci/venv.sh selenium==4.27.1)
 # axe-core's script, bundled in this package (its Playwright half is not
 # needed: browser_test.py runs the script through Selenium). pip is asked
 # only when the pinned version is missing: a pip call costs seconds.
-axe=axe-playwright-python==0.1.8
+axe="axe-playwright-python==0.1.8"
 "$venv/bin/python" -c 'import importlib.metadata as m, sys; name, version = sys.argv[1].split("=="); sys.exit(m.version(name) != version)' "$axe" 2>/dev/null \
   || bash ci/venv.sh --no-deps "$axe" >/dev/null
 "$venv/bin/python" checks/browser_test.py "$@"
