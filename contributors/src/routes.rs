@@ -1,6 +1,6 @@
 //! Routing: which URL does what.
 //!
-//! The app has nine routes, so a `match` on the path is the whole router
+//! The app has ten routes, so a `match` on the path is the whole router
 //! (`Route::of`); a web framework would add weight without adding clarity.
 //!
 //! | route                            | answer                                 |
@@ -14,6 +14,7 @@
 //! | `GET /status`                    | JSON: version, proxy, rate limit, cache and bound usage |
 //! | `GET /metrics`                   | counters for Prometheus (`ops/metrics.rs`) |
 //! | `GET /style.css`                 | the stylesheet, compiled into the binary |
+//! | `GET /favicon.svg`               | the pages' icon, compiled into the binary |
 //!
 //! HEAD gets GET's answer without its body, on every route.
 //!
@@ -25,16 +26,16 @@
 //!
 //! **Now or later.** Getting the data is where a request may wait: for
 //! GitHub, or for avatars. Most requests do not: the form, the stylesheet,
-//! and every list or avatar seen before are in memory. So `answer` makes
-//! what it can at once (`Answer::Now`), without an `await`, and hands back
-//! the rest as a `Wait`, which owns what was checked so far and finishes
-//! after the wait (`Wait::finish`). Answering at once lets the server drop
+//! the icon, and every list or avatar seen before are in memory. So
+//! `answer` makes what it can at once (`Answer::Now`), without an `await`,
+//! and hands back the rest as a `Wait`, which owns what was checked so far
+//! and finishes after the wait (`Wait::finish`). Answering at once lets the server drop
 //! the request before hyper reads on (see `server.rs`), and keeps the
 //! large futures of the waits out of the common case.
 //!
 //! What the pages show is `pages.rs`; the headers they go out with are
 //! `responses.rs`. The answers a browser may keep (the form, the
-//! stylesheet, a fresh page, wall or JSON list, an avatar) are
+//! stylesheet, the icon, a fresh page, wall or JSON list, an avatar) are
 //! `Representation`s: sent gzipped when the request accepts it, with an
 //! `ETag`, and as a 304 when the browser's copy is current.
 
@@ -80,6 +81,7 @@ pub enum Route<'a> {
     Status,
     Metrics,
     Stylesheet,
+    Favicon,
     /// A file browsers and crawlers ask for on their own: a short 404.
     Unserved,
     NotFound,
@@ -90,7 +92,7 @@ const _: () = assert!(Route::NAMES.len() <= metrics::ROUTES);
 
 impl<'a> Route<'a> {
     /// Every route's name, in the order of [`Route::index`].
-    pub const NAMES: [&'static str; 10] = [
+    pub const NAMES: [&'static str; 11] = [
         "index",
         "contributors",
         "wall",
@@ -100,6 +102,7 @@ impl<'a> Route<'a> {
         "status",
         "metrics",
         "stylesheet",
+        "favicon",
         "not_found",
     ];
 
@@ -111,6 +114,7 @@ impl<'a> Route<'a> {
             "/status" => Route::Status,
             "/metrics" => Route::Metrics,
             "/style.css" => Route::Stylesheet,
+            "/favicon.svg" => Route::Favicon,
             "/favicon.ico" | "/robots.txt" => Route::Unserved,
             path => match (path.strip_prefix("/avatars/"), split_repo_path(path)) {
                 (Some(id), _) => Route::Avatar(id),
@@ -136,7 +140,8 @@ impl<'a> Route<'a> {
             Route::Status => 6,
             Route::Metrics => 7,
             Route::Stylesheet => 8,
-            Route::Unserved | Route::NotFound => 9,
+            Route::Favicon => 9,
+            Route::Unserved | Route::NotFound => 10,
         }
     }
 }
@@ -144,8 +149,8 @@ impl<'a> Route<'a> {
 /// How a request is answered.
 pub enum Answer {
     /// At once: memory held all it needed. This is the usual case: the
-    /// form, the stylesheet, and every page, wall, JSON list or avatar
-    /// seen before and still current.
+    /// form, the stylesheet, the icon, and every page, wall, JSON list or
+    /// avatar seen before and still current.
     Now(Response<Body>),
     /// After a wait, for GitHub or for avatars: [`Wait::finish`] gives it.
     Later(Wait),
@@ -202,6 +207,7 @@ pub fn answer(
             METRICS.render(&Route::NAMES, app.gauges()),
         )),
         Route::Stylesheet => Ok(app.stylesheet().respond(headers)),
+        Route::Favicon => Ok(app.favicon().respond(headers)),
         Route::Avatar(id) => avatar(app, id, query, headers),
         Route::Contributors(owner, repo) | Route::Wall(owner, repo) | Route::Json(owner, repo) => {
             list(app, route, (owner, repo), uri, headers)
