@@ -56,7 +56,7 @@ build() { echo "bench: $*" >&2; COMMANDS+=("--command=$*"); env "$@"; }
 start=$SECONDS
 build bash ci/build.sh app "$BENCH_DIR/contributors-musl"
 build CARGO_TARGET_DIR=target/bench-mimalloc bash ci/build.sh app "$BENCH_DIR/contributors-mimalloc" --features mimalloc
-build bash ci/build.sh fake-github "$BENCH_DIR/fake-github"
+build bash ci/build.sh fake-github "$BENCH_DIR/fake-github" --release
 # The bare hyper baseline: same lock file, release profile and target as the app.
 build cargo build --release -p baseline --target "$TARGET"
 install -m 0755 "target/$TARGET/release/baseline" "$BENCH_DIR/baseline"

@@ -10,20 +10,31 @@ chromium-driver, driven through Selenium), and asserts from the DOM that:
   proxy, its content type and the page's Content-Security-Policy agree;
 - the list shows the expected people;
 - the page came compressed (fewer bytes encoded than decoded);
-- at phone width (375 px) nothing overflows sideways;
+- the browser asked for the icon the page links (`/favicon.svg`, an SVG,
+  cached and validated) and never for a `/favicon.ico` that is not there;
+- avatars beside their login are decorative (`alt=""`), and the heading
+  looks like the link it is (underlined);
+- at phone width (390 px) nothing overflows sideways, the heading breaks
+  only at the "/" (never inside a name), and the Embed box's snippets show
+  whole;
+- axe-core finds no WCAG 2.1 A or AA violation on `/`, a contributors
+  page, a 404 and a 400 page, in the light and the dark scheme;
 - the contributor wall, embedded as `<img>` in a page from another origin
   (a tiny page served by Python on loopback, as a README viewer would),
   shows each avatar: the screenshot's pixel at the centre of every avatar
   cell has that avatar's colour, and the cell's corner stays background
   (the avatars are round).
 
-It saves screenshots under target/screenshots/ to look at.
+It saves screenshots (1280 and 390 px wide, light and dark) under
+target/screenshots/ to look at.
 
 Usage: checks/browser_test.py CONTRIBUTORS_BINARY FAKE_GITHUB_BINARY
 """
 
+import base64
 import functools
 import http.server
+import importlib.util
 import os
 import re
 import socket
@@ -33,6 +44,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
 import zlib
 
@@ -156,6 +168,154 @@ def check_wall(driver, base, check, out_dir, tmp):
         server.server_close()
 
 
+# The accessibility audit: axe-core's WCAG 2.0 and 2.1 rules, levels A and
+# AA, on each kind of page the app serves, with the text that proves the
+# page is the one meant.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+AUDITED = [
+    ("/", "Who built it?"),
+    ("/kelseyhightower/contributors", "contributions"),
+    ("/no/such/page", "Page not found"),
+    ("/not_valid/x", "Not a repository name"),
+]
+
+
+def axe_source():
+    """axe-core's script, as the PyPI package axe-playwright-python bundles
+    it (checks/browser-test.sh installs it; the package is found, not
+    imported: its Playwright half is not installed)."""
+    spec = importlib.util.find_spec("axe_playwright_python")
+    if spec is None:
+        raise SystemExit("not ok - axe-playwright-python is not installed (see checks/browser-test.sh)")
+    with open(os.path.join(spec.submodule_search_locations[0], "axe.min.js")) as f:
+        return f.read()
+
+
+def audit(driver, base, check, out_dir):
+    """Runs axe on every page of AUDITED in the light and the dark scheme
+    (prefers-color-scheme emulated through the DevTools protocol), printing
+    each violation: its rule, impact and the nodes it found. The pages'
+    Content-Security-Policy forbids scripts, axe's too: it is lifted, through
+    the DevTools protocol, for the audit only. axe is handed to the browser
+    once, to run in every page it opens until the audit ends."""
+    driver.execute_cdp_cmd("Page.setBypassCSP", {"enabled": True})
+    axe = driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": axe_source()})
+    try:
+        for scheme in ("light", "dark"):
+            driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {
+                "features": [{"name": "prefers-color-scheme", "value": scheme}]})
+            for path, text in AUDITED:
+                driver.get(base + path)
+                dark = driver.execute_script(
+                    "return matchMedia('(prefers-color-scheme: dark)').matches")
+                if text not in driver.page_source or dark != (scheme == "dark"):
+                    check(False, f"{path} in the {scheme} scheme is not the page meant")
+                    continue
+                result = driver.execute_async_script(
+                    "const done = arguments[arguments.length - 1];"
+                    "axe.run(document, {runOnly: {type: 'tag', values: arguments[0]}})"
+                    ".then(r => done({passes: r.passes.length, violations: r.violations.map(v =>"
+                    " ({id: v.id, impact: v.impact, help: v.help,"
+                    " nodes: v.nodes.map(n => n.target.join(' ')),"
+                    " why: v.nodes.flatMap(n => n.any.concat(n.all, n.none)).map(c => c.message)[0]}))}),"
+                    " e => done({error: String(e)}))", AXE_TAGS)
+                if "error" in result:
+                    check(False, f"axe ran on {path} ({scheme}): {result['error']}")
+                    continue
+                for v in result["violations"]:
+                    print(f"# {path} ({scheme}): {v['id']} ({v['impact']}): {v['help']}; "
+                          f"nodes: {', '.join(v['nodes'])}; {v['why']}")
+                check(not result["violations"] and result["passes"] > 0,
+                      f"axe: {len(result['violations'])} WCAG 2.1 A/AA violations on {path} "
+                      f"({scheme}), {result['passes']} rules passed")
+                if scheme == "dark" and path == AUDITED[1][0]:
+                    save_full_page(driver, os.path.join(out_dir, "contributors-desktop-dark.png"))
+    finally:
+        driver.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", axe)
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
+        driver.execute_cdp_cmd("Page.setBypassCSP", {"enabled": False})
+
+
+def save_full_page(driver, path):
+    """A screenshot of the whole page, below the fold too (the DevTools
+    protocol's, as Selenium's covers the window only)."""
+    size = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+    clip = {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}
+    shot = driver.execute_cdp_cmd("Page.captureScreenshot", {
+        "format": "png", "captureBeyondViewport": True, "clip": clip})
+    with open(path, "wb") as f:
+        f.write(base64.b64decode(shot["data"]))
+
+
+def requests_counted(base):
+    """`/metrics`' request counter, as {(route, status): count}."""
+    with urllib.request.urlopen(base + "/metrics", timeout=10) as r:
+        text = r.read().decode()
+    pattern = r'^contributors_http_requests_total\{route="(\w+)",status="(\w+)"\} (\d+)$'
+    return {(m[1], m[2]): int(m[3]) for m in re.finditer(pattern, text, re.M)}
+
+
+def check_icon(base, check):
+    """The icon the pages link: an SVG, kept by caches and validated like
+    the stylesheet, and asked for by the browser instead of /favicon.ico
+    (the page just loaded; the browser fetches its icon after the load)."""
+    with urllib.request.urlopen(base + "/favicon.svg", timeout=10) as r:
+        kind, cache, tag = (r.headers.get(h) for h in ("Content-Type", "Cache-Control", "ETag"))
+        status = r.status
+    with urllib.request.urlopen(base + "/style.css", timeout=10) as r:
+        css_cache = r.headers.get("Cache-Control")
+    check(status == 200 and kind == "image/svg+xml",
+          f"/favicon.svg answers {status} {kind}")
+    check(tag is not None and cache == css_cache and cache.startswith("public, max-age="),
+          f"/favicon.svg is cached like the stylesheet: Cache-Control {cache!r}, ETag {tag}")
+    request = urllib.request.Request(base + "/favicon.svg", headers={"If-None-Match": tag or ""})
+    try:
+        urllib.request.urlopen(request, timeout=10)
+        revalidated = 200
+    except urllib.error.HTTPError as e:
+        revalidated = e.code
+    check(revalidated == 304, f"/favicon.svg with its ETag answers {revalidated}")
+    counts = {}
+    for _ in range(50):
+        counts = requests_counted(base)
+        if counts.get(("favicon", "200"), 0) > 1:
+            break
+        time.sleep(0.1)
+    # One fetch is ours, above; the browser's is the other.
+    browser = counts.get(("favicon", "200"), 0) - 1
+    missing = counts.get(("not_found", "404"), 0)
+    check(browser >= 1 and missing == 0,
+          f"the browser fetched the linked icon ({browser}) and asked for nothing missing ({missing} 404s)")
+
+
+def check_phone_layout(driver, check):
+    """At phone width: the heading, too long for one line, breaks only at
+    the "/" (each name stays on one line), and the Embed box's snippets are
+    not cut off."""
+    words = driver.execute_script("""
+        const h1 = document.querySelector('h1');
+        const walker = document.createTreeWalker(h1, NodeFilter.SHOW_TEXT);
+        const words = [];
+        for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+          for (const m of n.data.matchAll(/[^\\/]+/g)) {
+            const r = document.createRange();
+            r.setStart(n, m.index);
+            r.setEnd(n, m.index + m[0].length);
+            const lines = new Set(Array.from(r.getClientRects(), x => Math.round(x.top)));
+            words.push([m[0], lines.size]);
+          }
+        }
+        const lineHeight = parseFloat(getComputedStyle(h1).lineHeight);
+        return {words: words, lines: Math.round(h1.getBoundingClientRect().height / lineHeight)};""")
+    check(words["lines"] >= 2 and len(words["words"]) == 2 and all(n == 1 for _, n in words["words"]),
+          f"the heading breaks only at the '/': each name on one line {words}")
+    snippets = driver.execute_script(
+        "return Array.from(document.querySelectorAll('.embed pre, .embed textarea'), e =>"
+        " ({tag: e.tagName, cut: e.scrollHeight > e.clientHeight + 1 || e.scrollWidth > e.clientWidth + 1}))")
+    check(len(snippets) >= 2 and not any(s["cut"] for s in snippets),
+          f"the Embed box's snippets show whole: {snippets}")
+
+
 def main():
     app_bin, fake_bin = sys.argv[1], sys.argv[2]
     from selenium import webdriver
@@ -199,7 +359,7 @@ def main():
         options = webdriver.ChromeOptions()
         options.binary_location = "/usr/bin/chromium"
         for arg in ("--headless=new", "--no-sandbox", "--disable-gpu",
-                    "--disable-dev-shm-usage", "--window-size=1200,900"):
+                    "--disable-dev-shm-usage", "--window-size=1280,900"):
             options.add_argument(arg)
         driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
         driver.set_page_load_timeout(30)
@@ -231,9 +391,17 @@ def main():
                 "return {encoded: n.encodedBodySize, decoded: n.decodedBodySize}")
             check(0 < nav["encoded"] < nav["decoded"],
                   f"the page loaded with Content-Encoding gzip: {nav}")
-            driver.save_screenshot(os.path.join(out_dir, "contributors-desktop.png"))
+            alts = driver.execute_script(
+                "return Array.from(document.querySelectorAll('ol.people img'), i => i.getAttribute('alt'))")
+            check(alts and all(a == "" for a in alts),
+                  f"avatars beside their login are decorative (alt=\"\"): {set(alts)}")
+            underline = driver.execute_script(
+                "return getComputedStyle(document.querySelector('h1 a')).textDecorationLine")
+            check("underline" in underline, f"the heading's link is underlined ({underline!r})")
+            check_icon(base, check)
+            save_full_page(driver, os.path.join(out_dir, "contributors-desktop.png"))
 
-            driver.set_window_size(375, 812)
+            driver.set_window_size(390, 844)
             driver.get(base + "/kelseyhightower/contributors")
             overflow = driver.execute_script(
                 "return document.documentElement.scrollWidth - window.innerWidth")
@@ -242,11 +410,14 @@ def main():
                 "const r = document.querySelector('ol.people li').getBoundingClientRect();"
                 "return r.right <= window.innerWidth")
             check(narrow, "list rows fit the phone screen")
-            driver.save_screenshot(os.path.join(out_dir, "contributors-phone.png"))
+            check_phone_layout(driver, check)
+            save_full_page(driver, os.path.join(out_dir, "contributors-phone.png"))
 
             driver.get(base + "/not_valid/x")
             check("Not a repository name" in driver.page_source, "a bad name shows the 400 page")
 
+            driver.set_window_size(1280, 900)
+            audit(driver, base, check, out_dir)
             check_wall(driver, base, check, out_dir, tmp)
         finally:
             driver.quit()

@@ -94,6 +94,9 @@ for name, kind in [
     ("contributors_connections_open", "gauge"),
     ("contributors_connections_turned_away", "counter"),
     ("contributors_clients_over_budget", "counter"),
+    ("contributors_seen_ids", "gauge"),
+    ("contributors_avatar_failures", "gauge"),
+    ("contributors_wall_bytes", "gauge"),
     ("contributors_build_info", "gauge"),
 ]:
     family = families.get(name)

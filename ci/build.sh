@@ -3,7 +3,7 @@
 #
 #   ci/build.sh app DEST [CARGO_ARGS...]   the shipped binary, for $ARCH, to DEST,
 #                                          checked: statically linked
-#   ci/build.sh fake-github DEST           the test tool, for this machine, to DEST
+#   ci/build.sh fake-github DEST [--release]  the test tool, for this machine, to DEST
 #
 # The target's C compiler and linker are set in .cargo/config.toml; the
 # release profile (fat LTO, one codegen unit, strip) in Cargo.toml.
@@ -55,10 +55,14 @@ case $what in
     echo "build: OK $dest ($(stat -c %s "$dest") bytes, $TARGET)"
     ;;
   fake-github)
-    # A test tool: a plain optimised build is plenty (no fat LTO, fast link).
-    cargo build "${locked[@]}" --release -p fake-github \
+    # A test tool, built as `cargo test` builds it (the dev profile, whose
+    # dependencies `make test-rust` has compiled already). With --release
+    # (the bench, where its speed shows): optimised, without fat LTO.
+    profile=debug
+    case " $* " in *" --release "*) profile=release ;; esac
+    cargo build "${locked[@]}" -p fake-github \
       --config profile.release.lto=false --config profile.release.codegen-units=16 "$@"
-    install -D -m 0755 "$out/release/fake-github" "$dest"
+    install -D -m 0755 "$out/$profile/fake-github" "$dest"
     ;;
   *) echo "usage: ci/build.sh app|fake-github DEST [CARGO_ARGS...]" >&2; exit 2 ;;
 esac

@@ -27,5 +27,8 @@ if ! command -v apt-get >/dev/null 2>&1; then
   exit 1
 fi
 echo "installing: ${missing[*]}"
-apt-get update -qq
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Another apt-get (a second make, a desktop's updater) may hold dpkg's lock:
+# wait for it, up to 5 minutes, instead of failing at once.
+lock=(-o DPkg::Lock::Timeout=300)
+apt-get "${lock[@]}" update -qq
+DEBIAN_FRONTEND=noninteractive apt-get "${lock[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

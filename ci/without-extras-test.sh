@@ -16,17 +16,27 @@
 # checkout's cargo target dir and venv, so only the workspace's own crates
 # are compiled again, and tags its images $IMAGE-without-extras (removed at
 # the end).
+#
+# IN_PLACE=1: the current directory is a scratch copy already, changed where
+# it is and left there (rename/rename-test.sh does this to its renamed copy:
+# a fork's two first moves, checked with one build); CARGO_TARGET_DIR and
+# VENV then come from the caller.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$(pwd)
 IMAGE=${IMAGE:-contributors}
 COPY_IMAGE=$IMAGE-without-extras
 . ci/lib.sh
-WORK=$(mktemp -d)
-cleanup() {
-  docker images --format '{{.Repository}}:{{.Tag}}' "$COPY_IMAGE" | xargs -r docker rmi >/dev/null 2>&1 || true
-  rm -rf "$WORK"
-}
+if [ "${IN_PLACE:-}" = 1 ]; then
+  WORK=$ROOT
+  cleanup() { docker images --format '{{.Repository}}:{{.Tag}}' "$COPY_IMAGE" | xargs -r docker rmi >/dev/null 2>&1 || true; }
+else
+  WORK=$(mktemp -d)
+  cleanup() {
+    docker images --format '{{.Repository}}:{{.Tag}}' "$COPY_IMAGE" | xargs -r docker rmi >/dev/null 2>&1 || true
+    rm -rf "$WORK"
+  }
+fi
 trap cleanup EXIT
 
 # The paths to delete, from the README: lines like "- `workshop/`, `docs/workshop.md`: ...".
@@ -34,11 +44,13 @@ mapfile -t extras < <(sed -n '/<!-- extras:begin -->/,/<!-- extras:end -->/p' RE
   sed -n 's/^- \([^:]*\):.*/\1/p' | tr -d '\140,' | tr ' ' '\n')   # \140: a backquote
 check "README.md lists the optional parts to delete (${extras[*]})" test ${#extras[@]} -gt 0
 
-git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' f; do
-  [ -f "$f" ] || continue
-  mkdir -p "$WORK/$(dirname "$f")"
-  cp -p "$f" "$WORK/$f"
-done
+if [ "${IN_PLACE:-}" != 1 ]; then
+  git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' f; do
+    [ -f "$f" ] || continue
+    mkdir -p "$WORK/$(dirname "$f")"
+    cp -p "$f" "$WORK/$f"
+  done
+fi
 cd "$WORK"
 for p in "${extras[@]}"; do
   check "the copy has $p, and it comes off" rm -r "./$p"
@@ -47,7 +59,7 @@ for p in "${extras[@]}"; do
 done
 cargo update --workspace --offline --quiet   # and Cargo.lock forgets it (no version changes)
 
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target} VENV=$ROOT/target/venv
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target} VENV=${VENV:-$ROOT/target/venv}
 export GIT_CEILING_DIRECTORIES=${WORK%/*}   # the copy is no git work tree
 log=$WORK.log
 step() {   # step WHAT COMMAND...: run COMMAND in the copy, say ok or not_ok WHAT

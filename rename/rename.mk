@@ -7,5 +7,5 @@ TEST_EXTRAS += rename-test
 rename: ## Rename the app for a fork: make rename NAME=myapp
 	bash rename/rename.sh '$(NAME)'
 
-rename-test: ## Rename a copy of the project to myapp, then build and test the copy
+rename-test: ## Rename a copy to myapp and delete its optional parts: it builds, cargo test passes, make image works
 	bash rename/rename-test.sh

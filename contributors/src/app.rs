@@ -1,6 +1,7 @@
 //! The application's shared state, built once at start-up from the
 //! configuration: the HTTPS client, the GitHub client, the caches in front
-//! of them, and the answers that never change (the form, the stylesheet),
+//! of them, and the answers that never change (the form, the stylesheet,
+//! the icon),
 //! made ready to send the first time they are asked for. Every connection
 //! gets a shared reference to the one `App`.
 
@@ -22,6 +23,11 @@ use crate::views::pages::{self, RenderFailed};
 use crate::views::seen_ids::SeenIds;
 use crate::views::wall::{self, Walls};
 
+/// How long browsers and shared caches keep a file compiled into the
+/// binary (the stylesheet, the icon): an hour, then they check its `ETag`,
+/// so a new release shows within the hour.
+const COMPILED_IN: &str = "public, max-age=3600";
+
 /// Configuration and the upstream clients with their caches.
 pub struct App {
     pub config: Config,
@@ -36,10 +42,11 @@ pub struct App {
     pub seen: SeenIds,
     /// Walls being made, and the bound on the memory walls hold.
     pub walls: Walls,
-    /// The home page's empty form and the stylesheet, rendered, gzipped
-    /// and tagged once, on first use (see [`App::index`]).
+    /// The home page's empty form, the stylesheet and the icon, rendered,
+    /// gzipped and tagged once, on first use (see [`App::index`]).
     index: OnceLock<Result<Representation, RenderFailed>>,
     stylesheet: OnceLock<Representation>,
+    favicon: OnceLock<Representation>,
     /// Each client's allowance of lookups that reach GitHub's API.
     pub budget: ClientBudget,
     /// Each client's allowance of avatars fetched from the avatar host.
@@ -104,6 +111,7 @@ impl App {
             walls,
             index: OnceLock::new(),
             stylesheet: OnceLock::new(),
+            favicon: OnceLock::new(),
             root_count,
             roots_description: roots.description,
         })
@@ -123,18 +131,27 @@ impl App {
 
     /// The stylesheet, compiled in, made ready to send on first use.
     pub fn stylesheet(&self) -> &Representation {
-        self.stylesheet.get_or_init(|| {
-            Representation::new(pages::STYLESHEET, Kind::Css, "public, max-age=3600")
-        })
+        self.stylesheet
+            .get_or_init(|| Representation::new(pages::STYLESHEET, Kind::Css, COMPILED_IN))
+    }
+
+    /// The pages' icon, compiled in, made ready to send on first use.
+    pub fn favicon(&self) -> &Representation {
+        self.favicon
+            .get_or_init(|| Representation::new(pages::FAVICON, Kind::Svg, COMPILED_IN))
     }
 
     /// What `/metrics` reads at the moment it is asked for: each cache's
-    /// entries and bytes, and GitHub's quota as last reported.
+    /// entries and bytes, GitHub's quota as last reported, and the sizes of
+    /// the other bounded sets (ids seen, avatar failures, wall bytes).
     pub fn gauges(&self) -> Gauges {
         let quota = self.github.rate_limit().latest();
         Gauges {
             caches: [self.lists.usage(), self.pages.usage(), self.avatars.usage()],
             quota: quota.map(|quota| (quota.remaining, quota.reset)),
+            seen_ids: self.seen.len(),
+            avatar_failures: self.avatars.failures(),
+            wall_bytes: self.walls.bytes_held(),
         }
     }
 }

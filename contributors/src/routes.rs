@@ -1,6 +1,6 @@
 //! Routing: which URL does what.
 //!
-//! The app has eleven routes, so a `match` on the path is the whole router
+//! The app has twelve routes, so a `match` on the path is the whole router
 //! (`Route::of`); a web framework would add weight without adding clarity.
 //!
 //! | route                            | answer                                 |
@@ -13,9 +13,10 @@
 //! | `GET /contributors.json?repos=…` or `?owner=o` | their merged list as JSON |
 //! | `GET /avatars/{id}?s=N`          | an avatar image, proxied and cached    |
 //! | `GET /healthz`                   | 200 "ok", without touching GitHub      |
-//! | `GET /status`                    | JSON: version, proxy, rate limit, cache usage |
+//! | `GET /status`                    | JSON: version, proxy, rate limit, cache and bound usage |
 //! | `GET /metrics`                   | counters for Prometheus (`ops/metrics.rs`) |
 //! | `GET /style.css`                 | the stylesheet, compiled into the binary |
+//! | `GET /favicon.svg`               | the pages' icon, compiled into the binary |
 //!
 //! HEAD gets GET's answer without its body, on every route.
 //!
@@ -28,16 +29,16 @@
 //!
 //! **Now or later.** Getting the data is where a request may wait: for
 //! GitHub, or for avatars. Most requests do not: the form, the stylesheet,
-//! and every list or avatar seen before are in memory. So `answer` makes
-//! what it can at once (`Answer::Now`), without an `await`, and hands back
-//! the rest as a `Wait`, which owns what was checked so far and finishes
-//! after the wait (`Wait::finish`). Answering at once lets the server drop
+//! the icon, and every list or avatar seen before are in memory. So
+//! `answer` makes what it can at once (`Answer::Now`), without an `await`,
+//! and hands back the rest as a `Wait`, which owns what was checked so far
+//! and finishes after the wait (`Wait::finish`). Answering at once lets the server drop
 //! the request before hyper reads on (see `server.rs`), and keeps the
 //! large futures of the waits out of the common case.
 //!
 //! What the pages show is `pages.rs`; the headers they go out with are
 //! `responses.rs`. The answers a browser may keep (the form, the
-//! stylesheet, a fresh page, wall or JSON list, an avatar) are
+//! stylesheet, the icon, a fresh page, wall or JSON list, an avatar) are
 //! `Representation`s: sent gzipped when the request accepts it, with an
 //! `ETag`, and as a 304 when the browser's copy is current.
 
@@ -91,6 +92,7 @@ pub enum Route<'a> {
     Status,
     Metrics,
     Stylesheet,
+    Favicon,
     /// A file browsers and crawlers ask for on their own: a short 404.
     Unserved,
     NotFound,
@@ -101,7 +103,7 @@ const _: () = assert!(Route::NAMES.len() <= metrics::ROUTES);
 
 impl<'a> Route<'a> {
     /// Every route's name, in the order of [`Route::index`].
-    pub const NAMES: [&'static str; 12] = [
+    pub const NAMES: [&'static str; 13] = [
         "index",
         "contributors",
         "wall",
@@ -111,6 +113,7 @@ impl<'a> Route<'a> {
         "status",
         "metrics",
         "stylesheet",
+        "favicon",
         "not_found",
         "wall_across",
         "json_across",
@@ -126,6 +129,7 @@ impl<'a> Route<'a> {
             "/style.css" => Route::Stylesheet,
             "/wall.svg" => Route::WallAcross,
             "/contributors.json" => Route::JsonAcross,
+            "/favicon.svg" => Route::Favicon,
             "/favicon.ico" | "/robots.txt" => Route::Unserved,
             path => match (path.strip_prefix("/avatars/"), split_repo_path(path)) {
                 (Some(id), _) => Route::Avatar(id),
@@ -151,9 +155,10 @@ impl<'a> Route<'a> {
             Route::Status => 6,
             Route::Metrics => 7,
             Route::Stylesheet => 8,
-            Route::Unserved | Route::NotFound => 9,
-            Route::WallAcross => 10,
-            Route::JsonAcross => 11,
+            Route::Favicon => 9,
+            Route::Unserved | Route::NotFound => 10,
+            Route::WallAcross => 11,
+            Route::JsonAcross => 12,
         }
     }
 }
@@ -161,8 +166,8 @@ impl<'a> Route<'a> {
 /// How a request is answered.
 pub enum Answer {
     /// At once: memory held all it needed. This is the usual case: the
-    /// form, the stylesheet, and every page, wall, JSON list or avatar
-    /// seen before and still current.
+    /// form, the stylesheet, the icon, and every page, wall, JSON list or
+    /// avatar seen before and still current.
     Now(Response<Body>),
     /// After a wait, for GitHub or for avatars: [`Wait::finish`] gives it.
     Later(Wait),
@@ -224,6 +229,7 @@ pub fn answer(
             METRICS.render(&Route::NAMES, app.gauges()),
         )),
         Route::Stylesheet => Ok(app.stylesheet().respond(headers)),
+        Route::Favicon => Ok(app.favicon().respond(headers)),
         Route::Avatar(id) => avatar(app, id, query, headers),
         Route::Contributors(owner, repo) | Route::Wall(owner, repo) | Route::Json(owner, repo) => {
             list(app, route, (owner, repo), uri, headers)
@@ -1056,6 +1062,11 @@ fn status(app: &App) -> Response<Body> {
             "pages": { "entries": page_entries, "bytes": page_bytes },
             "avatars": { "entries": avatar_entries, "bytes": avatar_bytes },
         },
+        // The other sets requests grow, each bounded: ids whose avatars may
+        // be fetched, failed avatars not asked for again yet, wall bytes.
+        "seen_ids": app.seen.len(),
+        "avatar_failures": app.avatars.failures(),
+        "wall_bytes": app.walls.bytes_held(),
         "trusted_roots": { "count": app.root_count, "source": app.roots_description },
     });
     respond(StatusCode::OK, Kind::Json, NO_STORE, body.to_string())

@@ -13,8 +13,9 @@ use flate2::read::GzDecoder;
 
 const GZIP: (&str, &str) = ("accept-encoding", "gzip, deflate, br");
 
-/// The three answers a browser keeps: the form, the stylesheet and a page.
-const CACHEABLE: [&str; 3] = ["/", "/style.css", "/o/r?max=100"];
+/// The answers a browser keeps: the form, the stylesheet, the icon and a
+/// page.
+const CACHEABLE: [&str; 4] = ["/", "/style.css", "/favicon.svg", "/o/r?max=100"];
 
 async fn app_with_100() -> TestApp {
     let app = TestApp::start().await;
@@ -146,7 +147,7 @@ async fn a_current_copy_gets_304_for_each_form() {
 }
 
 /// Every route, in the states it answers in.
-const ROUTES: [&str; 12] = [
+const ROUTES: [&str; 13] = [
     "/",
     "/?owner=o&repo=r",
     "/o/r",
@@ -158,6 +159,7 @@ const ROUTES: [&str; 12] = [
     "/avatars/x",
     "/healthz",
     "/style.css",
+    "/favicon.svg",
     "/no/such/page",
 ];
 

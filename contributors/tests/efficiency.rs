@@ -304,6 +304,7 @@ async fn what_memory_holds_is_answered_without_waiting() {
     for (path, status) in [
         ("/", 200),
         ("/style.css", 200),
+        ("/favicon.svg", 200),
         ("/healthz", 200),
         ("/o--o/r", 400),
     ] {

@@ -99,4 +99,34 @@ async fn metrics_are_prometheus_text_and_count_requests_by_route() {
     }
     let later = parse(&app.get("/metrics").await.text());
     assert_eq!(count(&later), [(1.0, 1.0), (1.0, 1.0), (1.0, 1.0)]);
+
+    // The bounded sets a request grows, as gauges and in `/status`: ids
+    // seen in lists, avatars that failed, bytes walls hold.
+    let bounded = |samples: &HashMap<String, f64>| {
+        ["seen_ids", "avatar_failures", "wall_bytes"]
+            .map(|name| samples[&format!("contributors_{name}")] as u64)
+    };
+    assert_eq!(bounded(&later), [1, 0, 0]);
+    app.fake.set_contributors(
+        "octo",
+        "other",
+        vec![
+            Contributor::user("octocat", 1, 5),
+            Contributor::user("hubot", 2, 3),
+        ],
+    );
+    app.fake
+        .set_avatar_behaviour(2, fake_github::Behaviour::Status(500));
+    assert_eq!(app.get("/octo/other").await.status, 200);
+    assert_eq!(app.get("/avatars/2").await.status, 502);
+    let wall = app.get("/octo/other/wall.svg").await;
+    assert_eq!(wall.status, 200);
+    let [seen, failures, wall_bytes] = bounded(&parse(&app.get("/metrics").await.text()));
+    assert_eq!((seen, failures), (2, 1));
+    // The wall is held once, in the page cache, as the wall bound counts it.
+    assert!(wall_bytes >= wall.body.len() as u64, "{wall_bytes}");
+    let status: serde_json::Value = serde_json::from_slice(&app.get("/status").await.body).unwrap();
+    assert_eq!(status["seen_ids"], 2);
+    assert_eq!(status["avatar_failures"], 1);
+    assert_eq!(status["wall_bytes"], wall_bytes);
 }

@@ -220,6 +220,38 @@ async fn health_and_status_do_not_touch_github() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_links_the_icon_served_like_the_stylesheet() {
+    let app = TestApp::start().await;
+    app.fake.set_contributors("octo", "hello", users(2));
+    let link = r#"<link rel="icon" type="image/svg+xml" href="/favicon.svg">"#;
+    for path in ["/", "/octo/hello", "/no/such/page", "/bad..name/x"] {
+        assert!(app.get(path).await.text().contains(link), "{path}");
+    }
+    let asked = app.fake.request_count();
+    let icon = app.get("/favicon.svg").await;
+    assert_eq!(icon.status, 200);
+    assert_eq!(icon.header("content-type"), Some("image/svg+xml"));
+    assert!(
+        icon.text()
+            .starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\"")
+    );
+    assert!(icon.header("etag").is_some());
+    let css = app.get("/style.css").await;
+    assert_eq!(icon.header("cache-control"), css.header("cache-control"));
+    assert!(
+        icon.header("cache-control")
+            .is_some_and(|c| c.starts_with("public, max-age=")),
+        "{:?}",
+        icon.headers
+    );
+    assert_eq!(
+        app.fake.request_count(),
+        asked,
+        "the icon never asks GitHub"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cached_page_echoes_each_visitors_spelling() {
     let app = TestApp::start().await;
     app.fake.set_contributors("octo", "hello", users(2));
@@ -228,7 +260,9 @@ async fn a_cached_page_echoes_each_visitors_spelling() {
     assert_eq!(first, again, "the same list renders the same page");
     let other = app.get("/Octo/Hello").await.text();
     assert!(other.contains("name=\"owner\" value=\"Octo\""), "{other}");
-    assert!(other.contains("<h1><a href=\"https://github.com/Octo/Hello\">Octo/Hello</a></h1>"));
+    assert!(
+        other.contains("<h1><a href=\"https://github.com/Octo/Hello\">Octo/<wbr>Hello</a></h1>")
+    );
     assert_eq!(
         app.fake.contributors_requests(),
         1,

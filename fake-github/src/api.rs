@@ -5,6 +5,8 @@
 //! rate limit that runs down, 204 for an empty repository, and the anonymous
 //! entries that appear only with `anon=1`. Unknown API paths get GitHub's 404.
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use hyper::{Response, StatusCode};
 use serde::Serialize;
 
@@ -13,7 +15,7 @@ use crate::faults::{self, Plan};
 use crate::fixtures::Contributor;
 use crate::responses::{self, RequestInfo, Target, set_header};
 use crate::state::{Repo, Shared, repo_key};
-use crate::util::{base64, etag_hash, http_date, if_none_match};
+use crate::util::{etag_hash, http_date, if_none_match};
 
 /// GitHub's page size when `per_page` is absent, and its largest.
 const DEFAULT_PER_PAGE: usize = 30;
@@ -351,7 +353,7 @@ impl<'a> Entry<'a> {
             login,
             id,
             // GitHub's legacy global id: base64 of "04:User" and the id.
-            node_id: base64(format!("04:User{id}").as_bytes()),
+            node_id: BASE64.encode(format!("04:User{id}")),
             avatar_url: format!("{avatars}/u/{id}?v=4"),
             gravatar_id: "",
             html_url: format!("https://github.com/{login}"),

@@ -1,4 +1,4 @@
-//! Small pure helpers: HTTP dates, entity tags, base64 and the clock.
+//! Small pure helpers: HTTP dates, entity tags and the clock.
 //!
 //! Each is a few lines, so the fake carries them itself instead of pulling in
 //! a crate per helper; the tests at the bottom pin them to known answers.
@@ -84,28 +84,6 @@ pub(crate) fn if_none_match(header: &str, tag: &str) -> bool {
         .any(|candidate| candidate.trim() == "*" || strip(candidate) == ours)
 }
 
-/// Standard base64 with padding, for GitHub-style `node_id`s.
-pub(crate) fn base64(data: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for group in data.chunks(3) {
-        let bytes = [
-            group[0],
-            *group.get(1).unwrap_or(&0),
-            *group.get(2).unwrap_or(&0),
-        ];
-        let n = u32::from(bytes[0]) << 16 | u32::from(bytes[1]) << 8 | u32::from(bytes[2]);
-        for i in 0..4 {
-            if i <= group.len() {
-                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,14 +94,6 @@ mod tests {
         assert_eq!(http_date(784_887_151), "Tue, 15 Nov 1994 08:12:31 GMT");
         // A leap day, to exercise the March-based year.
         assert_eq!(http_date(951_782_400), "Tue, 29 Feb 2000 00:00:00 GMT");
-    }
-
-    #[test]
-    fn base64_matches_github_node_ids() {
-        // GitHub's node_id for user 1 ("octocat"'s predecessor, mojombo).
-        assert_eq!(base64(b"04:User1"), "MDQ6VXNlcjE=");
-        assert_eq!(base64(b"ab"), "YWI=");
-        assert_eq!(base64(b""), "");
     }
 
     #[test]

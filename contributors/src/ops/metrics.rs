@@ -96,11 +96,18 @@ pub enum Cache {
 const CACHES: [&str; 3] = ["lists", "pages", "avatars"];
 
 /// What the app reads at the moment `/metrics` is asked for: the caches'
-/// entries and bytes (in [`Cache`] order) and GitHub's quota as last
-/// reported (calls remaining, and the Unix time it refills).
+/// entries and bytes (in [`Cache`] order), GitHub's quota as last
+/// reported (calls remaining, and the Unix time it refills), and the other
+/// bounded sets a request can grow.
 pub struct Gauges {
     pub caches: [(usize, usize); CACHES.len()],
     pub quota: Option<(u64, u64)>,
+    /// Contributor ids the lists shown have had (`seen_ids.rs`).
+    pub seen_ids: usize,
+    /// Avatars whose fetch failed, remembered for a while (`avatars.rs`).
+    pub avatar_failures: usize,
+    /// Bytes walls hold, cached or on their way out (`wall.rs`).
+    pub wall_bytes: usize,
 }
 
 /// Copies of the per-request counters: more than the threads that answer
@@ -368,6 +375,28 @@ impl Metrics {
                 "When the GitHub quota is next refilled, in Unix time.",
             );
             out.sample("contributors_github_rate_limit_reset_seconds", "", reset);
+        }
+
+        let bounded = [
+            (
+                "contributors_seen_ids",
+                "Contributor ids the lists shown have had: the only avatars fetched.",
+                gauges.seen_ids,
+            ),
+            (
+                "contributors_avatar_failures",
+                "Avatars whose fetch failed, remembered so they are not fetched again at once.",
+                gauges.avatar_failures,
+            ),
+            (
+                "contributors_wall_bytes",
+                "Bytes held by walls, in the page cache or on their way to clients.",
+                gauges.wall_bytes,
+            ),
+        ];
+        for (name, help, value) in bounded {
+            out.family(name, "gauge", help);
+            out.sample(name, "", value);
         }
 
         let plain: [(&str, &str, &str, &AtomicU64); 3] = [

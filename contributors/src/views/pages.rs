@@ -6,7 +6,8 @@
 //! headers, is `routes.rs`.
 //!
 //! The home page's form never changes: `App` renders it once at start, and
-//! keeps it, with the stylesheet, ready to send (gzipped and tagged).
+//! keeps it, with the stylesheet and the icon, ready to send (gzipped and
+//! tagged).
 
 use askama::Template;
 use bytes::Bytes;
@@ -23,6 +24,11 @@ use crate::views::list_option::{LIST_OPTIONS, ListOption};
 
 /// The stylesheet, compiled into the binary.
 pub const STYLESHEET: &str = include_str!("../../static/style.css");
+
+/// The pages' icon, compiled into the binary: four round faces, the wall
+/// in small. Linked from every page (`base.html`), so that a browser asks
+/// for it instead of a `/favicon.ico` we do not have.
+pub const FAVICON: &str = include_str!("../../static/favicon.svg");
 
 /// Rendering failed. It only can if a value's `Display` fails; ours don't,
 /// but the route still answers a plain 500 rather than panic.

@@ -262,9 +262,10 @@ impl Walls {
         }
     }
 
-    /// Bytes free for new walls, for tests and `/status`.
-    pub fn bytes_free(&self) -> usize {
-        self.bytes.available_permits()
+    /// Bytes the walls hold now, cached or on their way out, for `/status`
+    /// and `/metrics`.
+    pub fn bytes_held(&self) -> usize {
+        self.max_bytes - self.bytes.available_permits()
     }
 
     /// Draws `contributors` with `pictures`, and gzips the drawing when
