@@ -13,7 +13,9 @@
 #
 # The target's C compiler and linker live in .cargo/config.toml, the release
 # profile in Cargo.toml. On a bare Debian/Ubuntu machine, as root, the scripts
-# apt-get what they need (ci/ensure-packages.sh).
+# apt-get what they need (ci/ensure-packages.sh). A machine without Rust (a
+# Mac with Docker Desktop) needs only make, Docker and a shell: the binary is
+# then built inside Docker (ci/build.sh says which way it went).
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -49,10 +51,15 @@ help: ## Show the targets (this list)
 # ---------------------------------------------------------------- build
 
 build: $(ARCHS:%=build-%) $(DIST)/fake-github ## The static binary for amd64 and arm64 (checked), dist/contributors, dist/fake-github
-	cp -p $(DIST)/linux-$(HOST_ARCH)/contributors $(DIST)/contributors
+	$(call copy_new,$(DIST)/linux-$(HOST_ARCH)/contributors,$(DIST)/contributors)
 
-# One architecture: built, checked static (`file`), run in an empty chroot
-# (arm64 under qemu, ci/qemu.sh).
+# A copy to a temporary name, then a rename: a running dist/contributors
+# (make demo's) keeps its old file, and the copy never fails "Text file busy".
+copy_new = cp -p $(1) $(2).tmp && mv -f $(2).tmp $(2)
+
+# One architecture: built (here, or in Docker where this machine cannot:
+# ci/build.sh says which), checked static (ci/elf.sh), run in an empty
+# chroot (arm64 under qemu, ci/qemu.sh).
 $(ARCHS:%=build-%): build-%:
 	ARCH=$* bash ci/build.sh app $(DIST)/linux-$*/contributors
 	bash ci/chroot-check.sh $(DIST)/linux-$*/contributors
@@ -62,7 +69,7 @@ $(DIST)/linux-%/contributors: $(RUST_SOURCES)
 
 # This machine's binary, for the tests that run it here.
 $(DIST)/contributors: $(DIST)/linux-$(HOST_ARCH)/contributors
-	cp -p $< $@
+	$(call copy_new,$<,$@)
 
 $(DIST)/fake-github: $(RUST_SOURCES)
 	bash ci/build.sh fake-github $@
@@ -144,10 +151,11 @@ test-containers: images image-scratch-system-roots $(DIST)/contributors $(DIST)/
 test-without-extras: ## Delete the optional parts in a copy: it builds, cargo test passes, make image works
 	bash ci/without-extras-test.sh
 
-clean: ## Remove dist/ and this project's images (cargo clean empties target/)
+clean: ## Remove dist/ and IMAGE's images, no one else's (cargo clean empties target/)
 	rm -rf $(DIST) target/sizes.md
 	docker rm -f $(RUN_NAME) >/dev/null 2>&1 || true
-	for t in $(VARIANTS) $(foreach a,$(ARCHS),$(VARIANTS:%=%-$(a))) scratch-system-roots $(TAG); do docker rmi $(IMAGE):$$t >/dev/null 2>&1 || true; done
+	for t in $(VARIANTS) $(foreach a,$(ARCHS),$(VARIANTS:%=%-$(a)) build-$(a)) scratch-system-roots $(TAG); do docker rmi $(IMAGE):$$t >/dev/null 2>&1 || true; done
+	docker image prune -f --filter label=io.contributors.image=$(IMAGE) >/dev/null 2>&1 || true
 
 # ---------------------------------------------------------------- optional parts
 # Each is a folder with its own make fragment; delete the folder and it is
