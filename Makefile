@@ -41,8 +41,8 @@ RUST_SOURCES := Cargo.toml Cargo.lock .cargo/config.toml $(shell find contributo
 
 .PHONY: help build $(ARCHS:%=build-%) image images $(VARIANTS:%=image-%) \
         $(foreach a,$(ARCHS),$(VARIANTS:%=image-%-$(a))) \
-        image-scratch-system-roots base-images push run sizes readme-sizes \
-        test test-core lint test-rust test-containers test-without-extras clean
+        image-scratch-system-roots base-images push run sizes readme-sizes sbom \
+        test test-core lint test-rust test-containers test-auditable test-without-extras clean
 
 help: ## Show the targets (this list)
 	@echo "usage: make <target> [IMAGE=$(IMAGE)] [TAG=$(TAG)]"
@@ -50,7 +50,7 @@ help: ## Show the targets (this list)
 
 # ---------------------------------------------------------------- build
 
-build: $(ARCHS:%=build-%) $(DIST)/fake-github ## The static binary for amd64 and arm64 (checked), dist/contributors, dist/fake-github
+build: $(ARCHS:%=build-%) $(DIST)/fake-github $(DIST)/contributors.cdx.json ## The static binary for amd64 and arm64 (checked), dist/contributors, dist/fake-github, the SBOM
 	$(call copy_new,$(DIST)/linux-$(HOST_ARCH)/contributors,$(DIST)/contributors)
 
 # A copy to a temporary name, then a rename: a running dist/contributors
@@ -73,6 +73,12 @@ $(DIST)/contributors: $(DIST)/linux-$(HOST_ARCH)/contributors
 
 $(DIST)/fake-github: $(RUST_SOURCES)
 	bash ci/build.sh fake-github $@
+
+# The binary's CycloneDX SBOM (cargo-cyclonedx): its crates, for scanners and
+# the release. (The binary carries the same list itself: cargo-auditable.)
+sbom: $(DIST)/contributors.cdx.json ## The CycloneDX SBOM of the binary's crates: dist/contributors.cdx.json
+$(DIST)/contributors.cdx.json: $(RUST_SOURCES)
+	bash ci/sbom.sh $@
 
 # The CA lesson: a binary that trusts the OS certificate store instead of its
 # compiled-in roots (feature system-roots). Never ship it.
@@ -124,12 +130,12 @@ readme-sizes: images ## The same table, written into README.md
 # "== suite NAME: N s" after each and all the times at the end. (The +
 # makes `make -n test` list what every suite would run.) The optional parts
 # (below) add their suites to TEST_EXTRAS.
-CORE_TESTS := lint test-rust test-containers
+CORE_TESTS := lint test-rust test-containers test-auditable
 
 test: ## Everything CI runs: test-core, then the optional parts' suites (checks/, workshop/, rename/), each timed
 	+MAKE='$(MAKE)' bash ci/suites.sh $(CORE_TESTS) $(TEST_EXTRAS)
 
-test-core: ## lint, the Rust tests, the images of both archs tested as black boxes; each timed
+test-core: ## lint, the Rust tests, the images of both archs tested as black boxes, the embedded dependency list; each timed
 	+MAKE='$(MAKE)' bash ci/suites.sh $(CORE_TESTS)
 
 lint: ## hadolint on the Dockerfiles, shellcheck on the scripts (tools from PyPI, in target/venv)
@@ -145,6 +151,9 @@ test-rust: ## cargo fmt --check, clippy -D warnings, cargo test (no network, no 
 test-containers: images image-scratch-system-roots $(DIST)/contributors $(DIST)/fake-github ## The three images of both archs, black-box (arm64 under qemu)
 	bash ci/container-tests.sh
 	ARCH=arm64 bash ci/container-tests.sh
+
+test-auditable: $(DIST)/contributors $(DIST)/contributors.cdx.json ## The dependency list embedded in dist/contributors, and the SBOM, name the crates Cargo.lock pins
+	bash ci/auditable-test.sh
 
 # With optional parts present, prove they come off: a copy without them
 # still builds, passes `cargo test` and makes its image.

@@ -68,10 +68,12 @@ case $what in
           aarch64-*-musl) bash ci/ensure-packages.sh aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu \
             /usr/aarch64-linux-gnu/include/stdint.h:libc6-dev-arm64-cross ;;
         esac
-        bash ci/toolchain.sh "$TARGET"
+        bash ci/toolchain.sh "$TARGET" cargo-auditable@0.7.7
         # An explicit --target also keeps RUSTFLAGS off build scripts and proc-macros.
+        # cargo-auditable embeds the dependency list (names, versions, a few
+        # KB) for `cargo audit bin`, trivy, grype (ci/auditable-test.sh).
         RUSTFLAGS="${RUSTFLAGS:-} --remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}=/cargo" \
-          cargo build ${locked[@]+"${locked[@]}"} --release -p contributors --target "$TARGET" "$@"
+          cargo auditable build ${locked[@]+"${locked[@]}"} --release -p contributors --target "$TARGET" "$@"
         mkdir -p "$(dirname "$dest")"
         cp "$out/$TARGET/release/contributors" "$tmp" && chmod 0755 "$tmp" ;;
       *) echo "build: BUILD_IN must be host or docker, not '$BUILD_IN'" >&2; exit 2 ;;
