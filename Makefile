@@ -13,7 +13,9 @@
 #
 # The target's C compiler and linker live in .cargo/config.toml, the release
 # profile in Cargo.toml. On a bare Debian/Ubuntu machine, as root, the scripts
-# apt-get what they need (ci/ensure-packages.sh).
+# apt-get what they need (ci/ensure-packages.sh). A machine without Rust (a
+# Mac with Docker Desktop) needs only make, Docker and a shell: the binary is
+# then built inside Docker (ci/build.sh says which way it went).
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -39,8 +41,8 @@ RUST_SOURCES := Cargo.toml Cargo.lock .cargo/config.toml $(shell find contributo
 
 .PHONY: help build $(ARCHS:%=build-%) image images $(VARIANTS:%=image-%) \
         $(foreach a,$(ARCHS),$(VARIANTS:%=image-%-$(a))) \
-        image-scratch-system-roots base-images push run sizes readme-sizes \
-        test test-core lint test-rust test-containers test-without-extras clean
+        image-scratch-system-roots base-images push run sizes readme-sizes sbom \
+        test test-core lint test-rust test-containers test-auditable test-without-extras clean
 
 help: ## Show the targets (this list)
 	@echo "usage: make <target> [IMAGE=$(IMAGE)] [TAG=$(TAG)]"
@@ -49,10 +51,15 @@ help: ## Show the targets (this list)
 # ---------------------------------------------------------------- build
 
 build: $(ARCHS:%=build-%) $(DIST)/fake-github ## The static binary for amd64 and arm64 (checked), dist/contributors, dist/fake-github
-	cp -p $(DIST)/linux-$(HOST_ARCH)/contributors $(DIST)/contributors
+	$(call copy_new,$(DIST)/linux-$(HOST_ARCH)/contributors,$(DIST)/contributors)
 
-# One architecture: built, checked static (`file`), run in an empty chroot
-# (arm64 under qemu, ci/qemu.sh).
+# A copy to a temporary name, then a rename: a running dist/contributors
+# (make demo's) keeps its old file, and the copy never fails "Text file busy".
+copy_new = cp -p $(1) $(2).tmp && mv -f $(2).tmp $(2)
+
+# One architecture: built (here, or in Docker where this machine cannot:
+# ci/build.sh says which), checked static (ci/elf.sh), run in an empty
+# chroot (arm64 under qemu, ci/qemu.sh).
 $(ARCHS:%=build-%): build-%:
 	ARCH=$* bash ci/build.sh app $(DIST)/linux-$*/contributors
 	bash ci/chroot-check.sh $(DIST)/linux-$*/contributors
@@ -62,10 +69,18 @@ $(DIST)/linux-%/contributors: $(RUST_SOURCES)
 
 # This machine's binary, for the tests that run it here.
 $(DIST)/contributors: $(DIST)/linux-$(HOST_ARCH)/contributors
-	cp -p $< $@
+	$(call copy_new,$<,$@)
 
 $(DIST)/fake-github: $(RUST_SOURCES)
 	bash ci/build.sh fake-github $@
+
+# The binary's CycloneDX SBOM (cargo-cyclonedx): its crates, for scanners and
+# the release, which checks it (make sbom test-auditable). The binary carries
+# the same list itself (cargo-auditable), so `make build` and `make test` need
+# no SBOM, nor the minutes cargo-cyclonedx takes to compile.
+sbom: $(DIST)/contributors.cdx.json ## The CycloneDX SBOM of the binary's crates: dist/contributors.cdx.json
+$(DIST)/contributors.cdx.json: $(RUST_SOURCES)
+	bash ci/sbom.sh $@
 
 # The CA lesson: a binary that trusts the OS certificate store instead of its
 # compiled-in roots (feature system-roots). Never ship it.
@@ -117,12 +132,12 @@ readme-sizes: images ## The same table, written into README.md
 # "== suite NAME: N s" after each and all the times at the end. (The +
 # makes `make -n test` list what every suite would run.) The optional parts
 # (below) add their suites to TEST_EXTRAS.
-CORE_TESTS := lint test-rust test-containers
+CORE_TESTS := lint test-rust test-containers test-auditable
 
 test: ## Everything CI runs: test-core, then the optional parts' suites (checks/, workshop/, rename/), each timed
 	+MAKE='$(MAKE)' bash ci/suites.sh $(CORE_TESTS) $(TEST_EXTRAS)
 
-test-core: ## lint, the Rust tests, the images of both archs tested as black boxes; each timed
+test-core: ## lint, the Rust tests, the images of both archs tested as black boxes, the embedded dependency list; each timed
 	+MAKE='$(MAKE)' bash ci/suites.sh $(CORE_TESTS)
 
 lint: ## hadolint on the Dockerfiles, shellcheck on the scripts (tools from PyPI, in target/venv)
@@ -139,15 +154,19 @@ test-containers: images image-scratch-system-roots $(DIST)/contributors $(DIST)/
 	bash ci/container-tests.sh
 	ARCH=arm64 bash ci/container-tests.sh
 
+test-auditable: $(DIST)/contributors ## The dependency list embedded in dist/contributors (and the SBOM, once made) name the crates Cargo.lock pins
+	bash ci/auditable-test.sh
+
 # With optional parts present, prove they come off: a copy without them
 # still builds, passes `cargo test` and makes its image.
 test-without-extras: ## Delete the optional parts in a copy: it builds, cargo test passes, make image works
 	bash ci/without-extras-test.sh
 
-clean: ## Remove dist/ and this project's images (cargo clean empties target/)
+clean: ## Remove dist/ and IMAGE's images, no one else's (cargo clean empties target/)
 	rm -rf $(DIST) target/sizes.md
 	docker rm -f $(RUN_NAME) >/dev/null 2>&1 || true
-	for t in $(VARIANTS) $(foreach a,$(ARCHS),$(VARIANTS:%=%-$(a))) scratch-system-roots $(TAG); do docker rmi $(IMAGE):$$t >/dev/null 2>&1 || true; done
+	for t in $(VARIANTS) $(foreach a,$(ARCHS),$(VARIANTS:%=%-$(a)) build-$(a)) scratch-system-roots $(TAG); do docker rmi $(IMAGE):$$t >/dev/null 2>&1 || true; done
+	docker image prune -f --filter label=io.contributors.image=$(IMAGE) >/dev/null 2>&1 || true
 
 # ---------------------------------------------------------------- optional parts
 # Each is a folder with its own make fragment; delete the folder and it is

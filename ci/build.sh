@@ -11,6 +11,15 @@
 # mapped to Rust's musl targets; default: this machine's); CARGO_TARGET_DIR (where
 # cargo builds, default target/); CI (set: --locked, exactly Cargo.lock).
 #
+# Where: on this machine when it can (Linux, cargo, the target's standard
+# library or rustup to add it); otherwise inside Docker, from the build stage
+# of docker/multistage/Dockerfile (ci/build-in-docker.sh), so that `make
+# image` needs only make, Docker and a shell. BUILD_IN=host or BUILD_IN=docker
+# decides instead. One line says which, and why.
+#
+# DEST is written under a temporary name, then renamed: a running DEST (make
+# demo's) keeps its old file instead of failing the copy ("Text file busy").
+#
 # Reproducible: the same commit gives the same bytes, whoever builds it and
 # wherever (checks/reproducible-test.sh). The release profile strips symbols.
 # cargo names our own crates' sources by relative paths; the crates it
@@ -19,8 +28,8 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 case ${ARCH:-$(uname -m)} in
-  amd64 | x86_64) TARGET=x86_64-unknown-linux-musl ;;
-  arm64 | aarch64) TARGET=aarch64-unknown-linux-musl ;;
+  amd64 | x86_64) arch=amd64 TARGET=x86_64-unknown-linux-musl ;;
+  arm64 | aarch64) arch=arm64 TARGET=aarch64-unknown-linux-musl ;;
   *) echo "build: ARCH must be amd64 or arm64, not '$ARCH'" >&2; exit 2 ;;
 esac
 what=${1:?usage: ci/build.sh app|fake-github DEST [CARGO_ARGS...]}
@@ -30,29 +39,54 @@ out=${CARGO_TARGET_DIR:-target}
 locked=()
 [ -n "${CI:-}" ] && locked=(--locked)
 
+# where_to_build: "host: WHY" or "docker: WHY", for the app's $TARGET.
+where_to_build() {
+  if [ -n "${BUILD_IN:-}" ]; then echo "$BUILD_IN: BUILD_IN=$BUILD_IN"
+  elif [ "$(uname -s)" != Linux ]; then echo "docker: this is $(uname -s), not Linux"
+  elif ! command -v cargo >/dev/null 2>&1; then echo "docker: no cargo here"
+  elif command -v rustup >/dev/null 2>&1; then echo "host: cargo, and rustup for $TARGET"
+  elif [ -d "$(rustc --print sysroot)/lib/rustlib/$TARGET" ]; then echo "host: cargo, $TARGET installed"
+  else echo "docker: cargo, but neither rustup nor $TARGET"
+  fi
+}
+
 case $what in
   app)
-    case $TARGET in
-      x86_64-*-musl) bash ci/ensure-packages.sh file:file musl-gcc:musl-tools ;;
-      # ring's C includes the C library's headers: the cross compiler only
-      # recommends them, so they are named here.
-      aarch64-*-musl) bash ci/ensure-packages.sh file:file aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu \
-        /usr/aarch64-linux-gnu/include/stdint.h:libc6-dev-arm64-cross ;;
+    where=$(where_to_build)
+    echo "build: $TARGET on $where"
+    tmp=$dest.tmp.$$
+    trap 'rm -f "$tmp"' EXIT
+    case $where in
+      docker*)
+        [ $# = 0 ] || { echo "build: in Docker, no extra cargo arguments ($*)" >&2; exit 2; }
+        bash ci/build-in-docker.sh "$arch" "$tmp" ;;
+      host*)
+        case $TARGET in
+          x86_64-*-musl) bash ci/ensure-packages.sh musl-gcc:musl-tools ;;
+          # ring's C includes the C library's headers: the cross compiler only
+          # recommends them, so they are named here.
+          aarch64-*-musl) bash ci/ensure-packages.sh aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu \
+            /usr/aarch64-linux-gnu/include/stdint.h:libc6-dev-arm64-cross ;;
+        esac
+        bash ci/toolchain.sh "$TARGET" cargo-auditable@0.7.7
+        # An explicit --target also keeps RUSTFLAGS off build scripts and proc-macros.
+        # cargo-auditable embeds the dependency list (names, versions, a few
+        # KB) for `cargo audit bin`, trivy, grype (ci/auditable-test.sh).
+        RUSTFLAGS="${RUSTFLAGS:-} --remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}=/cargo" \
+          cargo auditable build ${locked[@]+"${locked[@]}"} --release -p contributors --target "$TARGET" "$@"
+        mkdir -p "$(dirname "$dest")"
+        cp "$out/$TARGET/release/contributors" "$tmp" && chmod 0755 "$tmp" ;;
+      *) echo "build: BUILD_IN must be host or docker, not '$BUILD_IN'" >&2; exit 2 ;;
     esac
-    bash ci/toolchain.sh "$TARGET"
-    # An explicit --target also keeps RUSTFLAGS off build scripts and proc-macros.
-    RUSTFLAGS="${RUSTFLAGS:-} --remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}=/cargo" \
-      cargo build "${locked[@]}" --release -p contributors --target "$TARGET" "$@"
-    install -D -m 0755 "$out/$TARGET/release/contributors" "$dest"
-    # Static: no interpreter, no shared libraries. static-pie counts (it is
-    # only position-independent, for address randomisation).
-    info=$(file -L "$dest")
-    echo "build: $info"
-    if ! grep -Eq 'statically linked|static-pie linked' <<<"$info" || grep -q interpreter <<<"$info"; then
-      echo "build: ERROR: $dest is not statically linked" >&2
+    # Static: no interpreter (ci/elf.sh reads the ELF headers; static-pie
+    # counts: it is only position-independent, for address randomisation).
+    info=$(bash ci/elf.sh "$tmp")
+    if [ "$info" != "$arch static" ]; then
+      echo "build: ERROR: $dest is '$info', not statically linked for $TARGET" >&2
       exit 1
     fi
-    echo "build: OK $dest ($(stat -c %s "$dest") bytes, $TARGET)"
+    mv -f "$tmp" "$dest"
+    echo "build: OK $dest ($(wc -c <"$dest" | tr -d ' ') bytes, $TARGET, static)"
     ;;
   fake-github)
     # A test tool, built as `cargo test` builds it (the dev profile, whose
@@ -60,9 +94,10 @@ case $what in
     # (the bench, where its speed shows): optimised, without fat LTO.
     profile=debug
     case " $* " in *" --release "*) profile=release ;; esac
-    cargo build "${locked[@]}" -p fake-github \
+    cargo build ${locked[@]+"${locked[@]}"} -p fake-github \
       --config profile.release.lto=false --config profile.release.codegen-units=16 "$@"
-    install -D -m 0755 "$out/$profile/fake-github" "$dest"
+    mkdir -p "$(dirname "$dest")"
+    cp "$out/$profile/fake-github" "$dest.tmp.$$" && chmod 0755 "$dest.tmp.$$" && mv -f "$dest.tmp.$$" "$dest"
     ;;
   *) echo "usage: ci/build.sh app|fake-github DEST [CARGO_ARGS...]" >&2; exit 2 ;;
 esac

@@ -16,11 +16,8 @@ set -euo pipefail
 bin=${1:?usage: ci/chroot-check.sh BINARY}
 say() { printf 'chroot-check: %s\n' "$*"; }
 
-case $(file -L "$bin") in
-  *"ARM aarch64"*) arch=arm64 ;;
-  *x86-64*) arch=amd64 ;;
-  *) arch="" ;;
-esac
+arch=$(bash "$(dirname "${BASH_SOURCE[0]}")/elf.sh" "$bin") || arch=""
+arch=${arch%% *}   # amd64 or arm64 (ci/elf.sh)
 if [ -n "$arch" ] && ! qemu=$(bash "$(dirname "${BASH_SOURCE[0]}")/qemu.sh" "$arch"); then
   say "SKIPPED: $qemu"; exit 0
 fi
@@ -45,7 +42,7 @@ cleanup() {
   rm -rf "$root"
 }
 trap cleanup EXIT
-install -m 0555 "$bin" "$root/contributors"
+cp "$bin" "$root/contributors" && chmod 0555 "$root/contributors"
 
 out=$(env -i "${jail[@]}" "$root" /contributors --version 2>&1) ||
   { say "FAILED: /contributors --version in an empty root: $out"; exit 1; }

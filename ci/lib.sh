@@ -10,6 +10,7 @@
 #   free_port                             a loopback port nothing listens on
 #   commit_time                           $SOURCE_DATE_EPOCH, else the last commit's time
 #                                         (0 outside a git checkout): what images are dated
+#   utc_date EPOCH FORMAT                 that time, in UTC, as date's +FORMAT (GNU, busybox, BSD)
 
 PASS=${PASS:-0} FAIL=${FAIL:-0}   # sourcing twice keeps the counts
 ok() { PASS=$((PASS + 1)); printf 'ok - %s\n' "$*"; }
@@ -44,4 +45,9 @@ free_port() {
 # commit's, never the clock (so two builds of one commit are the same).
 commit_time() {
   echo "${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || echo 0)}"
+}
+
+# GNU and busybox date read "-d @EPOCH"; BSD's (macOS) reads "-r EPOCH".
+utc_date() {
+  date -u -d "@$1" "+$2" 2>/dev/null || date -u -r "$1" "+$2"
 }

@@ -11,7 +11,8 @@
 # A registry on localhost/127.x may speak plain HTTP: Docker's engine allows
 # that for loopback anyway, and `docker manifest` is told --insecure.
 # Elsewhere, `docker login REGISTRY` first, as for any push.
-# Env: IMAGE (default contributors), TAG (default latest).
+# Env: IMAGE (default contributors), TAG (default latest; several tags,
+# space-separated, e.g. "v1.2.3 1.2": each names the scratch list).
 set -euo pipefail
 registry=${1:?usage: ci/push.sh REGISTRY   (e.g. make push REGISTRY=ghcr.io/you or 127.0.0.1:5000)}
 IMAGE=${IMAGE:-contributors}
@@ -31,7 +32,8 @@ for v in scratch busybox debian; do
     refs+=("$repo:$v-$a")
   done
   lists=("$v")
-  [ "$v" = scratch ] && lists+=(latest "$TAG")
+  read -r -a tags <<<"$TAG"
+  [ "$v" = scratch ] && lists+=(latest "${tags[@]}")
   for t in $(printf '%s\n' "${lists[@]}" | awk '!seen[$0]++'); do
     docker manifest create "${insecure[@]}" --amend "$repo:$t" "${refs[@]}" >/dev/null
     digest=$(docker manifest push "${insecure[@]}" --purge "$repo:$t")

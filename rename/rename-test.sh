@@ -126,6 +126,10 @@ stale "contributors:TAG image names" '(?<![\w/.:-])contributors:(scratch|busybox
 stale "IMAGE default contributors" 'IMAGE\s*\?=\s*contributors\s*$|IMAGE:-contributors\}'
 stale "image title label" 'image\.title="?contributors\b'
 stale "Dockerfile COPY/ENTRYPOINT/HEALTHCHECK of the old binary" '^(COPY|ENTRYPOINT|HEALTHCHECK).*\bcontributors\b(?!-)'
+stale "OWNER placeholder (ghcr.io/OWNER/contributors, github.com/OWNER/contributors)" '\b(ghcr\.io|github\.com)/OWNER/contributors\b'
+# The copy has no git remote: the source URL is rename.sh's guess, contributors-rs/NAME.
+check "deploy/ names the published image ghcr.io/contributors-rs/$NEW" \
+  grep -q "newName: ghcr.io/contributors-rs/$NEW\$" deploy/kubernetes/kustomization.yaml
 
 # ---- make and the Dockerfiles speak of the new binary
 if plan=$(make -n build 2>&1); then

@@ -198,6 +198,12 @@ my @rules = (
   ["label-desc",   $any,  qr/(image\.description=")Lists a GitHub repository.s contributors(?=;)/, sub { "$1$D" }],
   # the source URL: the label and Cargo.toml'"'"'s repository.
   ["source-url",   $any,  qr/\Q$OS\E\b/,                                 sub { $S }],
+  # OWNER, the placeholder for the fork'"'"'s GitHub account: the published image
+  # ghcr.io/OWNER/contributors (the release pushes ghcr.io/OWNER/REPO, in lower
+  # case) and github.com/OWNER/contributors, both from the source URL.
+  ["owner",        $any,  qr/\b(ghcr\.io|github\.com)\/OWNER\/contributors\b/,
+                   sub { my $host = $1; my ($path) = $S =~ m{^https://github\.com/([^/]+/[^/]+)}; $path //= "OWNER/$N";
+                         $host eq "ghcr.io" ? "ghcr.io/" . lc $path : "github.com/$path" }],
   # -- cargo and make
   # cargo -p contributors: the package to build/run.
   ["cargo-p",      $any,  qr/(?<=-p )contributors\b(?![_-])/,           sub { $N }],

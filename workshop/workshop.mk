@@ -3,8 +3,9 @@
 # Uses the main Makefile's image targets; workshop/workshop.sh does the measuring.
 
 WORKSHOP := bash workshop/workshop.sh
-TEST_EXTRAS += workshop-test
-.PHONY: workshop workshop-1 workshop-2 workshop-3 workshop-4 workshop-5 workshop-6 doctor workshop-test workshop-clean
+# docker-only-test after workshop-test: it reuses step 2's Docker layers.
+TEST_EXTRAS += workshop-test docker-only-test
+.PHONY: workshop workshop-1 workshop-2 workshop-3 workshop-4 workshop-5 workshop-6 doctor workshop-test docker-only-test workshop-clean
 
 workshop: ## The workshop's steps (docs/workshop.md): make workshop-1 ... workshop-6
 	@sed -n 's/^## Step \([0-9]\): /  make workshop-\1   /p' docs/workshop.md
@@ -33,6 +34,9 @@ doctor: images ## `contributors doctor` in the three images, side by side (DOCTO
 
 workshop-test: ## Run workshop steps 2-6, compare with docs/workshop.md (WORKSHOP_FULL=1: step 1 too)
 	bash workshop/workshop-test.sh
+
+docker-only-test: ## make image with PATH = busybox + make, docker, git, bash (no Rust): builds in Docker, serves /healthz
+	bash workshop/docker-only-test.sh
 
 workshop-clean: ## Remove steps 1 and 2's images and build context
 	docker rmi $(IMAGE):build-inside $(IMAGE):multistage >/dev/null 2>&1 || true

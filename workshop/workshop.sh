@@ -76,22 +76,11 @@ base_line() {
 
 # ---------------------------------------------------------------- step 1
 
-# The build context for workshop/Dockerfile: the workspace as a user would
-# have it (manifests, lock file, .cargo/config.toml, the member crates), and
-# nothing else, so that a docs edit does not invalidate the build layer.
+# The build context of steps 1 and 2: the workspace as a user would have it
+# (ci/source-context.sh, shared with `make image`'s build in Docker).
 prepare_context() {
-  local ctx=$WORKDIR/build-inside members f
-  read -r -a members < <(sed -n 's/^members *= *\[\(.*\)\]/\1/p' Cargo.toml | tr -d '",')
-  [ ${#members[@]} -gt 0 ] || die "no 'members = [...]' line in Cargo.toml"
-  rm -rf "$ctx"
-  mkdir -p "$ctx/.cargo"
-  cp -p Cargo.toml Cargo.lock "$ctx/"
-  cp -p .cargo/config.toml "$ctx/.cargo/"
-  while IFS= read -r -d '' f; do
-    [ -f "$f" ] || continue
-    mkdir -p "$ctx/$(dirname "$f")"
-    cp -p "$f" "$ctx/$f"
-  done < <(git ls-files -z --cached --others --exclude-standard -- "${members[@]}")
+  local ctx=$WORKDIR/build-inside
+  bash ci/source-context.sh "$ctx"
   say "context: sources $(mib "$(du_bytes "$ctx")") MiB"
 }
 
@@ -104,13 +93,14 @@ step_build_inside() {
   say "building $img from workshop/Dockerfile (minutes; log: $log)"
   t0=$(date +%s)
   if ! timeout 3600 docker build ${NO_CACHE:+--no-cache} -f workshop/Dockerfile \
-      -t "$img" "$WORKDIR/build-inside" >"$log" 2>&1; then
+      --label "io.contributors.image=$IMAGE" -t "$img" "$WORKDIR/build-inside" >"$log" 2>&1; then
     tail -n 30 "$log" >&2
     die "docker build failed after $(($(date +%s) - t0)) s (log: $log)"
   fi
   secs=$(($(date +%s) - t0))
-  # A rebuild leaves the previous image untagged: over a GB each; drop ours.
-  docker image prune -f --filter label=org.opencontainers.image.title=contributors >/dev/null 2>&1 || true
+  # A rebuild leaves the previous image untagged: over a GB each; drop this
+  # IMAGE's (the label says whose), no one else's.
+  docker image prune -f --filter "label=io.contributors.image=$IMAGE" >/dev/null 2>&1 || true
   cached=$(grep -Ec 'Using cache|CACHED' "$log" || true)
   if [ "${cached:-0}" -gt 0 ]; then
     say "build inside the image: $secs s ($cached steps from Docker's build cache; NO_CACHE=1 rebuilds all)"
@@ -152,7 +142,8 @@ step_multistage() {
   prepare_context
   say "building $img from $file (minutes; log: $log)"
   t0=$(date +%s)
-  if ! timeout 3600 docker build ${NO_CACHE:+--no-cache} -f "$file" -t "$img" "$WORKDIR/build-inside" >"$log" 2>&1; then
+  if ! timeout 3600 docker build ${NO_CACHE:+--no-cache} -f "$file" --label "io.contributors.image=$IMAGE" \
+      -t "$img" "$WORKDIR/build-inside" >"$log" 2>&1; then
     tail -n 30 "$log" >&2
     die "docker build failed after $(($(date +%s) - t0)) s (log: $log)"
   fi

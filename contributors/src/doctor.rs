@@ -8,8 +8,10 @@
 //! (`make doctor`) to see the differences side by side.
 //!
 //! Marks: `ok` all is well, `note` something is absent that this app does
-//! not need, `FAIL` the app cannot do its job. The exit code is 0 unless
-//! there is a FAIL. `--offline` skips the checks that need the network.
+//! not need, `FAIL` the app cannot do its job. A FAIL line is followed by a
+//! `next:` line, the step to take (the error page gives the same advice).
+//! The exit code is 0 unless there is a FAIL. `--offline` skips the checks
+//! that need the network.
 
 use std::fmt;
 use std::path::Path;
@@ -46,6 +48,8 @@ pub struct Check {
     pub mark: Mark,
     pub name: &'static str,
     pub detail: String,
+    /// What to do about it: every FAIL has one, nothing else does.
+    pub next: Option<String>,
 }
 
 fn check(mark: Mark, name: &'static str, detail: impl Into<String>) -> Check {
@@ -53,8 +57,21 @@ fn check(mark: Mark, name: &'static str, detail: impl Into<String>) -> Check {
         mark,
         name,
         detail: detail.into(),
+        next: None,
     }
 }
+
+/// A FAIL, with the next step to take.
+fn fail(name: &'static str, detail: impl Into<String>, next: impl Into<String>) -> Check {
+    Check {
+        next: Some(next.into()),
+        ..check(Mark::Fail, name, detail)
+    }
+}
+
+/// The next step when the network checks fail: where to look.
+const NETWORK_NEXT: &str = "check the container's network: `docker run --network host` to compare, \
+     `--dns` for another resolver, or HTTPS_PROXY if the way out is a proxy";
 
 /// Runs every check, in the order of the report.
 pub async fn run(config: &Config, offline: bool) -> Vec<Check> {
@@ -89,6 +106,10 @@ pub fn report(checks: &[Check]) -> String {
     );
     for c in checks {
         out.push_str(&format!("{:<5} {:<9} {}\n", c.mark, c.name, c.detail));
+        if let Some(next) = &c.next {
+            // Under the detail column, so each check's first word stays a mark.
+            out.push_str(&format!("{:16}next: {next}\n", ""));
+        }
     }
     let failures = checks.iter().filter(|c| c.mark == Mark::Fail).count();
     out.push_str(&match failures {
@@ -216,19 +237,27 @@ fn sigterm() -> Check {
             "signals",
             "a SIGTERM handler installs: `docker stop` drains requests and exits 0",
         ),
-        Err(e) => check(Mark::Fail, "signals", format!("cannot handle SIGTERM: {e}")),
+        Err(e) => fail(
+            "signals",
+            format!("cannot handle SIGTERM: {e}"),
+            "run the container with Docker's default seccomp profile: a stricter one forbids signal handlers",
+        ),
     }
 }
 
 fn trusted_roots(config: &Config) -> Check {
     match roots::load(config.extra_ca_file.as_deref()) {
-        Ok(roots) if roots.store.is_empty() => check(
-            Mark::Fail,
+        Ok(roots) if roots.store.is_empty() => fail(
             "roots",
             "no trusted roots: every TLS connection would fail",
+            "build without the system-roots feature (`make image`): the default build compiles its roots in",
         ),
         Ok(roots) => check(Mark::Ok, "roots", roots.description),
-        Err(e) => check(Mark::Fail, "roots", e.to_string()),
+        Err(e) => fail(
+            "roots",
+            e.to_string(),
+            "fix the file CONTRIBUTORS_EXTRA_CA_FILE names (a PEM certificate), or unset it",
+        ),
     }
 }
 
@@ -319,13 +348,17 @@ async fn resolve(config: &Config) -> Check {
     {
         Ok(Ok(mut addrs)) => match addrs.next() {
             Some(addr) => check(Mark::Ok, "resolve", format!("{host} → {}", addr.ip())),
-            None => check(Mark::Fail, "resolve", format!("{host} has no addresses")),
+            None => fail("resolve", format!("{host} has no addresses"), NETWORK_NEXT),
         },
-        Ok(Err(e)) => check(Mark::Fail, "resolve", format!("cannot resolve {host}: {e}")),
-        Err(_) => check(
-            Mark::Fail,
+        Ok(Err(e)) => fail(
+            "resolve",
+            format!("cannot resolve {host}: {e}"),
+            NETWORK_NEXT,
+        ),
+        Err(_) => fail(
             "resolve",
             format!("resolving {host} took over {} s", NETWORK_TIMEOUT.as_secs()),
+            NETWORK_NEXT,
         ),
     }
 }
@@ -335,7 +368,13 @@ async fn resolve(config: &Config) -> Check {
 async fn tls(config: &Config) -> Check {
     let roots = match roots::load(config.extra_ca_file.as_deref()) {
         Ok(roots) => roots,
-        Err(e) => return check(Mark::Fail, "tls", format!("no roots to check with: {e}")),
+        Err(e) => {
+            return fail(
+                "tls",
+                format!("no roots to check with: {e}"),
+                "fix the roots first (the roots line above)",
+            );
+        }
     };
     let upstream = Upstream::new(
         roots.store,
@@ -356,7 +395,10 @@ async fn tls(config: &Config) -> Check {
                 answer.status.as_u16()
             ),
         ),
-        Err(e) => check(Mark::Fail, "tls", e.to_string()),
+        Err(e) => {
+            let next = e.hint().unwrap_or(NETWORK_NEXT);
+            fail("tls", e.to_string(), next)
+        }
     }
 }
 
@@ -418,7 +460,37 @@ mod tests {
         let roots = checks.iter().find(|c| c.name == "roots").unwrap();
         assert_eq!(roots.mark, Mark::Fail);
         assert!(roots.detail.contains("/nonexistent/ca.pem"));
-        assert!(report(&checks).contains("1 problem(s)"));
+        let text = report(&checks);
+        assert!(text.contains("1 problem(s)"), "{text}");
+        // The FAIL line, then its next step, under the detail column.
+        let lines: Vec<&str> = text.lines().collect();
+        let at = lines
+            .iter()
+            .position(|l| l.starts_with("FAIL  roots"))
+            .unwrap();
+        assert_eq!(
+            lines[at + 1],
+            format!("{:16}next: {}", "", roots.next.as_deref().unwrap())
+        );
+        assert!(
+            lines[at + 1].contains("CONTRIBUTORS_EXTRA_CA_FILE"),
+            "{text}"
+        );
+        assert_eq!(text.lines().count(), checks.len() + 3);
+    }
+
+    #[tokio::test]
+    async fn every_failure_has_a_next_step_and_nothing_else_does() {
+        let mut config = Config::for_loopback();
+        config.extra_ca_file = Some("/nonexistent/ca.pem".into());
+        // Online too, on loopback: the address resolves (ok), and the tls
+        // check fails before connecting (no roots).
+        config.api_url = crate::github::BaseUrl::parse("https://127.0.0.1:1").unwrap();
+        for offline in [true, false] {
+            for c in run(&config, offline).await {
+                assert_eq!(c.next.is_some(), c.mark == Mark::Fail, "{c:?}");
+            }
+        }
     }
 
     #[tokio::test]

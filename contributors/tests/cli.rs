@@ -60,6 +60,8 @@ fn a_missing_ca_file_is_named() {
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(err.contains("/nonexistent/private-ca.pem"), "{err}");
+    // ... and how to bring it into a container.
+    assert!(err.contains(":/ca.pem:ro"), "{err}");
 }
 
 #[test]

@@ -31,7 +31,10 @@ pub enum RootsError {
 impl fmt::Display for RootsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            RootsError::CaFile(e) => write!(f, "{e}"),
+            RootsError::CaFile(e) => match ca_file_hint(e) {
+                Some(hint) => write!(f, "{e}: {hint}"),
+                None => write!(f, "{e}"),
+            },
             #[cfg(feature = "system-roots")]
             RootsError::System(e) => write!(f, "{e}"),
         }
@@ -39,6 +42,27 @@ impl fmt::Display for RootsError {
 }
 
 impl std::error::Error for RootsError {}
+
+/// What to do when the CA file cannot be read, in the place it mostly
+/// happens: a container, where the file comes in through a bind mount and
+/// the images run the app as uid 65534, not as the file's owner.
+fn ca_file_hint(e: &ca_bundle::CaFileError) -> Option<&'static str> {
+    let ca_bundle::CaFileError::Unreadable { source, .. } = e else {
+        return None;
+    };
+    match source.kind() {
+        std::io::ErrorKind::PermissionDenied => Some(
+            "the images run the app as uid 65534, which must be able to read it: \
+             make it readable by all on the host (chmod a+r host.pem) and mount it \
+             read-only (docker run -v \"$PWD/host.pem:/ca.pem:ro\")",
+        ),
+        std::io::ErrorKind::NotFound => Some(
+            "no such file; in a container, mount it from the host \
+             (docker run -v \"$PWD/host.pem:/ca.pem:ro\" -e CONTRIBUTORS_EXTRA_CA_FILE=/ca.pem)",
+        ),
+        _ => None,
+    }
+}
 
 /// The base roots (bundled, or the system's in the lesson build) plus the
 /// certificates of `extra`, if given.
@@ -61,4 +85,50 @@ pub fn load(extra: Option<&Path>) -> Result<TrustedRoots, RootsError> {
         description.push_str(&format!(", plus {added} from {}", path.display()));
     }
     Ok(TrustedRoots { store, description })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_ca_file_suggests_a_mount() {
+        let err = load(Some(Path::new("/nonexistent/ca.pem"))).err().unwrap();
+        let text = err.to_string();
+        assert!(
+            text.starts_with("cannot read CA file /nonexistent/ca.pem: "),
+            "{text}"
+        );
+        assert!(text.contains("-v \"$PWD/host.pem:/ca.pem:ro\""), "{text}");
+        assert!(
+            text.contains("CONTRIBUTORS_EXTRA_CA_FILE=/ca.pem"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn an_unreadable_ca_file_names_the_user_the_images_run_as() {
+        let denied = ca_bundle::CaFileError::Unreadable {
+            path: "/ca.pem".into(),
+            source: std::io::ErrorKind::PermissionDenied.into(),
+        };
+        let text = RootsError::CaFile(denied).to_string();
+        assert!(
+            text.starts_with("cannot read CA file /ca.pem: permission denied: "),
+            "{text}"
+        );
+        assert!(
+            text.contains("uid 65534") && text.contains("chmod a+r"),
+            "{text}"
+        );
+        assert!(text.contains(":/ca.pem:ro"), "{text}");
+    }
+
+    #[test]
+    fn a_ca_file_that_is_not_pem_gets_no_mount_hint() {
+        let err = RootsError::CaFile(ca_bundle::CaFileError::NotPem {
+            path: "/ca.pem".into(),
+        });
+        assert!(!err.to_string().contains("-v "), "{err}");
+    }
 }
