@@ -152,7 +152,7 @@ clean: ## Remove dist/ and this project's images (cargo clean empties target/)
 # ---------------------------------------------------------------- optional parts
 # Each is a folder with its own make fragment; delete the folder and it is
 # gone, `make test` still passes (README: "What to delete").
--include checks/checks.mk workshop/workshop.mk rename/rename.mk demo/demo.mk bench/bench.mk fuzz/fuzz.mk
+-include checks/checks.mk workshop/workshop.mk rename/rename.mk demo/demo.mk bench/bench.mk fuzz/fuzz.mk mutants/mutants.mk
 ifneq ($(TEST_EXTRAS),)
 TEST_EXTRAS += test-without-extras
 endif
