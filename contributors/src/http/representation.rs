@@ -497,6 +497,23 @@ mod tests {
     }
 
     #[test]
+    fn a_tag_names_the_content() {
+        let tag = |body: &'static str| {
+            let answer = Representation::new(body, Kind::Html, "public");
+            answer.respond(&HeaderMap::new()).headers()[header::ETAG].clone()
+        };
+        assert_eq!(tag("<p>a</p>"), tag("<p>a</p>"));
+        assert_ne!(tag("<p>a</p>"), tag("<p>b</p>"));
+    }
+
+    #[test]
+    fn gzip_starts_at_its_minimum_size() {
+        let body = "a".repeat(MIN_GZIP_BYTES);
+        assert!(gzip(body.as_bytes(), Compression::best()).is_some());
+        assert!(gzip(&body.as_bytes()[1..], Compression::best()).is_none());
+    }
+
+    #[test]
     fn each_form_has_its_own_tag_and_its_own_304() {
         let answer = Representation::new("x".repeat(4096), Kind::Css, "public");
         let identity = answer.respond(&HeaderMap::new());
