@@ -473,6 +473,7 @@ mod tests {
         assert!(!lists_tag(br#""ab""#, tag));
         assert!(!lists_tag(b"abc", tag), "unquoted");
         assert!(!lists_tag(br#""abc"#, tag), "unterminated");
+        assert!(!lists_tag(br#""x"abc""#, tag), "malformed after a tag");
         assert!(!lists_tag(b"", tag));
     }
 
