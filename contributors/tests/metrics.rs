@@ -8,7 +8,7 @@ mod common;
 use std::collections::{HashMap, HashSet};
 
 use common::TestApp;
-use fake_github::Contributor;
+use fake_github::{Behaviour, Contributor};
 
 /// The samples of an exposition, by series (`name{labels}`), and the
 /// families announced by `# HELP` and `# TYPE` before their samples.
@@ -49,8 +49,9 @@ fn parse(text: &str) -> HashMap<String, f64> {
 #[tokio::test]
 async fn metrics_are_prometheus_text_and_count_requests_by_route() {
     let app = TestApp::start().await;
-    app.fake
-        .set_contributors("octo", "hello", vec![Contributor::user("octocat", 1, 5)]);
+    let users = [("octocat", 1), ("hubot", 2), ("monalisa", 3)];
+    let users = users.map(|(login, id)| Contributor::user(login, id, 5));
+    app.fake.set_contributors("octo", "hello", users.to_vec());
     let before = app.get("/metrics").await;
     assert_eq!(before.status, 200);
     assert_eq!(
@@ -99,4 +100,19 @@ async fn metrics_are_prometheus_text_and_count_requests_by_route() {
     }
     let later = parse(&app.get("/metrics").await.text());
     assert_eq!(count(&later), [(1.0, 1.0), (1.0, 1.0), (1.0, 1.0)]);
+
+    // Each avatar fetch counts once, under its outcome.
+    app.fake.set_avatar_behaviour(2, Behaviour::Status(404));
+    app.fake.set_avatar_behaviour(3, Behaviour::Status(500));
+    for id in [2, 3] {
+        app.get(&format!("/avatars/{id}?s=80")).await;
+    }
+    let last = parse(&app.get("/metrics").await.text());
+    let fetched = |outcome: &str| {
+        let series = format!(
+            "contributors_upstream_requests_total{{host=\"avatars\",outcome=\"{outcome}\"}}"
+        );
+        last[&series] - before.get(&series).copied().unwrap_or(0.0)
+    };
+    assert_eq!(["ok", "not_found", "error"].map(fetched), [1.0; 3]);
 }
