@@ -49,7 +49,7 @@ fn parse(text: &str) -> HashMap<String, f64> {
 #[tokio::test]
 async fn metrics_are_prometheus_text_and_count_requests_by_route() {
     let app = TestApp::start().await;
-    let users = [("octocat", 1), ("hubot", 2), ("monalisa", 3)];
+    let users = [("octocat", 1), ("hubot", 2), ("monalisa", 3), ("mona", 4)];
     let users = users.map(|(login, id)| Contributor::user(login, id, 5));
     app.fake.set_contributors("octo", "hello", users.to_vec());
     let before = app.get("/metrics").await;
@@ -103,8 +103,9 @@ async fn metrics_are_prometheus_text_and_count_requests_by_route() {
 
     // Each avatar fetch counts once, under its outcome.
     app.fake.set_avatar_behaviour(2, Behaviour::Status(404));
-    app.fake.set_avatar_behaviour(3, Behaviour::Status(500));
-    for id in [2, 3] {
+    app.fake.set_avatar_behaviour(3, Behaviour::Status(404));
+    app.fake.set_avatar_behaviour(4, Behaviour::Status(500));
+    for id in [2, 3, 4] {
         app.get(&format!("/avatars/{id}?s=80")).await;
     }
     let last = parse(&app.get("/metrics").await.text());
@@ -114,5 +115,5 @@ async fn metrics_are_prometheus_text_and_count_requests_by_route() {
         );
         last[&series] - before.get(&series).copied().unwrap_or(0.0)
     };
-    assert_eq!(["ok", "not_found", "error"].map(fetched), [1.0; 3]);
+    assert_eq!(["ok", "not_found", "error"].map(fetched), [1.0, 2.0, 1.0]);
 }
