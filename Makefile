@@ -171,7 +171,7 @@ clean: ## Remove dist/ and IMAGE's images, no one else's (cargo clean empties ta
 # ---------------------------------------------------------------- optional parts
 # Each is a folder with its own make fragment; delete the folder and it is
 # gone, `make test` still passes (README: "What to delete").
--include checks/checks.mk workshop/workshop.mk rename/rename.mk demo/demo.mk bench/bench.mk fuzz/fuzz.mk
+-include checks/checks.mk workshop/workshop.mk rename/rename.mk demo/demo.mk bench/bench.mk fuzz/fuzz.mk mutants/mutants.mk
 # While rename/ is here, rename-test checks that in its renamed copy instead.
 ifeq ($(filter rename-test,$(TEST_EXTRAS)),)
 ifneq ($(TEST_EXTRAS),)

@@ -74,6 +74,25 @@ async fn avatar_fetches_spend_the_clients_avatar_budget() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_avatar_cache_counts_each_picture_and_its_entry() {
+    let app = TestApp::start().await;
+    show(&app, &[583231, 1]).await;
+    let usage = || async {
+        let status: serde_json::Value =
+            serde_json::from_slice(&app.get("/status").await.body).unwrap();
+        let avatars = &status["cache"]["avatars"];
+        (avatars["entries"].as_u64(), avatars["bytes"].as_u64())
+    };
+    assert_eq!(usage().await, (Some(0), Some(0)));
+    let first = app.get("/avatars/583231?s=80").await;
+    let second = app.get("/avatars/1?s=40").await;
+    assert_eq!((first.status, second.status), (200, 200));
+    // Each picture as sent, and 128 bytes for its entry.
+    let bytes = first.body.len() + second.body.len() + 2 * 128;
+    assert_eq!(usage().await, (Some(2), Some(bytes as u64)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn avatars_are_proxied_and_cached() {
     let app = TestApp::start().await;
     show(&app, &[583231]).await;

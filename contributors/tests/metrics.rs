@@ -8,7 +8,7 @@ mod common;
 use std::collections::{HashMap, HashSet};
 
 use common::TestApp;
-use fake_github::Contributor;
+use fake_github::{Behaviour, Contributor};
 
 /// The samples of an exposition, by series (`name{labels}`), and the
 /// families announced by `# HELP` and `# TYPE` before their samples.
@@ -49,8 +49,9 @@ fn parse(text: &str) -> HashMap<String, f64> {
 #[tokio::test]
 async fn metrics_are_prometheus_text_and_count_requests_by_route() {
     let app = TestApp::start().await;
-    app.fake
-        .set_contributors("octo", "hello", vec![Contributor::user("octocat", 1, 5)]);
+    let users = [("octocat", 1), ("hubot", 2), ("monalisa", 3), ("mona", 4)];
+    let users = users.map(|(login, id)| Contributor::user(login, id, 5));
+    app.fake.set_contributors("octo", "hello", users.to_vec());
     let before = app.get("/metrics").await;
     assert_eq!(before.status, 200);
     assert_eq!(
@@ -100,33 +101,37 @@ async fn metrics_are_prometheus_text_and_count_requests_by_route() {
     let later = parse(&app.get("/metrics").await.text());
     assert_eq!(count(&later), [(1.0, 1.0), (1.0, 1.0), (1.0, 1.0)]);
 
+    // Each avatar fetch counts once, under its outcome.
+    app.fake.set_avatar_behaviour(2, Behaviour::Status(404));
+    app.fake.set_avatar_behaviour(3, Behaviour::Status(404));
+    app.fake.set_avatar_behaviour(4, Behaviour::Status(500));
+    for id in [2, 3, 4] {
+        app.get(&format!("/avatars/{id}?s=80")).await;
+    }
+    let last = parse(&app.get("/metrics").await.text());
+    let fetched = |outcome: &str| {
+        let series = format!(
+            "contributors_upstream_requests_total{{host=\"avatars\",outcome=\"{outcome}\"}}"
+        );
+        last[&series] - before.get(&series).copied().unwrap_or(0.0)
+    };
+    assert_eq!(["ok", "not_found", "error"].map(fetched), [1.0, 2.0, 1.0]);
+
     // The bounded sets a request grows, as gauges and in `/status`: ids
-    // seen in lists, avatars that failed, bytes walls hold.
+    // seen in lists, avatars that failed (remembered), bytes walls hold.
     let bounded = |samples: &HashMap<String, f64>| {
         ["seen_ids", "avatar_failures", "wall_bytes"]
             .map(|name| samples[&format!("contributors_{name}")] as u64)
     };
-    assert_eq!(bounded(&later), [1, 0, 0]);
-    app.fake.set_contributors(
-        "octo",
-        "other",
-        vec![
-            Contributor::user("octocat", 1, 5),
-            Contributor::user("hubot", 2, 3),
-        ],
-    );
-    app.fake
-        .set_avatar_behaviour(2, fake_github::Behaviour::Status(500));
-    assert_eq!(app.get("/octo/other").await.status, 200);
-    assert_eq!(app.get("/avatars/2").await.status, 502);
-    let wall = app.get("/octo/other/wall.svg").await;
+    assert_eq!(bounded(&last), [4, 3, 0]);
+    let wall = app.get("/octo/hello/wall.svg").await;
     assert_eq!(wall.status, 200);
     let [seen, failures, wall_bytes] = bounded(&parse(&app.get("/metrics").await.text()));
-    assert_eq!((seen, failures), (2, 1));
+    assert_eq!(seen, 4);
     // The wall is held once, in the page cache, as the wall bound counts it.
     assert!(wall_bytes >= wall.body.len() as u64, "{wall_bytes}");
     let status: serde_json::Value = serde_json::from_slice(&app.get("/status").await.body).unwrap();
-    assert_eq!(status["seen_ids"], 2);
-    assert_eq!(status["avatar_failures"], 1);
+    assert_eq!(status["seen_ids"], 4);
+    assert_eq!(status["avatar_failures"], failures);
     assert_eq!(status["wall_bytes"], wall_bytes);
 }

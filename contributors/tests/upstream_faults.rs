@@ -72,8 +72,24 @@ async fn rate_limited() {
     // The refusal says when to come back.
     let retry: u64 = reply.header("retry-after").unwrap().parse().unwrap();
     assert!((1790..=1800).contains(&retry), "{retry}");
+    // A 429 with only `retry-after`: the page says when that is.
+    let before = contributors::http::clock::now_unix();
     let reply = outcome(Behaviour::TooManyRequests { retry_after: 60 }).await;
+    let after = contributors::http::clock::now_unix();
     assert_page(&reply, 503, &["rate limit", "GITHUB_TOKEN"]);
+    let resets_at = |at| {
+        format!(
+            "resets at {} UTC",
+            contributors::http::clock::moment(at, at - 60)
+        )
+    };
+    let text = reply.text();
+    assert!(
+        (before..=after).any(|sent| text.contains(&resets_at(sent + 60))),
+        "{text}"
+    );
+    let retry: u64 = reply.header("retry-after").unwrap().parse().unwrap();
+    assert!((50..=60).contains(&retry), "{retry}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -260,6 +260,19 @@ mod tests {
     }
 
     #[test]
+    fn the_budgets_are_limits_that_may_be_reached() {
+        let cache = LruCache::new(2, 10);
+        // Filled to both bounds exactly: nothing goes.
+        assert_eq!(cache.insert(1, "x", 4), 0);
+        assert_eq!(cache.insert(2, "y", 6), 0);
+        assert_eq!(cache.usage(), (2, 10));
+        // A value as large as the whole budget is stored, alone: two go.
+        assert_eq!(cache.insert(3, "z", 10), 2);
+        assert_eq!(cache.usage(), (1, 10));
+        assert!(cache.get(&3).is_some());
+    }
+
+    #[test]
     fn memory_stays_flat_under_many_distinct_keys() {
         let cache = LruCache::new(50, 1 << 20);
         for i in 0..10_000 {

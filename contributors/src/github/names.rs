@@ -207,6 +207,25 @@ mod tests {
     }
 
     #[test]
+    fn a_name_reads_as_spelt() {
+        let name = RepoName::new("Octo-1", "Cat.rs").unwrap();
+        assert_eq!((name.owner(), name.repo()), ("Octo-1", "Cat.rs"));
+        assert_eq!(name.as_str(), "Octo-1/Cat.rs");
+        assert_eq!(name.to_string(), "Octo-1/Cat.rs");
+        assert_eq!(format!("{name:?}"), "\"Octo-1/Cat.rs\"");
+        assert_eq!(name.folded().as_str(), "octo-1/cat.rs");
+        let refused = |owner, repo| RepoName::new(owner, repo).unwrap_err().to_string();
+        assert_eq!(
+            refused("o-", "r"),
+            "invalid owner name: hyphens must stand between letters or digits, one at a time"
+        );
+        assert_eq!(
+            refused("o", ".."),
+            "invalid repository name: '.' and '..' are not repository names"
+        );
+    }
+
+    #[test]
     fn valid_names() {
         for (owner, repo) in [
             ("rust-lang", "rust"),

@@ -82,11 +82,12 @@ impl RateHeaders {
         }
     }
 
-    /// When asking again makes sense: the quota's reset, else `retry-after`
-    /// seconds from now.
+    /// When asking again makes sense: `retry-after` seconds from now, else
+    /// the quota's reset. (GitHub's order: a secondary limit's 429 carries
+    /// `retry-after` and the quota's headers too, with calls left in the
+    /// hour; its wait is the `retry-after`, not the hour's end.)
     pub fn reset_at(&self) -> Option<u64> {
-        self.reset
-            .or_else(|| self.retry_after.map(|s| now_unix() + s))
+        (self.retry_after.map(|s| now_unix() + s)).or(self.reset)
     }
 
     /// The quota these headers report: the `x-ratelimit-*` trio, or, with
@@ -135,6 +136,22 @@ mod tests {
         assert!(at <= now_unix() + WINDOW && at + 5 >= now + WINDOW, "{at}");
     }
 
+    #[test]
+    fn a_retry_after_comes_before_the_quotas_reset() {
+        let reset = now_unix() + 1800;
+        let quota = [
+            ("x-ratelimit-remaining", "57".to_string()),
+            ("x-ratelimit-reset", reset.to_string()),
+        ];
+        assert_eq!(RateHeaders::read(&headers(&quota)).reset_at(), Some(reset));
+        let mut secondary = quota.to_vec();
+        secondary.push(("retry-after", "60".to_string()));
+        let before = now_unix();
+        let at = RateHeaders::read(&headers(&secondary)).reset_at().unwrap();
+        assert!((before + 60..=now_unix() + 60).contains(&at), "{at}");
+        assert_eq!(RateHeaders::read(&HeaderMap::new()).reset_at(), None);
+    }
+
     fn headers(pairs: &[(&'static str, String)]) -> HeaderMap {
         let mut map = HeaderMap::new();
         for (name, value) in pairs {
@@ -165,13 +182,24 @@ mod tests {
             None,
             "a past reset no longer blocks"
         );
+        // Nor does one that is now (unless the second turns meanwhile:
+        // then it is past).
+        rate.observe(&headers(&[
+            ("x-ratelimit-remaining", "0".into()),
+            ("x-ratelimit-reset", now_unix().to_string()),
+        ]));
+        assert_eq!(rate.exhausted_until(), None, "a reset now is over");
     }
 
     #[test]
     fn retry_after_counts_as_spent() {
         let rate = RateLimit::default();
+        let before = now_unix();
         rate.observe(&headers(&[("retry-after", "30".into())]));
-        assert!(rate.exhausted_until().is_some());
+        let after = now_unix();
+        // Blocked for those 30 seconds, and no longer.
+        let until = rate.exhausted_until().expect("spent");
+        assert!((before + 30..=after + 30).contains(&until), "{until}");
         rate.observe(&HeaderMap::new());
         assert!(
             rate.exhausted_until().is_some(),

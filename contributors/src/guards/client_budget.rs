@@ -188,6 +188,20 @@ mod tests {
     }
 
     #[test]
+    fn spending_now_takes_from_the_same_budget() {
+        // (20 a minute: no token comes back within the test's few ms.)
+        let budget = ClientBudget::new(20);
+        let client = ip("192.0.2.1");
+        let spent = (0..21).filter(|_| budget.spend(client).is_ok()).count();
+        assert_eq!(spent, 20);
+        assert!(
+            budget.spend_many(ip("192.0.2.2"), 21).is_ok(),
+            "a full bucket"
+        );
+        assert!(budget.spend_many(ip("192.0.2.2"), 1).is_err());
+    }
+
+    #[test]
     fn zero_means_no_limit() {
         let budget = ClientBudget::new(0);
         assert!((0..10_000).all(|_| budget.spend(ip("192.0.2.1")).is_ok()));
@@ -213,5 +227,66 @@ mod tests {
             let _ = budget.spend_at(client, now + Duration::from_millis(u64::from(i)));
         }
         assert!(budget.clients() <= 100, "{}", budget.clients());
+    }
+
+    fn ms(millis: u64) -> Duration {
+        Duration::from_millis(millis)
+    }
+
+    #[test]
+    fn a_full_table_forgets_refilled_clients_and_keeps_throttled_ones() {
+        // 120 a minute: a token back every 500 ms.
+        let budget = ClientBudget::with_capacity(120, 3);
+        let t0 = Instant::now();
+        let (throttled, refilled, short) = (ip("192.0.2.1"), ip("192.0.2.2"), ip("192.0.2.3"));
+        assert!(budget.spend_many_at(throttled, 120, t0).is_ok());
+        assert!(budget.spend_at(refilled, t0 + ms(250)).is_ok());
+        assert!(budget.spend_many_at(short, 2, t0 + ms(250)).is_ok());
+        // 500 ms later `refilled` is full to the brim again, `short` is still
+        // a token short, and `throttled`, the least recently used, has 1.5
+        // of its 120. A new client makes room by forgetting `refilled` only.
+        let now = t0 + ms(750);
+        assert!(budget.spend_at(ip("192.0.2.4"), now).is_ok());
+        assert_eq!(budget.clients(), 3);
+        assert_eq!(
+            budget.spend_many_at(throttled, 120, now),
+            Err(ms(59_250)),
+            "still owes what it spent"
+        );
+        assert_eq!(budget.spend_many_at(short, 120, now), Err(ms(500)));
+    }
+
+    #[test]
+    fn new_addresses_never_push_out_a_throttled_client() {
+        // 240 a minute: a token back every 250 ms.
+        let budget = ClientBudget::with_capacity(240, 100);
+        let t0 = Instant::now();
+        let throttled = ip("192.0.2.1");
+        assert!(budget.spend_many_at(throttled, 240, t0).is_ok());
+        // 10,000 new addresses in 50 s, one every 5 ms, each spending a
+        // token and leaving: whenever the table is full, the half of it
+        // that has refilled since is forgotten.
+        for i in 1..=10_000u32 {
+            let client = IpAddr::from((0x0a00_0000 + i).to_be_bytes());
+            assert!(budget.spend_at(client, t0 + ms(5 * u64::from(i))).is_ok());
+            assert!(budget.clients() <= 100);
+        }
+        // 50 s on, it has 200 tokens back, not a fresh bucket's 240.
+        let now = t0 + ms(50_000);
+        assert_eq!(budget.spend_many_at(throttled, 240, now), Err(ms(10_000)));
+    }
+
+    #[test]
+    fn a_known_client_never_pushes_out_another() {
+        let budget = ClientBudget::with_capacity(120, 2);
+        let t0 = Instant::now();
+        let (throttled, busy) = (ip("192.0.2.1"), ip("192.0.2.2"));
+        assert!(budget.spend_many_at(throttled, 120, t0).is_ok());
+        // The table is full, and `busy` keeps spending: nobody is forgotten.
+        for i in 1..=100 {
+            assert!(budget.spend_at(busy, t0 + ms(i)).is_ok());
+        }
+        assert_eq!(budget.clients(), 2);
+        assert!(budget.spend_at(throttled, t0 + ms(100)).is_err());
     }
 }

@@ -162,3 +162,115 @@ impl Drop for Ticket {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use tokio::io::AsyncWriteExt;
+    use tokio::net::{TcpListener, TcpStream};
+
+    use super::*;
+    use crate::guards::timed_stream::{Deadlines, TimedStream};
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    /// The server's end of a real loopback connection, and its activity
+    /// (the client's end is returned to keep it open).
+    async fn connection() -> (TimedStream, Activity, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap());
+        let (client, accepted) = tokio::join!(client, listener.accept());
+        let long = Duration::from_secs(60);
+        let deadlines = Deadlines {
+            head: long,
+            idle: long,
+            write: long,
+        };
+        let (stream, activity) = TimedStream::new(accepted.unwrap().0, deadlines);
+        (stream, activity, client.unwrap())
+    }
+
+    /// Serves a request on `stream`: it is then idle between requests.
+    async fn answer(stream: &mut TimedStream, activity: &Activity) {
+        activity.request_started();
+        activity.response_ready();
+        stream.flush().await.unwrap();
+        assert!(activity.idle_since().is_some());
+    }
+
+    /// Whether `ticket` has been told to close (without waiting for it).
+    async fn told_to_close(ticket: &Ticket) -> bool {
+        let told = tokio::time::timeout(Duration::ZERO, ticket.closing()).await;
+        assert_eq!(told.is_ok(), ticket.asked_to_close());
+        told.is_ok()
+    }
+
+    #[tokio::test]
+    async fn a_client_holds_at_most_its_cap_and_a_closed_connection_frees_a_place() {
+        let connections = Connections::new(2);
+        let (_stream, activity, _client) = connection().await;
+        let open = |client| connections.open(ip(client), false, activity.clone());
+        let first = open("192.0.2.1").unwrap();
+        let _second = open("192.0.2.1").unwrap();
+        assert!(matches!(open("192.0.2.1"), Err(TooMany)));
+        let _other = open("192.0.2.2").unwrap();
+        // An IPv6 /64 is one client.
+        let _v6 = [open("2001:db8::1").unwrap(), open("2001:db8::2").unwrap()];
+        assert!(matches!(open("2001:db8::3"), Err(TooMany)));
+        // One closed, one more, and no more than that.
+        drop(first);
+        let _third = open("192.0.2.1").unwrap();
+        assert!(matches!(open("192.0.2.1"), Err(TooMany)));
+    }
+
+    #[tokio::test]
+    async fn trusted_proxies_and_an_uncapped_server_count_nobody() {
+        let (_stream, activity, _client) = connection().await;
+        let capped = Connections::new(1);
+        let proxied: Vec<Ticket> = (0..5)
+            .map(|_| capped.open(ip("10.0.0.1"), true, activity.clone()).unwrap())
+            .collect();
+        // The proxy's own connections do not count against its address.
+        let own = capped.open(ip("10.0.0.1"), false, activity.clone());
+        assert!(own.is_ok());
+        let uncapped = Connections::new(0);
+        let many: Vec<Ticket> = (0..5)
+            .map(|_| {
+                uncapped
+                    .open(ip("192.0.2.1"), false, activity.clone())
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!((proxied.len(), many.len()), (5, 5));
+    }
+
+    #[tokio::test]
+    async fn a_full_server_closes_the_idlest_connection_never_a_busy_one() {
+        let connections = Connections::new(0);
+        let mut held = Vec::new();
+        for _ in 0..3 {
+            let (mut stream, activity, client) = connection().await;
+            answer(&mut stream, &activity).await;
+            let ticket = connections.open(ip("192.0.2.1"), false, activity.clone());
+            held.push((ticket.unwrap(), stream, activity, client));
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        // The newest is busy with its next request.
+        held[2].2.request_started();
+        for ticket in held.iter().map(|h| &h.0) {
+            assert!(!told_to_close(ticket).await);
+        }
+        // The idlest first, then the next; never the busy one, nor one
+        // asked already.
+        assert!(connections.close_idlest());
+        assert!(told_to_close(&held[0].0).await);
+        assert!(!told_to_close(&held[1].0).await);
+        assert!(connections.close_idlest());
+        assert!(told_to_close(&held[1].0).await);
+        assert!(!connections.close_idlest());
+        assert!(!told_to_close(&held[2].0).await);
+    }
+}

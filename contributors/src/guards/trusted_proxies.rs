@@ -209,6 +209,17 @@ mod tests {
     }
 
     #[test]
+    fn the_setting_is_shown_as_blocks() {
+        let proxies = TrustedProxies::parse(" 10.0.0.0/8,, fd00::/8 ,127.0.0.1").unwrap();
+        assert_eq!(proxies.to_string(), "10.0.0.0/8,fd00::/8,127.0.0.1/32");
+        assert_eq!(
+            TrustedProxies::parse("").unwrap(),
+            TrustedProxies::default()
+        );
+        assert!(TrustedProxies::parse("10.0.0.0/8,x").is_err());
+    }
+
+    #[test]
     fn an_untrusted_peer_cannot_choose_its_identity() {
         let proxies = TrustedProxies::parse("10.0.0.0/8").unwrap();
         let h = forwarded(&["1.2.3.4"]);

@@ -473,6 +473,7 @@ mod tests {
         assert!(!lists_tag(br#""ab""#, tag));
         assert!(!lists_tag(b"abc", tag), "unquoted");
         assert!(!lists_tag(br#""abc"#, tag), "unterminated");
+        assert!(!lists_tag(br#""x"abc""#, tag), "malformed after a tag");
         assert!(!lists_tag(b"", tag));
     }
 
@@ -494,6 +495,23 @@ mod tests {
             Representation::identity(page, Kind::Html, "public").gzip(),
             None
         );
+    }
+
+    #[test]
+    fn a_tag_names_the_content() {
+        let tag = |body: &'static str| {
+            let answer = Representation::new(body, Kind::Html, "public");
+            answer.respond(&HeaderMap::new()).headers()[header::ETAG].clone()
+        };
+        assert_eq!(tag("<p>a</p>"), tag("<p>a</p>"));
+        assert_ne!(tag("<p>a</p>"), tag("<p>b</p>"));
+    }
+
+    #[test]
+    fn gzip_starts_at_its_minimum_size() {
+        let body = "a".repeat(MIN_GZIP_BYTES);
+        assert!(gzip(body.as_bytes(), Compression::best()).is_some());
+        assert!(gzip(&body.as_bytes()[1..], Compression::best()).is_none());
     }
 
     #[test]

@@ -294,6 +294,9 @@ mod tests {
     #[test]
     fn ids_are_digits_only() {
         assert_eq!(parse_id("583231"), Some(583231));
+        // Twenty digits at most, leading zeros included.
+        assert_eq!(parse_id(&format!("{:020}", 7)), Some(7));
+        assert_eq!(parse_id(&format!("{:021}", 7)), None);
         for bad in [
             "",
             "-1",

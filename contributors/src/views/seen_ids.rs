@@ -174,6 +174,33 @@ mod tests {
     }
 
     #[test]
+    fn the_set_counts_the_ids_it_holds() {
+        let seen = SeenIds::with(100, FLOOR);
+        assert!(seen.is_empty());
+        assert_eq!(seen.len(), 0);
+        let shown = list([1, 2, 3]);
+        seen.show(&shown);
+        seen.show(&shown);
+        assert_eq!(seen.len(), 3);
+        assert!(!seen.is_empty());
+    }
+
+    #[test]
+    fn within_the_floor_only_half_the_capacity_turns_the_generation() {
+        let seen = SeenIds::with(100, FLOOR);
+        // 50 lists of one id each: no more than half the capacity, in lists
+        // or in ids, so no turn: all 50 in one generation.
+        for id in 1..=50 {
+            seen.show(&list([id]));
+        }
+        assert_eq!(seen.len(), 50);
+        // The 51st list turns it: the first 50 are a generation back.
+        seen.show(&list([51]));
+        assert!(seen.contains(1) && seen.contains(51));
+        assert_eq!(seen.len(), 51);
+    }
+
+    #[test]
     fn a_list_is_marked_again_once_the_generation_turns() {
         let seen = SeenIds::with(100, Duration::ZERO);
         let shown = list([7]);
