@@ -27,16 +27,11 @@ ROOT=$(pwd)
 IMAGE=${IMAGE:-contributors}
 COPY_IMAGE=$IMAGE-without-extras
 . ci/lib.sh
-if [ "${IN_PLACE:-}" = 1 ]; then
-  WORK=$ROOT
-  cleanup() { docker images --format '{{.Repository}}:{{.Tag}}' "$COPY_IMAGE" | xargs -r docker rmi >/dev/null 2>&1 || true; }
-else
-  WORK=$(mktemp -d)
-  cleanup() {
-    docker images --format '{{.Repository}}:{{.Tag}}' "$COPY_IMAGE" | xargs -r docker rmi >/dev/null 2>&1 || true
-    rm -rf "$WORK"
-  }
-fi
+if [ "${IN_PLACE:-}" = 1 ]; then WORK=$ROOT; else WORK=$(mktemp -d); fi
+cleanup() {
+  docker images --format '{{.Repository}}:{{.Tag}}' "$COPY_IMAGE" | xargs -r docker rmi >/dev/null 2>&1 || true
+  [ "${IN_PLACE:-}" = 1 ] || rm -rf "$WORK"
+}
 trap cleanup EXIT
 
 # The paths to delete, from the README: lines like "- `workshop/`, `docs/workshop.md`: ...".
