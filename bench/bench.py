@@ -7,7 +7,7 @@ the figures) is written by hand and kept as it is. Sections: 1. throughput,
 latency and memory of both builds (musl's allocator, mimalloc); 2. exec to
 the first 200; 3. upstream requests per 1,000 page views; 4. bytes on the
 wire; 5. the wall and the JSON API; 6. one page and 7. many repositories,
-against bare hyper (bench/baseline); 8. the binary's size.
+against bare hyper (bench/baseline); the floods (bench/floods.py); 8. the size.
 
 Standard library only. Every loop is bounded by a count or a deadline; every
 process started here is ended here, by its pid. All traffic stays on 127.0.0.1.
@@ -33,6 +33,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 
+import floods  # bench/floods.py: issue 24's floods, measured with this module's helpers
+
 MARKER = "<!-- Generated below by make bench (bench/bench.py): edit only above this line. -->"
 WRK_THREADS, WRK_CONNS, WRK_SECS, WRK_TIMEOUT = 2, 64, 10, "2s"
 WRK_LONG_CONNS, WRK_LONG_SECS = 256, 30
@@ -48,13 +50,11 @@ WALL_LOADED, WALL_FILES = "/rust-lang/rust", ["wall.svg", "contributors.json"]
 # Sections 6 and 7: rounds of the servers' turns, seconds per run, and one wrk
 # thread, as in issue 13's own table.
 TURN_ROUNDS, TURN_SECS, TURN_WRK_THREADS = 9, 5, 1
-BASELINE_PATHS, BASELINE_GOAL = ["/", PAGE], 0.90
-CALLGRIND_REQUESTS = (1000, 3000)
+BASELINE_PATHS, BASELINE_GOAL, CALLGRIND_REQUESTS = ["/", PAGE], 0.90, (1000, 3000)
 MANY_REPOS, MANY_ZIPF_S, MANY_SEED, MANY_SEQUENCE, MANY_ROUNDS = 900, 1.1, 25, 100_000, 5
 MANY_GOALS = {"app, warn": 0.90, "app, default log": 0.85}
 SIZE_TARGET = 2 * 1024 * 1024  # the scratch image, whose only layer is the binary
-BUSY_REST = 0.25  # cores used by others during a run before the report marks it †
-QUIET_WAIT = 90  # seconds to wait at most for a quiet machine before starting
+BUSY_REST, QUIET_WAIT = 0.25, 90  # cores others use in a run before it is marked †; s to wait
 FAKE_EXIT_AFTER = 1500  # the fake stops by itself even if we are killed
 QUIET_LOG = {"CONTRIBUTORS_LOG": "warn"}
 TARGETS = {"rps": 20_000, "idle_rss_kb": 5 * 1024, "load_rss_kb": 32 * 1024, "first200_ms": 20.0}
@@ -215,7 +215,6 @@ def parse_wrk(text):
     def num(pattern):
         m = re.search(pattern, text, re.M)
         return float(m.group(1)) if m else 0.0
-
     unit, lat = {"us": 0.001, "ms": 1.0, "s": 1000.0}, {}
     for pct in ("50", "99"):
         m = re.search(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s)\s*$", text, re.M)
@@ -367,8 +366,7 @@ def views_pass(binary, fake, concurrency):
             list(pool.map(lambda k: get_all(app.port, paths[k::concurrency]), range(concurrency)))
     finally:
         stop(app.proc)
-    after = fake.stats()
-    return {**{k: after[k] - before.get(k, 0) for k in after}, "concurrency": concurrency}
+    return {**{k: v - before[k] for k, v in fake.stats().items()}, "concurrency": concurrency}
 
 
 def bench_weight_and_wall(binary, fake):
@@ -584,7 +582,6 @@ def recommend(a, b):
     """The allocator rule, stated in BENCHMARKS.md's preamble: (build, facts)."""
     def more(key):  # b's figure against a's, in per cent
         return (key(b) - key(a)) / key(a) * 100
-
     dt = more(lambda r: r["page"]["rps"])
     facts = (f"{b['name']} against {a['name']}: cached-page throughput {dt:+.0f} %, idle RSS "
              f"{more(lambda r: r['idle_rss']):+.0f} %, peak RSS under 256 connections "
@@ -760,8 +757,8 @@ def main():
     p.add_argument("--command", action="append", default=[], dest="commands",
                    help="a build command, shown in the report as run")
     p.add_argument("--build-secs", type=float, default=0.0)
-    p.add_argument("--only", choices=["one-page", "many"],
-                   help="run only section 6 or 7, with the first --variant; write it to --out")
+    p.add_argument("--only", choices=["one-page", "many", "floods"],
+                   help="run only section 6, 7 or the floods, with the first --variant; to --out")
     args = p.parse_args()
     variants = [tuple(v.split("=", 1)) for v in args.variant]
     app, t0, args.started = variants[0][1], time.monotonic(), datetime.now(timezone.utc)
@@ -773,6 +770,8 @@ def main():
         fake = Fake(args.fake, args.workdir, "main")
         if args.only == "many":
             lines = report_7(bench_many(app, args.baseline, args.fake, args.workdir))
+        elif args.only == "floods":
+            lines = floods.run(sys.modules[__name__], app, args)
         elif args.only:
             lines = report_6(bench_baseline(app, args.baseline, fake, args.workdir))
         else:
@@ -782,11 +781,12 @@ def main():
             weight, wall = bench_weight_and_wall(app, fake)
             one, many = (bench_baseline(app, args.baseline, fake, args.workdir),
                          bench_many(app, args.baseline, args.fake, args.workdir))
+            flood = floods.run(sys.modules[__name__], app, args)
             rows = targets(results, first200, views)
             args.elapsed = time.monotonic() - t0
             lines = (report_head(args, results, rows, background)
                      + report_1_to_5(results, first200, views, weight, wall)
-                     + report_6(one) + report_7(many) + report_8_and_builds(args, app))
+                     + report_6(one) + report_7(many) + flood + report_8_and_builds(args, app))
             print("\n".join(f"{st}  {name}: {value}" for name, value, st in rows))
     finally:
         for proc in list(children):

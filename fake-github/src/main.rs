@@ -12,11 +12,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use fake_github::{FakeGitHub, Fixtures, generated};
+use fake_github::{Behaviour, FakeGitHub, Fixtures, generated};
 
 const USAGE: &str = "\
 usage: fake-github [--listen ADDR] [--ca-out PATH] [--demo] [--exit-after SECS]
                    [--avatar-base URL|self] [--repos N]
+                   [--avatar-bytes N | --avatars-silent] [--rate-limit-reset SECS]
 
 A fake GitHub API (contributors and avatars) over HTTPS with a throwaway CA,
 offering HTTP/2 and HTTP/1.1 (ALPN), as GitHub does.
@@ -30,6 +31,13 @@ offering HTTP/2 and HTTP/1.1 (ALPN), as GitHub does.
                      `self` points it at this server, which serves avatars too
   --repos N          also serve many/repo-1 ... many/repo-N, 12 generated
                      users each (for `make bench`; at most 100000)
+  --avatar-bytes N   every served user's avatar padded with spaces (after
+                     the PNG's end) or cut to N bytes (at most 1048576)
+  --avatars-silent   every served user's avatar request is accepted and never
+                     answered, as from an avatar host that hangs
+  --rate-limit-reset SECS
+                     the API quota is spent: every API request gets GitHub's
+                     403 with `x-ratelimit-reset: SECS` (Unix seconds)
   -h, --help         show this help
 
 Prints one line, `fake-github listening on https://127.0.0.1:PORT`, then
@@ -51,6 +59,10 @@ struct Options {
     avatar_base: Option<String>,
     /// How many `many/repo-N` repositories to serve besides the demo's.
     repos: u32,
+    /// How every served user's avatar answers (`make bench`'s floods).
+    avatars: Behaviour,
+    /// `Some(reset)`: the quota is spent until then.
+    rate_limit_reset: Option<u64>,
 }
 
 fn main() -> ExitCode {
@@ -96,7 +108,18 @@ async fn run(options: Options) -> std::io::Result<()> {
             generated(12, first_id),
         )
     }));
+    let ids: Vec<u64> = (fixtures.repos.iter())
+        .flat_map(|(_, _, list)| list.iter().filter_map(|user| user.id))
+        .collect();
     let github = FakeGitHub::start_with(options.listen, fixtures).await?;
+    if options.avatars != Behaviour::Normal {
+        for id in ids {
+            github.set_avatar_behaviour(id, options.avatars.clone());
+        }
+    }
+    if let Some(reset) = options.rate_limit_reset {
+        github.set_rate_limit(0, reset);
+    }
     match options.avatar_base.as_deref() {
         Some("self") => github.set_avatar_base(&github.url()),
         Some(base) => github.set_avatar_base(base),
@@ -154,6 +177,8 @@ fn parse(args: impl Iterator<Item = String>) -> Result<Option<Options>, String> 
         exit_after: Duration::from_secs(3_600),
         avatar_base: None,
         repos: 0,
+        avatars: Behaviour::Normal,
+        rate_limit_reset: None,
     };
     let mut args = args.peekable();
     // Each turn consumes at least one argument: the loop ends with them.
@@ -196,6 +221,26 @@ fn parse(args: impl Iterator<Item = String>) -> Result<Option<Options>, String> 
                     .filter(|n| *n <= 100_000)
                     .ok_or_else(|| format!("--repos: not a number up to 100000: {text}"))?;
             }
+            "--avatar-bytes" => {
+                let text = value()?;
+                let bytes = (text.parse().ok())
+                    .filter(|n| (1..=1 << 20).contains(n))
+                    .ok_or_else(|| format!("--avatar-bytes: not a size up to 1048576: {text}"))?;
+                // One chunk, no pause: the whole padded image at once.
+                options.avatars = Behaviour::Drip {
+                    chunk: bytes,
+                    every: Duration::ZERO,
+                    chunks: 1,
+                };
+            }
+            "--avatars-silent" => options.avatars = Behaviour::Stall,
+            "--rate-limit-reset" => {
+                let text = value()?;
+                let reset = text
+                    .parse()
+                    .map_err(|_| format!("--rate-limit-reset: not Unix seconds: {text}"))?;
+                options.rate_limit_reset = Some(reset);
+            }
             other => return Err(format!("unknown argument: {other}")),
         }
     }
@@ -231,5 +276,22 @@ mod tests {
         assert!(parse(args(&["--bogus"])).is_err());
         assert_eq!(parse(args(&["--repos=900"])).unwrap().unwrap().repos, 900);
         assert!(parse(args(&["--repos", "100001"])).is_err());
+        let padded = parse(args(&["--avatar-bytes=24576"])).unwrap().unwrap();
+        assert!(matches!(
+            padded.avatars,
+            Behaviour::Drip {
+                chunk: 24576,
+                chunks: 1,
+                ..
+            }
+        ));
+        assert!(parse(args(&["--avatar-bytes", "0"])).is_err());
+        let silent = parse(args(&["--avatars-silent"])).unwrap().unwrap();
+        assert_eq!(silent.avatars, Behaviour::Stall);
+        let spent = parse(args(&["--rate-limit-reset", "99999999999"]));
+        assert_eq!(
+            spent.unwrap().unwrap().rate_limit_reset,
+            Some(99_999_999_999)
+        );
     }
 }
