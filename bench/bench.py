@@ -32,6 +32,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
+import cold  # section 9 (bench/cold.py, beside this file)
 
 MARKER = "<!-- Generated below by make bench (bench/bench.py): edit only above this line. -->"
 WRK_THREADS, WRK_CONNS, WRK_SECS, WRK_TIMEOUT = 2, 64, 10, "2s"
@@ -215,7 +216,6 @@ def parse_wrk(text):
     def num(pattern):
         m = re.search(pattern, text, re.M)
         return float(m.group(1)) if m else 0.0
-
     unit, lat = {"us": 0.001, "ms": 1.0, "s": 1000.0}, {}
     for pct in ("50", "99"):
         m = re.search(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s)\s*$", text, re.M)
@@ -381,7 +381,6 @@ def bench_weight_and_wall(binary, fake):
         if status != 200:
             raise SystemExit(f"bench: GET {path} answered {status}")
         return body, headers.get("content-encoding", "identity")
-
     try:
         for path in WEIGHT_PATHS:
             (plain, _), (gz, coding) = sent(path), sent(path, gzip=True)
@@ -397,9 +396,8 @@ def bench_weight_and_wall(binary, fake):
                 gz, coding = sent(f"{repo}/{file}?max={shown}", gzip=True)
                 row += [f"{len(body):,} B", f"{len(gz):,} B" if coding != "identity" else "as is"]
             sizes.append(row)
-        for file in WALL_FILES:
-            load[f"{WALL_LOADED}/{file}?max=100"] = run_wrk(app, WRK_CONNS, WRK_SECS,
-                                                            f"{WALL_LOADED}/{file}?max=100")
+        for path in (f"{WALL_LOADED}/{file}?max=100" for file in WALL_FILES):
+            load[path] = run_wrk(app, WRK_CONNS, WRK_SECS, path)
     finally:
         stop(app.proc)
     return weight, {"sizes": sizes, "load": load}
@@ -608,7 +606,6 @@ def report_head(args, results, rows, background):
     def run(*cmd):
         p = subprocess.run(cmd, capture_output=True, text=True, check=False)
         return (p.stdout + p.stderr).strip().splitlines()[0]
-
     cpu = re.search(r"^model name\s*: (.*)$", Path("/proc/cpuinfo").read_text(), re.M)
     loads = [r[k] for r in results for k in ("root", "page", "page_gzip", "avatar", "page_warn")]
     winner, facts = recommend(*results)
@@ -760,8 +757,8 @@ def main():
     p.add_argument("--command", action="append", default=[], dest="commands",
                    help="a build command, shown in the report as run")
     p.add_argument("--build-secs", type=float, default=0.0)
-    p.add_argument("--only", choices=["one-page", "many"],
-                   help="run only section 6 or 7, with the first --variant; write it to --out")
+    p.add_argument("--only", choices=["one-page", "many", "cold"],
+                   help="run only section 6, 7 or 9, with the first --variant; write it to --out")
     args = p.parse_args()
     variants = [tuple(v.split("=", 1)) for v in args.variant]
     app, t0, args.started = variants[0][1], time.monotonic(), datetime.now(timezone.utc)
@@ -773,6 +770,8 @@ def main():
         fake = Fake(args.fake, args.workdir, "main")
         if args.only == "many":
             lines = report_7(bench_many(app, args.baseline, args.fake, args.workdir))
+        elif args.only == "cold":
+            lines = cold.section(app, args.fake, args.workdir)
         elif args.only:
             lines = report_6(bench_baseline(app, args.baseline, fake, args.workdir))
         else:
@@ -780,13 +779,14 @@ def main():
             first200 = {name: bench_first200(binary, fake) for name, binary in variants}
             views = [views_pass(app, fake, c) for c in (1, VIEWS_CONCURRENCY)]
             weight, wall = bench_weight_and_wall(app, fake)
-            one, many = (bench_baseline(app, args.baseline, fake, args.workdir),
-                         bench_many(app, args.baseline, args.fake, args.workdir))
+            one, many, cold_lines = (bench_baseline(app, args.baseline, fake, args.workdir),
+                                     bench_many(app, args.baseline, args.fake, args.workdir),
+                                     cold.section(app, args.fake, args.workdir))
             rows = targets(results, first200, views)
             args.elapsed = time.monotonic() - t0
             lines = (report_head(args, results, rows, background)
                      + report_1_to_5(results, first200, views, weight, wall)
-                     + report_6(one) + report_7(many) + report_8_and_builds(args, app))
+                     + report_6(one) + report_7(many) + report_8_and_builds(args, app) + cold_lines)
             print("\n".join(f"{st}  {name}: {value}" for name, value, st in rows))
     finally:
         for proc in list(children):

@@ -17,6 +17,7 @@ use fake_github::{FakeGitHub, Fixtures, generated};
 const USAGE: &str = "\
 usage: fake-github [--listen ADDR] [--ca-out PATH] [--demo] [--exit-after SECS]
                    [--avatar-base URL|self] [--repos N]
+                   [--latency-ms MS] [--connect-ms MS]
 
 A fake GitHub API (contributors and avatars) over HTTPS with a throwaway CA,
 offering HTTP/2 and HTTP/1.1 (ALPN), as GitHub does.
@@ -30,6 +31,11 @@ offering HTTP/2 and HTTP/1.1 (ALPN), as GitHub does.
                      `self` points it at this server, which serves avatars too
   --repos N          also serve many/repo-1 ... many/repo-N, 12 generated
                      users each (for `make bench`; at most 100000)
+  --latency-ms MS    answer every request MS ms late, as a far-away GitHub
+                     would (its round trip; /_fake/stats is not delayed)
+  --connect-ms MS    start each new connection's TLS handshake MS ms late:
+                     the round trips of a far-away server's TCP and TLS
+                     handshakes (two round trips: twice --latency-ms)
   -h, --help         show this help
 
 Prints one line, `fake-github listening on https://127.0.0.1:PORT`, then
@@ -39,7 +45,8 @@ Demo repositories: kelseyhightower/contributors, rust-lang/rust (250 users,
 octo/anon (use anon=1), octo/broken (answers 500) and octo/forked (a fork);
 GET /users/octo/repos lists octo's.
 GET /_fake/stats answers its counters as JSON (requests, contributors_requests,
-contributors_lists, avatar_requests, handshakes, failed_handshakes); reading
+contributors_lists, avatar_requests, avatars_peak, handshakes,
+failed_handshakes); reading
 them changes none.";
 
 /// The parsed command line.
@@ -51,6 +58,9 @@ struct Options {
     avatar_base: Option<String>,
     /// How many `many/repo-N` repositories to serve besides the demo's.
     repos: u32,
+    /// Added to every answer, and before each TLS handshake.
+    latency: Duration,
+    connect_latency: Duration,
 }
 
 fn main() -> ExitCode {
@@ -97,6 +107,8 @@ async fn run(options: Options) -> std::io::Result<()> {
         )
     }));
     let github = FakeGitHub::start_with(options.listen, fixtures).await?;
+    github.set_latency(options.latency);
+    github.set_connect_latency(options.connect_latency);
     match options.avatar_base.as_deref() {
         Some("self") => github.set_avatar_base(&github.url()),
         Some(base) => github.set_avatar_base(base),
@@ -154,6 +166,8 @@ fn parse(args: impl Iterator<Item = String>) -> Result<Option<Options>, String> 
         exit_after: Duration::from_secs(3_600),
         avatar_base: None,
         repos: 0,
+        latency: Duration::ZERO,
+        connect_latency: Duration::ZERO,
     };
     let mut args = args.peekable();
     // Each turn consumes at least one argument: the loop ends with them.
@@ -196,6 +210,17 @@ fn parse(args: impl Iterator<Item = String>) -> Result<Option<Options>, String> 
                     .filter(|n| *n <= 100_000)
                     .ok_or_else(|| format!("--repos: not a number up to 100000: {text}"))?;
             }
+            "--latency-ms" | "--connect-ms" => {
+                let text = value()?;
+                let ms: u64 = (text.parse().ok())
+                    .filter(|ms| *ms <= 10_000)
+                    .ok_or_else(|| format!("{flag}: not a number of ms up to 10000: {text}"))?;
+                if flag == "--latency-ms" {
+                    options.latency = Duration::from_millis(ms);
+                } else {
+                    options.connect_latency = Duration::from_millis(ms);
+                }
+            }
             other => return Err(format!("unknown argument: {other}")),
         }
     }
@@ -231,5 +256,11 @@ mod tests {
         assert!(parse(args(&["--bogus"])).is_err());
         assert_eq!(parse(args(&["--repos=900"])).unwrap().unwrap().repos, 900);
         assert!(parse(args(&["--repos", "100001"])).is_err());
+        let far = parse(args(&["--latency-ms=100", "--connect-ms", "200"]))
+            .unwrap()
+            .unwrap();
+        assert_eq!(far.latency, Duration::from_millis(100));
+        assert_eq!(far.connect_latency, Duration::from_millis(200));
+        assert!(parse(args(&["--latency-ms", "10001"])).is_err());
     }
 }
