@@ -197,7 +197,8 @@ async fn a_burst_for_one_avatar_makes_one_upstream_request() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn avatar_fetches_across_walls_are_capped() {
-    let app = TestApp::start().await;
+    // Time for every fetch to be started, each wave of 100 held 600 ms.
+    let app = TestApp::start_with(|c| c.upstream_timeout = Duration::from_secs(5)).await;
     // Three walls at once, each with more slow avatars than one wall
     // fetches at a time: together they want more than the cap.
     let each = wall::FETCHES_AT_ONCE + 10;
@@ -208,7 +209,7 @@ async fn avatar_fetches_across_walls_are_capped() {
             .collect();
         app.fake.set_contributors("walls", repo, list);
         for id in first..first + each as u64 {
-            let slow = Behaviour::Delay(Duration::from_millis(400));
+            let slow = Behaviour::Delay(Duration::from_millis(600));
             app.fake.set_avatar_behaviour(id, slow);
         }
     }
