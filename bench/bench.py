@@ -4,10 +4,10 @@
 Runs the static builds of `contributors` against a local fake GitHub and
 writes BENCHMARKS.md below its MARKER line; the part above it (how to read
 the figures) is written by hand and kept as it is. Sections: 1. throughput,
-latency and memory of both builds (musl's allocator, mimalloc); 2. exec to
-the first 200; 3. upstream requests per 1,000 page views; 4. bytes on the
-wire; 5. the wall and the JSON API; 6. one page and 7. many repositories,
-against bare hyper (bench/baseline); the floods (bench/floods.py); 8. the size.
+latency and memory of both builds (musl's allocator, mimalloc); 2. exec to the
+first 200; 3. upstream requests per 1,000 page views; 4. bytes on the wire; 5.
+the wall and the JSON API; 6. one page and 7. many repositories, against bare
+hyper (bench/baseline); 8. floods (floods.py); 9. cold views (cold.py); 10. size.
 
 Standard library only. Every loop is bounded by a count or a deadline; every
 process started here is ended here, by its pid. All traffic stays on 127.0.0.1.
@@ -32,8 +32,8 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
-
-import floods  # bench/floods.py: issue 24's floods, measured with this module's helpers
+import cold  # section 9 (bench/cold.py, beside this file)
+import floods  # section 8 (bench/floods.py): issue 24's floods, with this module's helpers
 
 MARKER = "<!-- Generated below by make bench (bench/bench.py): edit only above this line. -->"
 WRK_THREADS, WRK_CONNS, WRK_SECS, WRK_TIMEOUT = 2, 64, 10, "2s"
@@ -379,7 +379,6 @@ def bench_weight_and_wall(binary, fake):
         if status != 200:
             raise SystemExit(f"bench: GET {path} answered {status}")
         return body, headers.get("content-encoding", "identity")
-
     try:
         for path in WEIGHT_PATHS:
             (plain, _), (gz, coding) = sent(path), sent(path, gzip=True)
@@ -395,9 +394,8 @@ def bench_weight_and_wall(binary, fake):
                 gz, coding = sent(f"{repo}/{file}?max={shown}", gzip=True)
                 row += [f"{len(body):,} B", f"{len(gz):,} B" if coding != "identity" else "as is"]
             sizes.append(row)
-        for file in WALL_FILES:
-            load[f"{WALL_LOADED}/{file}?max=100"] = run_wrk(app, WRK_CONNS, WRK_SECS,
-                                                            f"{WALL_LOADED}/{file}?max=100")
+        for path in (f"{WALL_LOADED}/{file}?max=100" for file in WALL_FILES):
+            load[path] = run_wrk(app, WRK_CONNS, WRK_SECS, path)
     finally:
         stop(app.proc)
     return weight, {"sizes": sizes, "load": load}
@@ -605,7 +603,6 @@ def report_head(args, results, rows, background):
     def run(*cmd):
         p = subprocess.run(cmd, capture_output=True, text=True, check=False)
         return (p.stdout + p.stderr).strip().splitlines()[0]
-
     cpu = re.search(r"^model name\s*: (.*)$", Path("/proc/cpuinfo").read_text(), re.M)
     loads = [r[k] for r in results for k in ("root", "page", "page_gzip", "avatar", "page_warn")]
     winner, facts = recommend(*results)
@@ -714,7 +711,7 @@ def report_7(m):
 
 def report_8_and_builds(args, binary):
     size = os.path.getsize(binary)
-    lines = ["## 8. Binary size", "", f"- **{verdict(size <= SIZE_TARGET)}**: the shipped binary, "
+    lines = ["## 10. Binary size", "", f"- **{verdict(size <= SIZE_TARGET)}**: the shipped binary, "
              f"{size:,} bytes, ≤ {SIZE_TARGET:,} bytes.", ""]
     for name in (args.sizes_options, args.bloat):
         lines += [Path(name).read_text().rstrip(), ""] if name and os.path.exists(name) else []
@@ -757,8 +754,8 @@ def main():
     p.add_argument("--command", action="append", default=[], dest="commands",
                    help="a build command, shown in the report as run")
     p.add_argument("--build-secs", type=float, default=0.0)
-    p.add_argument("--only", choices=["one-page", "many", "floods"],
-                   help="run only section 6, 7 or the floods, with the first --variant; to --out")
+    p.add_argument("--only", choices=["one-page", "many", "floods", "cold"],
+                   help="run only section 6, 7, 8 or 9, with the first --variant; to --out")
     args = p.parse_args()
     variants = [tuple(v.split("=", 1)) for v in args.variant]
     app, t0, args.started = variants[0][1], time.monotonic(), datetime.now(timezone.utc)
@@ -772,6 +769,8 @@ def main():
             lines = report_7(bench_many(app, args.baseline, args.fake, args.workdir))
         elif args.only == "floods":
             lines = floods.run(sys.modules[__name__], app, args)
+        elif args.only == "cold":
+            lines = cold.section(app, args.fake, args.workdir)
         elif args.only:
             lines = report_6(bench_baseline(app, args.baseline, fake, args.workdir))
         else:
@@ -782,11 +781,12 @@ def main():
             one, many = (bench_baseline(app, args.baseline, fake, args.workdir),
                          bench_many(app, args.baseline, args.fake, args.workdir))
             flood = floods.run(sys.modules[__name__], app, args)
+            cold_lines = cold.section(app, args.fake, args.workdir)
             rows = targets(results, first200, views)
             args.elapsed = time.monotonic() - t0
             lines = (report_head(args, results, rows, background)
                      + report_1_to_5(results, first200, views, weight, wall)
-                     + report_6(one) + report_7(many) + flood + report_8_and_builds(args, app))
+                     + report_6(one) + report_7(many) + flood + cold_lines + report_8_and_builds(args, app))
             print("\n".join(f"{st}  {name}: {value}" for name, value, st in rows))
     finally:
         for proc in list(children):

@@ -21,9 +21,11 @@
 #      spread, and the cost per request (CPU time, callgrind's instructions);
 #   7. the same on many repositories: a Zipf and a uniform mix over 900
 #      cached pages, at the default log level and at warn;
-#   the floods (bench/floods.py): issue 24's hostile clients on a fresh
+#   8. floods (bench/floods.py): issue 24's hostile clients on a fresh
 #      process each, with their peak RSS and the issue's bounds;
-#   8. the binary's size against 2 MiB, what each size option is worth
+#   9. cold views (bench/cold.py): a fresh app against a far-away fake
+#      GitHub (100 ms an answer), page and wall, against round-trip goals;
+#   10. the binary's size against 2 MiB, what each size option is worth
 #      (bench/sizes-options.md, from bench/sizes-options.sh, run by hand:
 #      it makes eight fat-LTO builds) and the bytes per crate (ci/bloat.sh).
 # The measuring is bench/bench.py (Python 3, standard library only).

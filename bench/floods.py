@@ -492,7 +492,7 @@ def report(f, mib, verdict):
          "every one answered", f"{t['answers']} (`close`: `Connection: close`, answered in the "
          f"shutdown); peak RSS {mib(t['hwm'])}", verdict(t["ok"])),
     ]
-    return ["## Floods (issue 24)", "",
+    return ["## 8. Floods", "",
             f"Each flood on a fresh app (musl's allocator) and fake GitHub, with the manifest's "
             f"`CONTRIBUTORS_MAX_CONNECTIONS={f['max_conns']}` where it says so; peak RSS is "
             "VmHWM. How to read it: the hand-written part above.", "",

@@ -4,7 +4,10 @@
 
 mod common;
 
+use std::time::Duration;
+
 use common::TestApp;
+use contributors::views::{avatars, wall};
 use fake_github::{Behaviour, Contributor};
 
 /// Shows a list (the JSON API's) with these account ids, so that the
@@ -190,4 +193,36 @@ async fn a_burst_for_one_avatar_makes_one_upstream_request() {
         assert!(reply.body.starts_with(b"\x89PNG"));
     }
     assert_eq!(app.fake.avatar_requests(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn avatar_fetches_across_walls_are_capped() {
+    // Time for every fetch to be started, each wave of 100 held 600 ms.
+    let app = TestApp::start_with(|c| c.upstream_timeout = Duration::from_secs(5)).await;
+    // Three walls at once, each with more slow avatars than one wall
+    // fetches at a time: together they want more than the cap.
+    let each = wall::FETCHES_AT_ONCE + 10;
+    const { assert!(3 * wall::FETCHES_AT_ONCE > avatars::FETCHES_AT_ONCE) };
+    for (repo, first) in [("a", 1_000_000), ("b", 2_000_000), ("c", 3_000_000)] {
+        let list = (first..first + each as u64)
+            .map(|id| Contributor::user(&format!("user{id}"), id, 1))
+            .collect();
+        app.fake.set_contributors("walls", repo, list);
+        for id in first..first + each as u64 {
+            let slow = Behaviour::Delay(Duration::from_millis(600));
+            app.fake.set_avatar_behaviour(id, slow);
+        }
+    }
+    let (a, b, c) = tokio::join!(
+        app.get("/walls/a/wall.svg?max=100"),
+        app.get("/walls/b/wall.svg?max=100"),
+        app.get("/walls/c/wall.svg?max=100"),
+    );
+    for reply in [a, b, c] {
+        assert_eq!(reply.status, 200);
+        assert_eq!(reply.text().matches("<image ").count(), each);
+    }
+    assert_eq!(app.fake.avatar_requests(), 3 * each);
+    // The cap was reached, and held.
+    assert_eq!(app.fake.avatar_peak_in_flight(), avatars::FETCHES_AT_ONCE);
 }

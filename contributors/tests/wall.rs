@@ -8,7 +8,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{Reply, TestApp, users};
-use contributors::views::wall::MAX_SVG_BYTES;
+use contributors::views::wall::{FETCHES_AT_ONCE, MAX_SVG_BYTES};
 use fake_github::{Behaviour, Contributor, generated, hostile};
 
 /// The placeholder disc's picture: a 1×1 PNG.
@@ -243,9 +243,12 @@ async fn an_avatar_that_fails_becomes_a_placeholder() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_silent_avatar_host_gets_placeholders_on_a_deadline() {
-    let app = TestApp::start_with(|c| c.upstream_timeout = Duration::from_secs(1)).await;
-    app.fake.set_contributors("octo", "quiet", users(20));
-    for i in 1..=20 {
+    // Time for the first FETCHES_AT_ONCE to reach the host, each on a new
+    // connection (debug-build TLS handshakes, slow on a busy machine).
+    let app = TestApp::start_with(|c| c.upstream_timeout = Duration::from_secs(3)).await;
+    let count = FETCHES_AT_ONCE as u64 + 12;
+    app.fake.set_contributors("octo", "quiet", users(count));
+    for i in 1..=count {
         app.fake.set_avatar_behaviour(1000 + i, Behaviour::Stall);
     }
     let started = Instant::now();
@@ -254,10 +257,11 @@ async fn a_silent_avatar_host_gets_placeholders_on_a_deadline() {
     let hrefs = checked_images(&reply);
     assert!(hrefs.iter().all(|h| h.starts_with(PLACEHOLDER)));
     assert_eq!(reply.header("cache-control"), Some("no-store"));
-    // Only the first 8 were asked for before the deadline; the wall did not
-    // wait for the other 12 in turn (20 / 8 rounds of a 1 s timeout).
+    // Only the first FETCHES_AT_ONCE were asked for before the deadline;
+    // the wall did not wait for the other 12 in turn (a second round of a
+    // 3 s timeout).
     let asked = app.fake.avatar_requests();
-    assert_eq!(asked, 8);
+    assert_eq!(asked, FETCHES_AT_ONCE);
     assert!(started.elapsed() < Duration::from_secs(20));
     // A repeat, and another layout of the same list, while the host is
     // known to be down: no wall waits for it (at most one probe goes out).
@@ -345,8 +349,14 @@ async fn errors_are_small_svgs_with_their_status() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wall_of_500_is_bounded() {
     // No budget: 500 avatar fetches are over the default 1,000 a minute
-    // once the test's other views have spent some.
-    let app = TestApp::start_with(|c| c.client_avatars = 0).await;
+    // once the test's other views have spent some. And time: the first
+    // FETCHES_AT_ONCE each open a connection, TLS handshakes that a debug
+    // build on a busy machine does slowly.
+    let app = TestApp::start_with(|c| {
+        c.client_avatars = 0;
+        c.upstream_timeout = Duration::from_secs(10);
+    })
+    .await;
     app.fake
         .set_contributors("rust-lang", "rust", generated(600, 10_000_000));
     let reply = app.get("/rust-lang/rust/wall.svg?max=500&size=96").await;
@@ -365,20 +375,23 @@ async fn a_wall_of_500_is_bounded() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn avatar_fetches_are_limited_in_concurrency() {
     let app = TestApp::start().await;
-    app.fake.set_contributors("octo", "slow", users(24));
-    for i in 1..=24 {
+    let count = 3 * FETCHES_AT_ONCE as u64;
+    app.fake.set_contributors("octo", "slow", users(count));
+    for i in 1..=count {
         app.fake
             .set_avatar_behaviour(1000 + i, Behaviour::Delay(Duration::from_millis(300)));
     }
     let started = Instant::now();
-    let reply = app.get("/octo/slow/wall.svg").await;
-    assert_eq!(checked_images(&reply).len(), 24);
-    // 24 slow avatars, 8 at a time: at least three rounds of 300 ms (all
-    // at once would take one).
+    let reply = app.get("/octo/slow/wall.svg?max=500").await;
+    assert_eq!(checked_images(&reply).len(), 3 * FETCHES_AT_ONCE);
+    // Three times as many slow avatars as one wall fetches at a time: at
+    // least three rounds of 300 ms (all at once would take one).
     assert!(
         started.elapsed() >= Duration::from_millis(900),
         "{:?}",
         started.elapsed()
     );
-    assert_eq!(app.fake.avatar_requests(), 24);
+    assert_eq!(app.fake.avatar_requests(), 3 * FETCHES_AT_ONCE);
+    // As many at once as the wall may fetch, and no more.
+    assert_eq!(app.fake.avatar_peak_in_flight(), FETCHES_AT_ONCE);
 }

@@ -47,6 +47,7 @@ mod util;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -261,6 +262,24 @@ impl FakeGitHub {
         self.shared.lock().avatar_requests
     }
 
+    /// The most avatar requests that were being answered at once: how many
+    /// connections a client's avatar fetches held together.
+    pub fn avatar_peak_in_flight(&self) -> usize {
+        self.shared.lock().avatars_peak
+    }
+
+    /// Answers every request (but `/_fake/stats`) `latency` later, as a
+    /// GitHub that far away would.
+    pub fn set_latency(&self, latency: Duration) {
+        self.shared.lock().latency = latency;
+    }
+
+    /// Starts each new connection's TLS handshake `latency` late: the round
+    /// trips a far-away server's TCP and TLS handshakes take.
+    pub fn set_connect_latency(&self, latency: Duration) {
+        self.shared.lock().connect_latency = latency;
+    }
+
     /// Completed TLS handshakes, i.e. connections clients made (a
     /// connection used only for `/_fake/stats` does not count).
     pub fn handshakes(&self) -> usize {
@@ -283,6 +302,7 @@ impl FakeGitHub {
         state.contributors_peak = state.contributors_running;
         state.contributors_not_modified = 0;
         state.avatar_requests = 0;
+        state.avatars_peak = state.avatars_running;
         state.handshakes = 0;
         state.failed_handshakes = 0;
         state.stats_only_connections = 0;

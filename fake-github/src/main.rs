@@ -18,6 +18,7 @@ const USAGE: &str = "\
 usage: fake-github [--listen ADDR] [--ca-out PATH] [--demo] [--exit-after SECS]
                    [--avatar-base URL|self] [--repos N]
                    [--avatar-bytes N | --avatars-silent] [--rate-limit-reset SECS]
+                   [--latency-ms MS] [--connect-ms MS]
 
 A fake GitHub API (contributors and avatars) over HTTPS with a throwaway CA,
 offering HTTP/2 and HTTP/1.1 (ALPN), as GitHub does.
@@ -38,6 +39,11 @@ offering HTTP/2 and HTTP/1.1 (ALPN), as GitHub does.
   --rate-limit-reset SECS
                      the API quota is spent: every API request gets GitHub's
                      403 with `x-ratelimit-reset: SECS` (Unix seconds)
+  --latency-ms MS    answer every request MS ms late, as a far-away GitHub
+                     would (its round trip; /_fake/stats is not delayed)
+  --connect-ms MS    start each new connection's TLS handshake MS ms late:
+                     the round trips of a far-away server's TCP and TLS
+                     handshakes (two round trips: twice --latency-ms)
   -h, --help         show this help
 
 Prints one line, `fake-github listening on https://127.0.0.1:PORT`, then
@@ -47,7 +53,8 @@ Demo repositories: kelseyhightower/contributors, rust-lang/rust (250 users,
 octo/anon (use anon=1), octo/broken (answers 500) and octo/forked (a fork);
 GET /users/octo/repos lists octo's.
 GET /_fake/stats answers its counters as JSON (requests, contributors_requests,
-contributors_lists, avatar_requests, handshakes, failed_handshakes); reading
+contributors_lists, avatar_requests, avatars_peak, handshakes,
+failed_handshakes); reading
 them changes none.";
 
 /// The parsed command line.
@@ -63,6 +70,9 @@ struct Options {
     avatars: Behaviour,
     /// `Some(reset)`: the quota is spent until then.
     rate_limit_reset: Option<u64>,
+    /// Added to every answer, and before each TLS handshake.
+    latency: Duration,
+    connect_latency: Duration,
 }
 
 fn main() -> ExitCode {
@@ -120,6 +130,8 @@ async fn run(options: Options) -> std::io::Result<()> {
     if let Some(reset) = options.rate_limit_reset {
         github.set_rate_limit(0, reset);
     }
+    github.set_latency(options.latency);
+    github.set_connect_latency(options.connect_latency);
     match options.avatar_base.as_deref() {
         Some("self") => github.set_avatar_base(&github.url()),
         Some(base) => github.set_avatar_base(base),
@@ -179,6 +191,8 @@ fn parse(args: impl Iterator<Item = String>) -> Result<Option<Options>, String> 
         repos: 0,
         avatars: Behaviour::Normal,
         rate_limit_reset: None,
+        latency: Duration::ZERO,
+        connect_latency: Duration::ZERO,
     };
     let mut args = args.peekable();
     // Each turn consumes at least one argument: the loop ends with them.
@@ -241,6 +255,17 @@ fn parse(args: impl Iterator<Item = String>) -> Result<Option<Options>, String> 
                     .map_err(|_| format!("--rate-limit-reset: not Unix seconds: {text}"))?;
                 options.rate_limit_reset = Some(reset);
             }
+            "--latency-ms" | "--connect-ms" => {
+                let text = value()?;
+                let ms: u64 = (text.parse().ok())
+                    .filter(|ms| *ms <= 10_000)
+                    .ok_or_else(|| format!("{flag}: not a number of ms up to 10000: {text}"))?;
+                if flag == "--latency-ms" {
+                    options.latency = Duration::from_millis(ms);
+                } else {
+                    options.connect_latency = Duration::from_millis(ms);
+                }
+            }
             other => return Err(format!("unknown argument: {other}")),
         }
     }
@@ -293,5 +318,11 @@ mod tests {
             spent.unwrap().unwrap().rate_limit_reset,
             Some(99_999_999_999)
         );
+        let far = parse(args(&["--latency-ms=100", "--connect-ms", "200"]))
+            .unwrap()
+            .unwrap();
+        assert_eq!(far.latency, Duration::from_millis(100));
+        assert_eq!(far.connect_latency, Duration::from_millis(200));
+        assert!(parse(args(&["--latency-ms", "10001"])).is_err());
     }
 }

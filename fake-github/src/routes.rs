@@ -13,7 +13,7 @@ use hyper::{Method, Request, Response};
 
 use crate::body::Body;
 use crate::responses::RequestInfo;
-use crate::state::{MAX_RECORDED, Recorded, Shared};
+use crate::state::{MAX_RECORDED, Recorded, Shared, State};
 use crate::stats::{self, ConnectionUse};
 use crate::{api, avatars};
 
@@ -95,12 +95,20 @@ pub(crate) async fn handle(
     let method = request.method().clone();
     // The request body is never needed: every route is a GET.
     drop(request);
+    let route = Route::parse(&method, &info.path);
+    let _running = match route {
+        Route::Contributors { .. } => Some(Running::start(shared, Counted::Contributors)),
+        Route::Avatar { .. } => Some(Running::start(shared, Counted::Avatars)),
+        Route::OwnerRepos { .. } | Route::Other => None,
+    };
+    // A far-away GitHub: every answer a round trip later.
+    let latency = shared.lock().latency;
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
 
-    let response = match Route::parse(&method, &info.path) {
-        Route::Contributors { owner, repo } => {
-            let _running = Running::start(shared);
-            api::contributors(shared, &info, owner, repo).await
-        }
+    let response = match route {
+        Route::Contributors { owner, repo } => api::contributors(shared, &info, owner, repo).await,
         Route::OwnerRepos { owner } => api::owner_repos(shared, &info, owner),
         Route::Avatar { id } => avatars::avatar(shared, &info, id).await,
         Route::Other => api::not_found(shared, &info),
@@ -108,23 +116,45 @@ pub(crate) async fn handle(
     Ok(response)
 }
 
-/// A contributors request being answered, counted as such until dropped
-/// (answered, or dropped unanswered), for the most seen at once.
-struct Running<'a>(&'a Shared);
+/// The requests whose number in flight is counted.
+#[derive(Clone, Copy)]
+enum Counted {
+    Contributors,
+    Avatars,
+}
+
+/// A request being answered, counted as such until dropped (answered, or
+/// dropped unanswered), for the most seen at once.
+struct Running<'a>(&'a Shared, Counted);
+
+impl Counted {
+    /// The counters: running now, and the peak.
+    fn counters(self, state: &mut State) -> (&mut usize, &mut usize) {
+        match self {
+            Counted::Contributors => (
+                &mut state.contributors_running,
+                &mut state.contributors_peak,
+            ),
+            Counted::Avatars => (&mut state.avatars_running, &mut state.avatars_peak),
+        }
+    }
+}
 
 impl<'a> Running<'a> {
-    fn start(shared: &'a Shared) -> Running<'a> {
+    fn start(shared: &'a Shared, what: Counted) -> Running<'a> {
         let mut state = shared.lock();
-        state.contributors_running += 1;
-        state.contributors_peak = state.contributors_peak.max(state.contributors_running);
-        Running(shared)
+        let (running, peak) = what.counters(&mut state);
+        *running += 1;
+        *peak = (*peak).max(*running);
+        Running(shared, what)
     }
 }
 
 impl Drop for Running<'_> {
     fn drop(&mut self) {
         let mut state = self.0.lock();
-        state.contributors_running = state.contributors_running.saturating_sub(1);
+        let (running, _) = self.1.counters(&mut state);
+        *running = running.saturating_sub(1);
     }
 }
 

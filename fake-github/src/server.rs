@@ -55,6 +55,11 @@ pub(crate) async fn accept_loop(listener: TcpListener, acceptor: TlsAcceptor, sh
 async fn serve(tcp: TcpStream, peer: SocketAddr, acceptor: TlsAcceptor, shared: Arc<Shared>) {
     // Small answers go out at once rather than waiting on Nagle's algorithm.
     let _ = tcp.set_nodelay(true);
+    // A far-away server: the TCP and TLS handshakes' round trips.
+    let connect_latency = shared.lock().connect_latency;
+    if !connect_latency.is_zero() {
+        tokio::time::sleep(connect_latency).await;
+    }
     let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
         Ok(Ok(tls)) => tls,
         // A client that does not trust the CA, speaks plain HTTP, or is slow.

@@ -9,6 +9,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
 
 use tokio::sync::watch;
 
@@ -96,11 +97,21 @@ pub(crate) struct State {
     /// Contributors requests answered 304 Not Modified.
     pub contributors_not_modified: usize,
     pub avatar_requests: usize,
+    /// Avatar requests being answered now, and the most at once.
+    pub avatars_running: usize,
+    pub avatars_peak: usize,
     pub handshakes: usize,
     pub failed_handshakes: usize,
     /// Connections that have carried only `/_fake/stats` requests so far:
     /// left out of the handshakes reported (see `stats.rs`).
     pub stats_only_connections: usize,
+    /// Added before every answer (not the stats'): the round trip to a
+    /// far-away GitHub (`--latency-ms`).
+    pub latency: Duration,
+    /// Added before each new connection's TLS handshake: what a far-away
+    /// server's TCP and TLS handshakes cost before a request can go out
+    /// (`--connect-ms`).
+    pub connect_latency: Duration,
 }
 
 impl State {
@@ -171,9 +182,13 @@ impl Shared {
             contributors_peak: 0,
             contributors_not_modified: 0,
             avatar_requests: 0,
+            avatars_running: 0,
+            avatars_peak: 0,
             handshakes: 0,
             failed_handshakes: 0,
             stats_only_connections: 0,
+            latency: Duration::ZERO,
+            connect_latency: Duration::ZERO,
         };
         Shared {
             base_url,

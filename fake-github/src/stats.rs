@@ -3,7 +3,7 @@
 //!
 //! ```json
 //! {"requests":6,"contributors_requests":6,"contributors_lists":4,
-//!  "avatar_requests":0,"handshakes":1,"failed_handshakes":0}
+//!  "avatar_requests":0,"avatars_peak":0,"handshakes":1,"failed_handshakes":0}
 //! ```
 //!
 //! Reading the stats must not change them, so a stats request is neither
@@ -57,6 +57,8 @@ struct Stats {
     /// pages it has.
     contributors_lists: usize,
     avatar_requests: usize,
+    /// The most avatar requests answered at once.
+    avatars_peak: usize,
     handshakes: usize,
     failed_handshakes: usize,
 }
@@ -71,6 +73,7 @@ pub(crate) fn answer(shared: &Shared, connection: &ConnectionUse) -> Response<Bo
             contributors_requests: state.contributors_requests,
             contributors_lists: state.contributors_lists,
             avatar_requests: state.avatar_requests,
+            avatars_peak: state.avatars_peak,
             handshakes: state.client_handshakes(),
             failed_handshakes: state.failed_handshakes,
         }

@@ -814,6 +814,33 @@ async fn stats(client: &HttpsClient, github: &FakeGitHub) -> serde_json::Value {
 }
 
 #[tokio::test]
+async fn latency_delays_every_answer_and_each_new_connection() {
+    let github = FakeGitHub::start().await;
+    github.set_contributors("o", "r", generated(3, 1_000_000));
+    github.set_latency(Duration::from_millis(150));
+    github.set_connect_latency(Duration::from_millis(300));
+    let app = client(&github);
+    let url = format!("{}/repos/o/r/contributors", github.url());
+    // A new connection: the handshake's delay, then the answer's.
+    let started = Instant::now();
+    assert_eq!(get(&app, &url, &[]).await.status, StatusCode::OK);
+    assert!(
+        started.elapsed() >= Duration::from_millis(450),
+        "{:?}",
+        started.elapsed()
+    );
+    // The same connection again: the answer's delay only, no handshake.
+    let started = Instant::now();
+    assert_eq!(get(&app, &url, &[]).await.status, StatusCode::OK);
+    assert!(
+        started.elapsed() >= Duration::from_millis(150),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(github.handshakes(), 1);
+}
+
+#[tokio::test]
 async fn stats_endpoint_reports_counters_without_counting_itself() {
     let github = FakeGitHub::start().await;
     github.set_contributors("o", "r", generated(150, 1_000_000));
@@ -833,6 +860,7 @@ async fn stats_endpoint_reports_counters_without_counting_itself() {
         "contributors_requests": 2,
         "contributors_lists": 1,
         "avatar_requests": 1,
+        "avatars_peak": 1,
         "handshakes": 1,
         "failed_handshakes": 0,
     });

@@ -49,6 +49,12 @@ const USER_AGENT: HeaderValue =
 /// one 301, so a handful is plenty, and a loop ends quickly.
 const MAX_REDIRECTS: usize = 3;
 
+/// Idle connections the pool keeps per host: as many as the avatar fetches
+/// that may run at once (`views/avatars.rs`), so the connections a cold
+/// wall opened are all there for the next one. Each idle connection holds
+/// its TLS state and buffers, some tens of KB, for up to 90 s.
+pub const IDLE_PER_HOST: usize = 100;
+
 /// What an upstream server answered, body read in full.
 #[derive(Debug)]
 pub struct Answer {
@@ -109,7 +115,7 @@ impl Upstream {
 
         let client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(90))
-            .pool_max_idle_per_host(32)
+            .pool_max_idle_per_host(IDLE_PER_HOST)
             .build(https);
         Upstream {
             client,

@@ -24,14 +24,22 @@
 //! - **Starting a fetch can be refused** (the caller's `admit`: the
 //!   client's budget). Joining a fetch already running, a cached picture
 //!   and a remembered failure cost nothing.
+//!
+//! And how many fetches run at once, whoever asked, is capped
+//! ([`FETCHES_AT_ONCE`]): over HTTP/1.1 each running fetch holds a
+//! connection to the avatar host, so the cap is the most connections (and
+//! their TLS state and buffers) that walls and visitors can make us hold
+//! there. Fetches over the cap wait their turn.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::sync::Semaphore;
+
 use crate::cache::{Coalescer, LruCache};
 use crate::github::BaseUrl;
 use crate::github::error::UpstreamError;
-use crate::github::upstream::Upstream;
+use crate::github::upstream::{IDLE_PER_HOST, Upstream};
 use crate::github::upstream_health::UpstreamHealth;
 use crate::http::representation::Representation;
 use crate::http::responses::Kind;
@@ -97,6 +105,12 @@ pub type Fetched = Result<Arc<Avatar>, UpstreamError>;
 
 /// Failures remembered at most (each about 100 bytes).
 const FAILURES_HELD: usize = 10_000;
+/// Avatar fetches running at once, at most, across every wall and visitor:
+/// two cold walls (each up to `wall::FETCHES_AT_ONCE`) at full speed. Each
+/// holds one HTTP/1.1 connection; the pool keeps that many idle
+/// ([`IDLE_PER_HOST`]), so the next burst opens none.
+pub const FETCHES_AT_ONCE: usize = 100;
+const _: () = assert!(FETCHES_AT_ONCE <= IDLE_PER_HOST);
 
 #[derive(Clone)]
 pub struct Avatars {
@@ -107,6 +121,8 @@ pub struct Avatars {
     failed: Arc<LruCache<Key, UpstreamError>>,
     failure_ttl: Duration,
     in_flight: Coalescer<Key, Fetched>,
+    /// [`FETCHES_AT_ONCE`] permits: one per fetch going upstream.
+    running: Arc<Semaphore>,
     health: Arc<UpstreamHealth>,
 }
 
@@ -129,6 +145,7 @@ impl Avatars {
             failed: Arc::new(LruCache::new(FAILURES_HELD, FAILURES_HELD * 128)),
             failure_ttl,
             in_flight: Coalescer::default(),
+            running: Arc::new(Semaphore::new(FETCHES_AT_ONCE)),
         }
     }
 
@@ -224,6 +241,8 @@ impl Avatars {
     async fn fetch(&self, id: u64, size: u16) -> Fetched {
         // No token here: the avatar host is not the API and needs none.
         let url = self.base.join(&format!("/u/{id}?s={size}&v=4"));
+        // The semaphore is never closed, so a permit always comes.
+        let _running = self.running.acquire().await;
         let answer = self.upstream.get(url, &[], MAX_AVATAR_BYTES).await;
         let outcome = match &answer {
             Ok(answer) if answer.status.is_success() => Outcome::Ok,
