@@ -4,7 +4,7 @@
 #
 #   bash bench/sizes-options.sh    # a markdown table on stdout and in bench/sizes-options.md
 #
-# `make bench` puts that file into BENCHMARKS.md (section 8); it is
+# `make bench` puts that file into BENCHMARKS.md (section 10); it is
 # committed, so run this again after changing the profile or a feature.
 #
 # Each row is one fat-LTO release build of a copy of this checkout, changed in
