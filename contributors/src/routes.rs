@@ -880,8 +880,8 @@ fn from_list(
 /// placeholder (`wall::fetch_pictures`). Each avatar fetch it starts is
 /// one of `client`'s lookups; those its budget refuses are placeholders too.
 /// Drawing runs off the async workers, a few at a time, within a bound on
-/// the memory walls hold (`wall::Walls`); a wall that cannot be made a
-/// moment after the deadline gets a 503.
+/// the memory walls hold (`wall::Walls`); a wall whose memory is not free,
+/// or that cannot be made a moment after the deadline, gets a 503.
 ///
 /// A wall with placeholders for avatars it may yet get is partial: kept
 /// for `wall::PARTIAL_TTL`, so its repeats do not wait again, and sent with

@@ -236,8 +236,12 @@ pub async fn fetch_pictures(
 /// ever new options from clients that never read would each hold their
 /// megabytes until the write timeout. So every wall's bytes (each form)
 /// hold permits from one count of bytes, given back when those bytes are
-/// freed (`Bytes::from_owner`); a wall that cannot have its bytes by the
-/// deadline is not made (503).
+/// freed (`Bytes::from_owner`). A wall that cannot have its bytes at once
+/// is not made (503): what holds them is walls on their way out, which a
+/// client that never reads keeps until the write timeout. Waiting that
+/// long would keep this request's connection busy too, and a full server
+/// admits a newcomer (the liveness probe, say) only by closing an idle
+/// connection; the 503 leaves this one idle.
 pub struct Walls {
     renders: Arc<Semaphore>,
     bytes: Arc<Semaphore>,
@@ -275,8 +279,8 @@ impl Walls {
     }
 
     /// Draws `contributors` with `pictures`, and gzips the drawing when
-    /// that pays, on a blocking thread. `None` when the memory or a render
-    /// slot could not be had by `deadline`.
+    /// that pays, on a blocking thread. `None` when the memory is not free
+    /// now, or a render slot could not be had by `deadline`.
     pub async fn make(
         &self,
         name: String,
@@ -293,14 +297,12 @@ impl Walls {
         let level = gzip_level(pictures.image_bytes, bound);
         let wanted = if level.is_some() { 2 * bound } else { bound };
         let wanted = u32::try_from(wanted.min(self.max_bytes)).ok()?;
-        let wait = async {
-            let bytes = self.bytes.clone().acquire_many_owned(wanted).await.ok()?;
-            let slot = self.renders.clone().acquire_owned().await.ok()?;
-            Some((bytes, slot))
-        };
-        let (mut bytes, slot) = tokio::time::timeout_at(deadline.into(), wait)
+        let mut bytes = self.bytes.clone().try_acquire_many_owned(wanted).ok()?;
+        let slot = self.renders.clone().acquire_owned();
+        let slot = tokio::time::timeout_at(deadline.into(), slot)
             .await
-            .ok()??;
+            .ok()?
+            .ok()?;
         let made = tokio::task::spawn_blocking(move || {
             let _slot = slot;
             let svg = render(&name, &contributors[..count], &pictures.images, layout);
@@ -593,6 +595,38 @@ mod tests {
             image: Representation::identity(vec![7; bytes], Kind::Image("image/png"), "public"),
             content_type: "image/png",
         }))
+    }
+
+    #[tokio::test]
+    async fn a_wall_without_memory_now_is_refused_at_once() {
+        let walls = Walls::new(0);
+        let all = u32::try_from(walls.max_bytes).unwrap();
+        let held = walls.bytes.clone().try_acquire_many_owned(all).unwrap();
+        let draw = || {
+            let pictures = Pictures {
+                images: vec![avatar(1000)],
+                missing: 0,
+                image_bytes: 1000,
+            };
+            let layout = Layout {
+                columns: 1,
+                size: 64,
+                names: false,
+                theme: Theme::Light,
+            };
+            let deadline = Instant::now() + Duration::from_secs(60);
+            walls.make("o/r".into(), vec![user("a", 1)], pictures, layout, deadline)
+        };
+        // Not a wait for the deadline (a minute): refused now.
+        let refused = tokio::time::timeout(Duration::from_secs(10), draw()).await;
+        assert!(matches!(refused, Ok(None)));
+        assert_eq!(walls.bytes_held(), walls.max_bytes);
+        drop(held);
+        let made = draw().await.expect("made once the memory is free");
+        assert!(made.body.starts_with(b"<svg"));
+        assert!(walls.bytes_held() >= made.body.len());
+        drop(made);
+        assert_eq!(walls.bytes_held(), 0);
     }
 
     #[test]
