@@ -2,9 +2,9 @@
 //! cached in memory, and cacheable by browsers; only for ids a list has
 //! shown, and on the client's budget.
 
-mod common;
+use crate::common;
 
-use common::TestApp;
+use crate::common::TestApp;
 use fake_github::{Behaviour, Contributor};
 
 /// Shows a list (the JSON API's) with these account ids, so that the
