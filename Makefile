@@ -145,7 +145,7 @@ lint: ## hadolint on the Dockerfiles, shellcheck on the scripts (tools from PyPI
 
 test-rust: ## cargo fmt --check, clippy -D warnings, cargo test (no network, no Docker)
 	bash ci/toolchain.sh
-	bash ci/ensure-packages.sh tinyproxy:tinyproxy   # tests/proxy.rs runs a real proxy
+	bash ci/ensure-packages.sh tinyproxy:tinyproxy   # tests/app/proxy.rs runs a real proxy
 	cargo fmt --all -- --check
 	cargo clippy $(if $(CI),--locked) --workspace --all-targets -- -D warnings
 	cargo test $(if $(CI),--locked) --workspace

@@ -27,9 +27,15 @@
 # one image per tag, so the stand-ins of the other architecture get their
 # own tag, NAME-ARCH (debian:bookworm-slim-arm64, busybox:1.36.1-arm64),
 # imported with --platform, and ci/image.sh builds FROM that tag. They are
-# made the same way from arm64 packages: debootstrap --arch arm64 (its
-# second stage runs under qemu, ci/qemu.sh; ~10 minutes, once) and the
-# busybox-static package of arm64.
+# made from arm64 packages: the busybox-static package of arm64, and
+# debootstrap's first stage only (`--foreign`: the same packages fetched
+# and unpacked, in under a minute). Its second stage would run every
+# package's install script under qemu, ten minutes for what a container
+# that runs one static binary never reads; the one thing those scripts
+# make that it does, /etc/passwd and /etc/group, is copied from
+# base-passwd's master files, as that package's own script does. Nor is
+# the upgrade below applied (apt would run under qemu too). The label
+# says which way a stand-in was made.
 #
 # Env: DEBIAN_MIRROR (default http://deb.debian.org/debian),
 #      PULL_TIMEOUT seconds (default 60), BASE_IMAGES (default: both, by name),
@@ -83,13 +89,18 @@ build_debian() {
   local tag=$1
   [ "$(id -u)" = 0 ] || die "building the $tag stand-in needs root (debootstrap)"
   ensure_cmd debootstrap debootstrap
-  # Another architecture's packages run their install scripts under qemu.
-  [ "$BASE_ARCH" = "$HOST_ARCH" ] || bash "$HERE/qemu.sh" "$BASE_ARCH" || die "cannot run $BASE_ARCH programs here"
   WORK=$(mktemp -d /var/tmp/base-debian.XXXXXX)
-  local root=$WORK/rootfs t0=$SECONDS
-  say "$tag: debootstrap --variant=minbase --arch=$BASE_ARCH bookworm from $DEBIAN_MIRROR (minutes)"
-  debootstrap --variant=minbase --arch="$BASE_ARCH" bookworm "$root" "$DEBIAN_MIRROR" >"$WORK/debootstrap.log" 2>&1 ||
+  local root=$WORK/rootfs t0=$SECONDS how=(--variant=minbase --arch="$BASE_ARCH")
+  # Another architecture: unpacked, not configured (see the top).
+  local native=true
+  [ "$BASE_ARCH" = "$HOST_ARCH" ] || { native=false; how=(--foreign "${how[@]}"); }
+  say "$tag: debootstrap ${how[*]} bookworm from $DEBIAN_MIRROR (minutes)"
+  debootstrap "${how[@]}" bookworm "$root" "$DEBIAN_MIRROR" >"$WORK/debootstrap.log" 2>&1 ||
     { tail -n 30 "$WORK/debootstrap.log" >&2; die "debootstrap failed (log above)"; }
+  if ! $native; then
+    cp "$root/usr/share/base-passwd/passwd.master" "$root/etc/passwd"
+    cp "$root/usr/share/base-passwd/group.master" "$root/etc/group"
+  fi
 
   # Sources like the official image: main + updates + security, deb822 format.
   rm -f "$root/etc/apt/sources.list"
@@ -137,7 +148,9 @@ CFG
   # (No services may start inside the chroot while we do it.)
   printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"; chmod 755 "$root/usr/sbin/policy-rc.d"
   cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
-  if chroot "$root" sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get -y -qq upgrade' >"$WORK/upgrade.log" 2>&1; then
+  if ! $native; then
+    say "$tag: not upgraded (the first stage's packages are plain bookworm)"
+  elif chroot "$root" sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get -y -qq upgrade' >"$WORK/upgrade.log" 2>&1; then
     say "$tag: applied bookworm-updates and bookworm-security"
   else
     say "$tag: WARNING: upgrade inside the chroot failed; the stand-in is plain bookworm (see below)"
@@ -159,7 +172,7 @@ CFG
   tar --numeric-owner -C "$root" -c . | docker import --platform "linux/$BASE_ARCH" \
     --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     --change 'CMD ["bash"]' \
-    --change "LABEL io.contributors.base.stand-in=\"debootstrap --variant=minbase --arch=$BASE_ARCH bookworm, slimmed, by ci/base-images.sh\"" \
+    --change "LABEL io.contributors.base.stand-in=\"debootstrap ${how[*]} bookworm$($native || echo ' (unpacked, not configured)'), slimmed, by ci/base-images.sh\"" \
     --message "local stand-in for $DEBIAN_IMAGE, linux/$BASE_ARCH (ci/base-images.sh)" \
     - "$tag" >/dev/null
   mark_arch "$tag"

@@ -66,7 +66,7 @@ step() {   # step WHAT COMMAND...: run COMMAND in the copy, say ok or not_ok WHA
     not_ok "$what without the optional parts"; tail -n 30 "$log" | sed 's/^/#   /'
   fi
 }
-cargo_test() {   # as make test-rust runs it (tests/proxy.rs runs a real tinyproxy)
+cargo_test() {   # as make test-rust runs it (tests/app/proxy.rs runs a real tinyproxy)
   local locked=()
   [ -n "${CI:-}" ] && locked=(--locked)
   bash ci/toolchain.sh && bash ci/ensure-packages.sh tinyproxy:tinyproxy &&

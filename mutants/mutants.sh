@@ -43,7 +43,7 @@ if [ "${1:-}" != --report ]; then
   else
     files=("$@")
   fi
-  bash ci/ensure-packages.sh tinyproxy:tinyproxy   # tests/proxy.rs, as make test-rust
+  bash ci/ensure-packages.sh tinyproxy:tinyproxy   # tests/app/proxy.rs, as make test-rust
   for file in "${files[@]}"; do
     [ -n "${tests[$file]+set}" ] || { echo "mutants: $file is not in mutants/modules.txt" >&2; exit 1; }
     key=${file#contributors/src/}

@@ -1,6 +1,6 @@
 //! The options of the list routes, documented once: the page's Embed box
 //! renders this table, and the README holds the same table as Markdown
-//! ([`markdown_table`]). `tests/options.rs` checks the README's copy, and
+//! ([`markdown_table`]). `tests/app/options.rs` checks the README's copy, and
 //! that each option listed is read, and checked, by the routes it names.
 
 /// One query option of the page, the wall or the JSON list.

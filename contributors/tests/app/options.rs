@@ -2,9 +2,7 @@
 //! options of `views/list_option.rs` (which the page's Embed box renders),
 //! and each one listed is read and checked by every route it names.
 
-mod common;
-
-use common::{TestApp, users};
+use crate::common::{TestApp, users};
 use contributors::views::list_option::{LIST_OPTIONS, markdown_table};
 
 #[test]

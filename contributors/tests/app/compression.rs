@@ -3,11 +3,9 @@
 //! answering GET's headers, on every route. The app runs against the fake
 //! GitHub over real TLS, as in the other tests.
 
-mod common;
-
 use std::io::Read;
 
-use common::{Reply, TestApp, send};
+use crate::common::{Reply, TestApp, send};
 use fake_github::generated;
 use flate2::read::GzDecoder;
 

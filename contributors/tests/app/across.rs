@@ -5,9 +5,7 @@
 //! missing owner remembered), and every upstream call paid from the
 //! client's budget.
 
-mod common;
-
-use common::{Reply, TestApp};
+use crate::common::{Reply, TestApp};
 use fake_github::{Behaviour, Contributor};
 use serde_json::Value;
 

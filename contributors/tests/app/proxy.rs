@@ -9,8 +9,6 @@
 //! The fake listens on 127.0.0.1, and loopback is not special to `NO_PROXY`,
 //! so without a `NO_PROXY` entry the app really goes through the proxy.
 
-mod common;
-
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -18,7 +16,7 @@ use std::process::{Child, Command, Stdio};
 use contributors::github::proxy::{NO_PROXY_VARIABLES, PROXY_VARIABLES};
 use std::time::{Duration, Instant};
 
-use common::{Reply, TestApp};
+use crate::common::{Reply, TestApp};
 use contributors::config::Config;
 use contributors::github::proxy::Proxy;
 use fake_github::{Contributor, FakeGitHub};

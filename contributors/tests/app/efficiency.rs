@@ -2,12 +2,12 @@
 //! revalidation, stale-if-error, rate-limit awareness, connection reuse;
 //! and answering what memory holds without waiting.
 
-mod common;
+use crate::common;
 
 use std::net::IpAddr;
 use std::time::Duration;
 
-use common::{TestApp, users};
+use crate::common::{TestApp, users};
 use contributors::App;
 use contributors::routes::{self, Answer, Route};
 use fake_github::{Behaviour, FakeGitHub};

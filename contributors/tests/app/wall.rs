@@ -3,11 +3,11 @@
 //! contributor, inert whatever the logins, cached, and an SVG that says
 //! why (with the matching status) when there is no wall.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 
-use common::{Reply, TestApp, users};
+use crate::common::{Reply, TestApp, users};
 use contributors::views::wall::{FETCHES_AT_ONCE, MAX_SVG_BYTES};
 use fake_github::{Behaviour, Contributor, generated, hostile};
 

@@ -2,11 +2,9 @@
 //! floods of invalid paths. Each test ends with the server still healthy.
 //! Every loop here is bounded and all traffic stays on loopback.
 
-mod common;
-
 use std::time::Duration;
 
-use common::TestApp;
+use crate::common::TestApp;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 

@@ -4,9 +4,7 @@
 //! the JSON list alike; a bad `exclude` is a 400 in each form, and never
 //! reaches GitHub.
 
-mod common;
-
-use common::{Reply, TestApp, users};
+use crate::common::{Reply, TestApp, users};
 use fake_github::Contributor;
 use serde_json::Value;
 

@@ -2,11 +2,9 @@
 //! wait for a slow GitHub. Each test bounds its own loops and waits, and all
 //! traffic stays on loopback.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{TestApp, users};
+use crate::common::{TestApp, users};
 use fake_github::Behaviour;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;

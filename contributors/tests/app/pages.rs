@@ -1,9 +1,7 @@
 //! The contributors page against a fake GitHub over real TLS: the list,
 //! escaping, pagination, redirects, and input that must never go upstream.
 
-mod common;
-
-use common::{TestApp, users};
+use crate::common::{TestApp, users};
 use fake_github::{Behaviour, Contributor};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

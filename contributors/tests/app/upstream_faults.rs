@@ -1,11 +1,9 @@
 //! Every upstream outcome becomes a page with a fitting status and a clear
 //! message, and the server keeps serving afterwards.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{Reply, TestApp};
+use crate::common::{Reply, TestApp};
 use fake_github::{Behaviour, FakeGitHub};
 
 /// Sets `behaviour` for o/r, fetches the page, and checks the server still

@@ -3,11 +3,11 @@
 //! asking client's budget. The counts are what GitHub (the fake) saw. All
 //! traffic stays on loopback; every loop is bounded.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
-use common::{TestApp, users};
+use crate::common::{TestApp, users};
 use fake_github::{Behaviour, Contributor};
 
 /// The rows of a contributors page.

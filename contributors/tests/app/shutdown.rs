@@ -1,7 +1,7 @@
 //! SIGTERM against the real binary: in-flight requests finish, the process
 //! exits 0 promptly. This is what makes `docker stop` fast and lossless.
 
-mod common;
+use crate::common;
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

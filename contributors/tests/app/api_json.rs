@@ -2,9 +2,7 @@
 //! over real TLS: the schema of issue 12, readable from any origin,
 //! cacheable with a strong ETag, and errors in one shape.
 
-mod common;
-
-use common::{Reply, TestApp};
+use crate::common::{Reply, TestApp};
 use fake_github::{Behaviour, Contributor, hostile};
 use serde_json::{Value, json};
 

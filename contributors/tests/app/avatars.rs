@@ -2,11 +2,11 @@
 //! cached in memory, and cacheable by browsers; only for ids a list has
 //! shown, and on the client's budget.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
-use common::TestApp;
+use crate::common::TestApp;
 use contributors::views::{avatars, wall};
 use fake_github::{Behaviour, Contributor};
 

@@ -4,9 +4,7 @@
 //! and the error SVG, whose box fits a phone; and the page's Embed box
 //! offers a `<picture>` with a dark source and a preview.
 
-mod common;
-
-use common::{TestApp, users};
+use crate::common::{TestApp, users};
 use contributors::views::theme::Theme;
 use contributors::views::wall::MESSAGE_WIDTH;
 use fake_github::{Contributor, hostile};

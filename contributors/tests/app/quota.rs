@@ -2,12 +2,12 @@
 //! client has a budget of lookups, and GitHub's health is logged once per
 //! change. All traffic stays on loopback; every loop is bounded.
 
-mod common;
+use crate::common;
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{TestApp, users};
+use crate::common::{TestApp, users};
 use fake_github::{Behaviour, FakeGitHub};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
