@@ -65,6 +65,15 @@ done
 docker version --format '{{.Server.Version}}' >/dev/null 2>&1 ||
   die "no Docker engine answers (is dockerd running, may this user use it?)"
 
+# One run at a time per machine, as the engine is one: .ci/run starts one in
+# the background while the first suites compile, and `make images` waits
+# for it here rather than building the same stand-in beside it. (No flock,
+# as on a Mac: no lock, and no .ci/run either.)
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"${TMPDIR:-/tmp}/contributors-base-images.lock"
+  flock -w 1800 9 || die "another ci/base-images.sh has held its lock for 30 minutes"
+fi
+
 # ensure_cmd CMD PACKAGE: install a Debian package if CMD is missing (root only).
 ensure_cmd() { bash "$HERE/ensure-packages.sh" "$1:$2"; }
 
