@@ -32,7 +32,7 @@
 //! there. Fetches over the cap wait their turn.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::Semaphore;
 
@@ -154,16 +154,23 @@ impl Avatars {
     /// failure was an outage, an older picture standing in), or `None`
     /// when only the avatar server can tell.
     pub fn cached(&self, id: u64, size: u16) -> Option<Fetched> {
+        self.cached_at(id, size, Instant::now())
+    }
+
+    /// [`Avatars::cached`] as seen at `now`, so that tests can look a day
+    /// ahead (ages are counted from when the picture or failure was
+    /// stored; the guards' `*_at` functions take `now` the same way).
+    fn cached_at(&self, id: u64, size: u16, now: Instant) -> Option<Fetched> {
         let key = (id, size);
         let held = self.cache.get(&key);
         if let Some((avatar, stored_at)) = &held
-            && stored_at.elapsed() < AVATAR_TTL
+            && now.saturating_duration_since(*stored_at) < AVATAR_TTL
         {
             METRICS.cache_lookup(Cache::Avatars, true);
             return Some(Ok(avatar.clone()));
         }
         let (error, failed_at) = self.failed.get(&key)?;
-        if failed_at.elapsed() >= self.failure_ttl {
+        if now.saturating_duration_since(failed_at) >= self.failure_ttl {
             return None;
         }
         METRICS.cache_lookup(Cache::Avatars, true);
@@ -298,6 +305,86 @@ impl Avatars {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::github::proxy::Proxy;
+    use fake_github::{Behaviour, FakeGitHub};
+
+    /// Avatars fetched from `fake` over TLS, trusting only its CA, and
+    /// remembering a failure for `failure_ttl`.
+    fn avatars_from(fake: &FakeGitHub, failure_ttl: Duration) -> Avatars {
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(fake.ca_der().into()).unwrap();
+        let timeout = Duration::from_secs(5);
+        let upstream = Upstream::new(roots, Proxy::default(), timeout, timeout);
+        let base = BaseUrl::parse(&fake.url()).unwrap();
+        Avatars::new(upstream, base, 1 << 20, failure_ttl)
+    }
+
+    /// Fetches user `id`'s avatar at 80 pixels, and says when it was stored.
+    async fn fetched(avatars: &Avatars, id: u64) -> (Arc<Avatar>, Instant) {
+        let avatar = avatars.get(id, 80, || Ok(())).await.unwrap();
+        let (_, stored_at) = avatars.cache.get(&(id, 80)).unwrap();
+        (avatar, stored_at)
+    }
+
+    /// A failure is remembered past the day a picture lasts, so that one
+    /// clock reading sees both the day-old picture and the failure.
+    const LONGER_THAN_A_DAY: Duration = Duration::from_secs(3 * 24 * 3600);
+
+    #[tokio::test]
+    async fn a_picture_is_served_from_memory_for_a_day() {
+        let fake = FakeGitHub::start().await;
+        let avatars = avatars_from(&fake, Duration::from_secs(60));
+        let (avatar, stored_at) = fetched(&avatars, 7).await;
+        // A day written out, not AVATAR_TTL: this pins the constant too.
+        let almost_a_day = stored_at + Duration::from_secs(24 * 3600) - Duration::from_nanos(1);
+        let Some(Ok(held)) = avatars.cached_at(7, 80, almost_a_day) else {
+            panic!("a picture younger than a day is served");
+        };
+        assert!(Arc::ptr_eq(&held, &avatar));
+        // A day old, and nothing failed: only the avatar server can tell.
+        let a_day = stored_at + Duration::from_secs(24 * 3600);
+        assert!(avatars.cached_at(7, 80, a_day).is_none());
+        assert_eq!(fake.avatar_requests(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_day_old_picture_stands_in_while_the_server_is_down() {
+        let fake = FakeGitHub::start().await;
+        let avatars = avatars_from(&fake, LONGER_THAN_A_DAY);
+        let (avatar, stored_at) = fetched(&avatars, 8).await;
+        let a_day_on = stored_at + AVATAR_TTL;
+        fake.set_avatar_behaviour(8, Behaviour::Status(500));
+        assert!(avatars.cached_at(8, 80, a_day_on).is_none());
+        // The fetch fails, and the old picture is the answer.
+        let waiting = avatars.begin(8, 80, || Ok(())).unwrap();
+        let stood_in = waiting.await.unwrap();
+        assert!(Arc::ptr_eq(&stood_in, &avatar));
+        assert_eq!(fake.avatar_requests(), 2);
+        // The outage is remembered, and the old picture still stands in.
+        let Some(Ok(held)) = avatars.cached_at(8, 80, a_day_on) else {
+            panic!("the old picture stands in for a remembered outage");
+        };
+        assert!(Arc::ptr_eq(&held, &avatar));
+    }
+
+    #[tokio::test]
+    async fn a_day_old_picture_does_not_hide_a_missing_avatar() {
+        let fake = FakeGitHub::start().await;
+        let avatars = avatars_from(&fake, LONGER_THAN_A_DAY);
+        let (_, stored_at) = fetched(&avatars, 9).await;
+        let a_day_on = stored_at + AVATAR_TTL;
+        // The account is gone: its picture goes with it.
+        fake.set_avatar_behaviour(9, Behaviour::Status(404));
+        let waiting = avatars.begin(9, 80, || Ok(())).unwrap();
+        let gone = waiting.await.unwrap_err();
+        assert!(matches!(gone, UpstreamError::NotFound { .. }), "{gone:?}");
+        let remembered = avatars.cached_at(9, 80, a_day_on);
+        assert!(
+            matches!(remembered, Some(Err(UpstreamError::NotFound { .. }))),
+            "{remembered:?}"
+        );
+        assert_eq!(fake.avatar_requests(), 2);
+    }
 
     #[test]
     fn sizes_snap_to_the_allowed_set() {
