@@ -25,11 +25,15 @@
 //!   client's budget). Joining a fetch already running, a cached picture
 //!   and a remembered failure cost nothing.
 //!
-//! And how many fetches run at once, whoever asked, is capped
-//! ([`FETCHES_AT_ONCE`]): over HTTP/1.1 each running fetch holds a
+//! And what fetches hold at once, whoever asked, is capped twice. Their
+//! number ([`FETCHES_AT_ONCE`]): over HTTP/1.1 each running fetch holds a
 //! connection to the avatar host, so the cap is the most connections (and
 //! their TLS state and buffers) that walls and visitors can make us hold
-//! there. Fetches over the cap wait their turn.
+//! there. And their bytes ([`BYTES_IN_FLIGHT`]): each fetch reads at most
+//! what a picture of its size can need ([`max_avatar_bytes`]), and holds
+//! that much of the budget until it is done, so the bodies on their way in
+//! stay within it, whatever the avatar host sends. Fetches over either cap
+//! wait their turn.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -51,6 +55,16 @@ pub const SIZES: [u16; 4] = [40, 80, 160, 460];
 pub const DEFAULT_SIZE: u16 = 80;
 /// The most we read of one avatar; GitHub's are a few KiB to ~100 KiB.
 pub const MAX_AVATAR_BYTES: usize = 1 << 20;
+
+/// The most we read of an avatar `size` pixels wide: the picture
+/// uncompressed (4 bytes a pixel) and 16 KiB for its headers, within
+/// [`MAX_AVATAR_BYTES`]. GitHub resizes and recompresses what it sends, so
+/// its avatars are a small part of that: 41,984 bytes at 80 pixels,
+/// 118,784 at 160, 862,784 at 460.
+pub fn max_avatar_bytes(size: u16) -> usize {
+    let side = usize::from(size);
+    (4 * side * side + 16 * 1024).min(MAX_AVATAR_BYTES)
+}
 /// How long a cached avatar is served before asking again.
 const AVATAR_TTL: Duration = Duration::from_secs(24 * 3600);
 /// Image types passed on. SVG is left out on purpose: it is a document
@@ -111,6 +125,9 @@ const FAILURES_HELD: usize = 10_000;
 /// ([`IDLE_PER_HOST`]), so the next burst opens none.
 pub const FETCHES_AT_ONCE: usize = 100;
 const _: () = assert!(FETCHES_AT_ONCE <= IDLE_PER_HOST);
+/// Bytes that avatar fetches may be reading at once: room for 70 fetches
+/// at 160 pixels (walls' largest), 9 at 460.
+pub const BYTES_IN_FLIGHT: usize = 8 << 20;
 
 #[derive(Clone)]
 pub struct Avatars {
@@ -123,6 +140,8 @@ pub struct Avatars {
     in_flight: Coalescer<Key, Fetched>,
     /// [`FETCHES_AT_ONCE`] permits: one per fetch going upstream.
     running: Arc<Semaphore>,
+    /// [`BYTES_IN_FLIGHT`] permits: a fetch holds its most possible bytes.
+    reading: Arc<Semaphore>,
     health: Arc<UpstreamHealth>,
 }
 
@@ -146,6 +165,7 @@ impl Avatars {
             failure_ttl,
             in_flight: Coalescer::default(),
             running: Arc::new(Semaphore::new(FETCHES_AT_ONCE)),
+            reading: Arc::new(Semaphore::new(BYTES_IN_FLIGHT)),
         }
     }
 
@@ -248,9 +268,11 @@ impl Avatars {
     async fn fetch(&self, id: u64, size: u16) -> Fetched {
         // No token here: the avatar host is not the API and needs none.
         let url = self.base.join(&format!("/u/{id}?s={size}&v=4"));
-        // The semaphore is never closed, so a permit always comes.
+        // The semaphores are never closed, so permits always come.
         let _running = self.running.acquire().await;
-        let answer = self.upstream.get(url, &[], MAX_AVATAR_BYTES).await;
+        let most = max_avatar_bytes(size);
+        let _reading = self.reading.acquire_many(most as u32).await;
+        let answer = self.upstream.get(url, &[], most).await;
         let outcome = match &answer {
             Ok(answer) if answer.status.is_success() => Outcome::Ok,
             Ok(answer) if answer.status == http::StatusCode::NOT_FOUND => Outcome::NotFound,
@@ -384,6 +406,18 @@ mod tests {
             "{remembered:?}"
         );
         assert_eq!(fake.avatar_requests(), 2);
+    }
+
+    #[test]
+    fn each_size_reads_at_most_its_picture_uncompressed() {
+        assert_eq!(max_avatar_bytes(40), 4 * 40 * 40 + 16 * 1024);
+        assert_eq!(max_avatar_bytes(80), 41_984);
+        assert_eq!(max_avatar_bytes(160), 118_784);
+        assert_eq!(max_avatar_bytes(460), 862_784);
+        assert_eq!(max_avatar_bytes(u16::MAX), MAX_AVATAR_BYTES);
+        // What the doc promises: walls' largest fetches, 70 at once.
+        assert_eq!(BYTES_IN_FLIGHT / max_avatar_bytes(160), 70);
+        assert_eq!(BYTES_IN_FLIGHT / max_avatar_bytes(460), 9);
     }
 
     #[test]

@@ -173,6 +173,26 @@ async fn only_images_are_passed_on() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_avatar_is_read_up_to_what_its_size_can_need() {
+    let app = TestApp::start().await;
+    show(&app, &[5, 6]).await;
+    let at_80 = avatars::max_avatar_bytes(80);
+    let padded = |bytes| Behaviour::Drip {
+        chunk: bytes,
+        every: Duration::ZERO,
+        chunks: 1,
+    };
+    app.fake.set_avatar_behaviour(5, padded(at_80));
+    let reply = app.get("/avatars/5?s=80").await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.body.len(), at_80);
+    // One byte more is too much at 80 pixels, and fine at 160.
+    app.fake.set_avatar_behaviour(6, padded(at_80 + 1));
+    assert_eq!(app.get("/avatars/6?s=80").await.status, 502);
+    assert_eq!(app.get("/avatars/6?s=160").await.status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_burst_for_one_avatar_makes_one_upstream_request() {
     // A hundred connections at once from one address: over the cap per
     // client, which is not what this test is about.
