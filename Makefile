@@ -11,9 +11,9 @@
 #   make test     everything CI runs
 #   make help     all targets
 #
-# The target's C compiler and linker live in .cargo/config.toml, the release
-# profile in Cargo.toml. On a bare Debian/Ubuntu machine, as root, the scripts
-# apt-get what they need (ci/ensure-packages.sh). A machine without Rust (a
+# The targets' C compiler is zig (cargo-zigbuild, from PyPI), their linker
+# rust-lld (ci/zig.sh); the release profile is in Cargo.toml. On a bare Debian/Ubuntu
+# machine, as root, the scripts apt-get what they need (ci/ensure-packages.sh). A machine without Rust (a
 # Mac with Docker Desktop) needs only make, Docker and a shell: the binary is
 # then built inside Docker (ci/build.sh says which way it went).
 
@@ -37,7 +37,7 @@ export IMAGE DIST
 
 # dist/ is rebuilt when a workspace source is newer than it. (CI's second job
 # touches the downloaded artifact, so it is newer, and is used as it is.)
-RUST_SOURCES := Cargo.toml Cargo.lock .cargo/config.toml $(shell find contributors ca-bundle fake-github -type f)
+RUST_SOURCES := Cargo.toml Cargo.lock $(shell find contributors ca-bundle fake-github -type f)
 
 .PHONY: help build $(ARCHS:%=build-%) image images $(VARIANTS:%=image-%) \
         $(foreach a,$(ARCHS),$(VARIANTS:%=image-%-$(a))) \

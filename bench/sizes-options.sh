@@ -14,8 +14,8 @@
 # on a 2-core machine, so this is run by hand, not by `make bench`.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+root=$PWD
 TARGET=${TARGET:-x86_64-unknown-linux-musl}
-bash ci/ensure-packages.sh musl-gcc:musl-tools
 bash ci/toolchain.sh "$TARGET"
 
 tmp=$(mktemp -d)
@@ -32,7 +32,8 @@ fresh_copy() {
 size() {
   local dir=$1
   shift
-  (cd "$dir" && cargo build -q --release -p contributors --target "$TARGET" "$@" >&2)
+  # ring's C by zig, linked by rust-lld, as the shipped binary (ci/zig.sh).
+  (cd "$dir" && bash "$root/ci/zig.sh" cargo zigbuild -q --release -p contributors --target "$TARGET" "$@" >&2)
   stat -c %s "$CARGO_TARGET_DIR/$TARGET/release/contributors"
 }
 

@@ -7,6 +7,11 @@
 #
 # cargo-bloat is installed from crates.io if it is missing. The build goes
 # to target/bench-symbols, so it does not disturb the release build.
+# cargo-bloat runs plain `cargo build`, which cargo-zigbuild cannot wrap: here
+# ring's C is compiled by Debian's musl-gcc (the cc crate picks it by itself
+# for x86_64 musl) and cc links, where the shipped binary has zig and
+# rust-lld (ci/zig.sh), so `[Unknown]` (musl, ring's C) and the file's total
+# may differ from it a little; the Rust rows are the same code.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 TARGET=${TARGET:-x86_64-unknown-linux-musl}

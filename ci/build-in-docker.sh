@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # ci/build-in-docker.sh ARCH DEST — the static binary for linux/ARCH, built
 # inside Docker, copied to DEST: for a machine that cannot build it itself
-# (no cargo, no musl target, not Linux: a Mac with Docker Desktop). ci/build.sh
-# decides, and calls this.
+# (no cargo, or neither rustup nor the musl target: a Mac with only Docker
+# Desktop). ci/build.sh decides, and calls this.
 #
 # It builds the first stage ("build") of docker/multistage/Dockerfile, the
 # one workshop step 2 builds, from the same context (ci/source-context.sh) with

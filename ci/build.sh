@@ -5,17 +5,22 @@
 #                                          checked: statically linked
 #   ci/build.sh fake-github DEST [--release]  the test tool, for this machine, to DEST
 #
-# The target's C compiler and linker are set in .cargo/config.toml; the
-# release profile (fat LTO, one codegen unit, strip) in Cargo.toml.
+# The target is set here (`--target` below); its C compiler and linker in
+# ci/zig.sh: cargo-zigbuild makes zig (`zig cc`, which carries musl's
+# headers and both architectures' back ends) compile ring's C, and rust-lld
+# (in every rustup toolchain) links. cargo-zigbuild and zig come from PyPI,
+# pinned, in the project's venv: any Linux, or a Mac with rustup, builds
+# both binaries, with no cross compiler from apt. The release profile (fat
+# LTO, one codegen unit, strip) is in Cargo.toml.
 # Env: ARCH (amd64 or arm64, Docker's names for the two architectures, here
 # mapped to Rust's musl targets; default: this machine's); CARGO_TARGET_DIR (where
 # cargo builds, default target/); CI (set: --locked, exactly Cargo.lock).
 #
-# Where: on this machine when it can (Linux, cargo, the target's standard
-# library or rustup to add it); otherwise inside Docker, from the build stage
-# of docker/multistage/Dockerfile (ci/build-in-docker.sh), so that `make
-# image` needs only make, Docker and a shell. BUILD_IN=host or BUILD_IN=docker
-# decides instead. One line says which, and why.
+# Where: on this machine when it can (cargo, and the target's standard
+# library or rustup to add it; Linux or macOS); otherwise inside Docker, from
+# the build stage of docker/multistage/Dockerfile (ci/build-in-docker.sh),
+# so that `make image` needs only make, Docker and a shell. BUILD_IN=host or
+# BUILD_IN=docker decides instead. One line says which, and why.
 #
 # DEST is written under a temporary name, then renamed: a running DEST (make
 # demo's) keeps its old file instead of failing the copy ("Text file busy").
@@ -42,10 +47,11 @@ locked=()
 # where_to_build: "host: WHY" or "docker: WHY", for the app's $TARGET.
 where_to_build() {
   if [ -n "${BUILD_IN:-}" ]; then echo "$BUILD_IN: BUILD_IN=$BUILD_IN"
-  elif [ "$(uname -s)" != Linux ]; then echo "docker: this is $(uname -s), not Linux"
   elif ! command -v cargo >/dev/null 2>&1; then echo "docker: no cargo here"
-  elif command -v rustup >/dev/null 2>&1; then echo "host: cargo, and rustup for $TARGET"
-  elif [ -d "$(rustc --print sysroot)/lib/rustlib/$TARGET" ]; then echo "host: cargo, $TARGET installed"
+  elif ! command -v python3 >/dev/null 2>&1 && ! command -v apt-get >/dev/null 2>&1; then
+    echo "docker: no python3 here for zig (ci/zig.sh)"
+  elif command -v rustup >/dev/null 2>&1; then echo "host: cargo, and rustup for $TARGET ($(uname -s), zig)"
+  elif [ -d "$(rustc --print sysroot)/lib/rustlib/$TARGET" ]; then echo "host: cargo, $TARGET installed ($(uname -s), zig)"
   else echo "docker: cargo, but neither rustup nor $TARGET"
   fi
 }
@@ -61,19 +67,15 @@ case $what in
         [ $# = 0 ] || { echo "build: in Docker, no extra cargo arguments ($*)" >&2; exit 2; }
         bash ci/build-in-docker.sh "$arch" "$tmp" ;;
       host*)
-        case $TARGET in
-          x86_64-*-musl) bash ci/ensure-packages.sh musl-gcc:musl-tools ;;
-          # ring's C includes the C library's headers: the cross compiler only
-          # recommends them, so they are named here.
-          aarch64-*-musl) bash ci/ensure-packages.sh aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu \
-            /usr/aarch64-linux-gnu/include/stdint.h:libc6-dev-arm64-cross ;;
-        esac
         bash ci/toolchain.sh "$TARGET" cargo-auditable@0.7.7
-        # An explicit --target also keeps RUSTFLAGS off build scripts and proc-macros.
         # cargo-auditable embeds the dependency list (names, versions, a few
-        # KB) for `cargo audit bin`, trivy, grype (ci/auditable-test.sh).
-        RUSTFLAGS="${RUSTFLAGS:-} --remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}=/cargo" \
-          cargo auditable build ${locked[@]+"${locked[@]}"} --release -p contributors --target "$TARGET" "$@"
+        # KB) for `cargo audit bin`, trivy, grype (ci/auditable-test.sh): it
+        # runs $CARGO, here cargo-zigbuild (ci/zig.sh: zig compiles ring's C,
+        # rust-lld links), with itself as rustc's wrapper. It is called
+        # directly: `cargo auditable` would be handed CARGO=cargo.
+        # An explicit --target also keeps RUSTFLAGS off build scripts and proc-macros.
+        CARGO=cargo-zigbuild RUSTFLAGS="${RUSTFLAGS:-} --remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}=/cargo" \
+          bash ci/zig.sh cargo-auditable auditable build ${locked[@]+"${locked[@]}"} --release -p contributors --target "$TARGET" "$@"
         mkdir -p "$(dirname "$dest")"
         cp "$out/$TARGET/release/contributors" "$tmp" && chmod 0755 "$tmp" ;;
       *) echo "build: BUILD_IN must be host or docker, not '$BUILD_IN'" >&2; exit 2 ;;

@@ -4,7 +4,7 @@
 # `command -v` runs). A CMD that starts with / is a file the package brings
 # (for packages of headers or libraries, which have no command).
 # Needs root to install; otherwise prints the exact command.
-#   e.g. ci/ensure-packages.sh musl-gcc:musl-tools file:file curl:curl
+#   e.g. ci/ensure-packages.sh make:make file:file curl:curl
 set -euo pipefail
 missing=()
 for pair in "$@"; do

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # ci/venv.sh PACKAGE==VERSION ... — the project's Python virtual environment
 # ($VENV, default target/venv; git ignores target/), with these PyPI packages
-# in it. Used by ci/lint.sh and checks/browser-test.sh; prints the venv's path.
+# in it. Used by ci/lint.sh, ci/zig.sh and checks/browser-test.sh; prints the
+# venv's path.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 VENV=${VENV:-target/venv}

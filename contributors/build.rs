@@ -16,8 +16,15 @@
 //!      nothing ever unwinds; the tables would only feed a backtrace, and a
 //!      stripped binary has no names to print in one. A panic still prints
 //!      its message and where it happened.
+//!
+//! Who reads those options decides how they are spelled: a C compiler
+//! driver (`cc`, `gcc`: the Dockerfiles, a plain `cargo build`) passes them on
+//! behind `-Wl,`; `rust-lld`, the linker of `make build` (`ci/zig.sh`: zig's
+//! own linker driver refuses `-z pack-relative-relocs`), takes them as they
+//! are. Cargo tells the configured linker in `RUSTC_LINKER`.
 
 use std::env;
+use std::path::Path;
 
 fn main() {
     let target = env::var("TARGET").unwrap_or_else(|_| "unknown".into());
@@ -30,8 +37,29 @@ fn main() {
     if musl && release {
         let dir = env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
         println!("cargo:rerun-if-changed=no-unwind-tables.ld");
-        println!("cargo:rustc-link-arg-bins=-Wl,-z,pack-relative-relocs");
-        println!("cargo:rustc-link-arg-bins=-Wl,--no-eh-frame-hdr");
-        println!("cargo:rustc-link-arg-bins=-Wl,-T,{dir}/no-unwind-tables.ld");
+        println!("cargo:rerun-if-env-changed=RUSTC_LINKER");
+        let lld = env::var("RUSTC_LINKER").is_ok_and(|l| is_lld(&l));
+        let script = format!("{dir}/no-unwind-tables.ld");
+        for words in [
+            &["-z", "pack-relative-relocs"][..],
+            &["--no-eh-frame-hdr"],
+            &["-T", &script],
+        ] {
+            if lld {
+                for word in words {
+                    println!("cargo:rustc-link-arg-bins={word}");
+                }
+            } else {
+                println!("cargo:rustc-link-arg-bins=-Wl,{}", words.join(","));
+            }
+        }
     }
+}
+
+/// Is LINKER an LLD called directly (rustc then passes the arguments as
+/// they are), not a C compiler driver?
+fn is_lld(linker: &str) -> bool {
+    Path::new(linker)
+        .file_name()
+        .is_some_and(|name| name == "rust-lld" || name == "ld.lld")
 }
