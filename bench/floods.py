@@ -57,30 +57,24 @@ def status_of(head):
 def read_answer(sock, deadline):
     """One HTTP/1.1 answer from `sock`: (status, lower-cased head); the body
     is read as its content-length says. (None, b"") if none by the deadline."""
-    data = b""
-    while b"\r\n\r\n" not in data and time.monotonic() < deadline:
-        sock.settimeout(max(0.01, deadline - time.monotonic()))
-        try:
-            chunk = sock.recv(65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        data += chunk
-    head, sep, body = data.partition(b"\r\n\r\n")
+    def more(data, enough):  # data and what came until `enough(data)` or the deadline
+        while not enough(data) and time.monotonic() < deadline:
+            sock.settimeout(max(0.01, deadline - time.monotonic()))
+            try:
+                chunk = sock.recv(65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            data += chunk
+        return data
+
+    head, sep, body = more(b"", lambda d: b"\r\n\r\n" in d).partition(b"\r\n\r\n")
     if not sep:
         return None, b""
     length = re.search(rb"\r\ncontent-length: (\d+)", head.lower())
     want = int(length.group(1)) if length else 0
-    while len(body) < want and time.monotonic() < deadline:
-        sock.settimeout(max(0.01, deadline - time.monotonic()))
-        try:
-            chunk = sock.recv(65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        body += chunk
+    more(body, lambda d: len(d) >= want)
     return status_of(head), head.lower()
 
 
