@@ -150,11 +150,13 @@ async fn an_outage_the_recovery_and_a_spent_quota_each_log_one_line() {
     }
     // The quota runs out: one more warning, with the reset time. Later views
     // are not even sent (the app waits for the reset).
-    let reset = contributors::http::clock::now_unix() + 1800;
+    let now = contributors::http::clock::now_unix();
+    let reset = now + 1800;
     fake.set_rate_limit(0, reset);
+    // A time alone after 23:30 UTC, a date and a time after that.
     let resets_at = format!(
         "resets at {} UTC",
-        contributors::http::clock::clock_time(reset)
+        contributors::http::clock::moment(reset, now)
     );
     for repo in ["d", "e", "f"] {
         let reply = common::get(addr, &format!("/o/{repo}"), &[]).await;

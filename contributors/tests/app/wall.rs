@@ -219,7 +219,13 @@ async fn hostile_logins_are_inert() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_avatar_that_fails_becomes_a_placeholder() {
-    let app = TestApp::start().await;
+    // Deadlines no busy machine reaches: which avatars become placeholders
+    // must be the failures' doing, not a slow handshake's.
+    let app = TestApp::start_with(|c| {
+        c.upstream_timeout = Duration::from_secs(20);
+        c.connect_timeout = Duration::from_secs(10);
+    })
+    .await;
     app.fake.set_contributors("octo", "hello", users(4));
     app.fake.set_avatar_behaviour(1002, Behaviour::Status(500));
     app.fake.set_avatar_behaviour(1003, Behaviour::NotAnImage);
