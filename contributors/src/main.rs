@@ -172,8 +172,7 @@ fn healthcheck(flags: &HashMap<String, String>) -> Result<ExitCode, Failure> {
 /// Prints the report; exits 1 (with nothing more to say) if a check failed.
 fn doctor(flags: &HashMap<String, String>, offline: bool) -> Result<ExitCode, Failure> {
     let config = config(flags)?;
-    // A current-thread runtime is enough for a handful of checks.
-    let runtime = runtime(&mut tokio::runtime::Builder::new_current_thread())?;
+    let runtime = runtime()?;
     let checks = runtime.block_on(contributors::doctor::run(&config, offline));
     print!("{}", contributors::doctor::report(&checks));
     let failed = checks
@@ -189,7 +188,7 @@ fn doctor(flags: &HashMap<String, String>, offline: bool) -> Result<ExitCode, Fa
 fn serve(flags: &HashMap<String, String>) -> Result<ExitCode, Failure> {
     let config = config(flags)?;
     init_logging(log_level()?);
-    let runtime = runtime(&mut tokio::runtime::Builder::new_multi_thread())?;
+    let runtime = runtime()?;
     runtime.block_on(async {
         let server = Server::bind(config).await.map_err(Failure::failed)?;
         server
@@ -203,8 +202,11 @@ fn serve(flags: &HashMap<String, String>) -> Result<ExitCode, Failure> {
     })
 }
 
-fn runtime(builder: &mut tokio::runtime::Builder) -> Result<tokio::runtime::Runtime, Failure> {
-    builder
+/// The async runtime, one kind for `serve` and `doctor` alike: a second
+/// kind (current-thread for `doctor`) would compile tokio's other builder
+/// into the binary for a command that runs for a second.
+fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| Failure::failed(format!("cannot start the async runtime: {e}")))

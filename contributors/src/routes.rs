@@ -54,13 +54,13 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, Response, StatusCode, Uri};
-use serde_json::json;
 
 use crate::app::App;
 use crate::github::Contributor;
 use crate::github::contributor_lists::{DEFAULT_MAX, LIMIT_MAX, List, Selection, Shown};
 use crate::github::error::UpstreamError;
 use crate::github::names::{self, NameError, RepoName, split_repo_file, split_repo_path};
+use crate::github::rate_limit::Quota;
 use crate::http::query::{self, query_value};
 use crate::http::representation::Representation;
 use crate::http::responses::{Body, Kind, NO_STORE, Reply, redirect, respond, text, without_body};
@@ -69,7 +69,7 @@ use crate::views::avatars::{Fetched, parse_id, snap_size};
 use crate::views::contributors_json::{self, Skipped};
 use crate::views::filter::Filter;
 use crate::views::merged_list;
-use crate::views::page_cache::{PageKey, Shows};
+use crate::views::page_cache::{PageKey, Shows, canonical};
 use crate::views::pages::{self, ContributorsPage, ErrorPage};
 use crate::views::theme::Theme;
 use crate::views::wall::{self, Layout};
@@ -258,7 +258,7 @@ impl Wait {
             Waiting::List(asked) => {
                 // Each page GitHub is asked for costs this client one lookup.
                 let admit = |pages| spend_lookups(app, self.client, pages);
-                match app.lists.get(&asked.name, asked.selection, admit).await {
+                match app.lists.get(&asked.name, asked.selection, &admit).await {
                     Ok(shown) => match from_list(app, *asked, shown, headers) {
                         Ok(response) => response,
                         Err(wall) => draw_wall(app, self.client, wall, headers).await,
@@ -270,7 +270,7 @@ impl Wait {
             Waiting::Across(asked) => across_later(app, self.client, *asked, headers).await,
             Waiting::Avatar { id, size } => {
                 let admit = || spend_avatar(app, self.client);
-                avatar_answer(app.avatars.get(id, size, admit).await, headers)
+                avatar_answer(app.avatars.get(id, size, &admit).await, headers)
             }
         };
         if self.head {
@@ -420,22 +420,7 @@ impl ListAsked {
             _ => format!("{error}."),
         };
         let typed = (self.name.owner(), self.name.repo());
-        let mut response = error_as(
-            self.form.said(),
-            error.status(),
-            error.title(),
-            &message,
-            error.hint(),
-            typed,
-        );
-        // Whatever the form, a client over its budget, or refused while
-        // GitHub's quota is spent, is told when to come back.
-        if let Some(seconds) = error.retry_after() {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-        }
-        response
+        upstream_failure(self.form, error, &message, typed)
     }
 }
 
@@ -488,21 +473,28 @@ impl AcrossAsked {
 
     /// GitHub's failure, said in this answer's form.
     fn failure(&self, error: &UpstreamError) -> Response<Body> {
-        let mut response = error_as(
-            self.form.said(),
-            error.status(),
-            error.title(),
-            &format!("{error}."),
-            error.hint(),
-            ("", ""),
-        );
-        if let Some(seconds) = error.retry_after() {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-        }
-        response
+        upstream_failure(self.form, error, &format!("{error}."), ("", ""))
     }
+}
+
+/// GitHub's failure (`error`, told as `message`), said in `form`, for a
+/// list or for lists across repositories alike. Whatever the form, a
+/// client over its budget, or refused while GitHub's quota is spent, is
+/// told when to come back.
+fn upstream_failure(
+    form: Form,
+    error: &UpstreamError,
+    message: &str,
+    typed: (&str, &str),
+) -> Response<Body> {
+    let (status, title, hint) = (error.status(), error.title(), error.hint());
+    let mut response = error_as(form.said(), status, title, message, hint, typed);
+    if let Some(seconds) = error.retry_after() {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    response
 }
 
 /// `repos=o/a,o/b` (1 to `MAX_REPOS`, each checked like a path's names)
@@ -550,9 +542,9 @@ fn across(
         Err(refused) => return Ok(refused),
     };
     let repos = match &asked.across {
-        Across::Repos(repos) => repos.clone(),
+        Across::Repos(repos) => canonical(repos),
         Across::Owner(owner) => match app.owners.cached(owner) {
-            Some(Ok(repos)) => repos.to_vec(),
+            Some(Ok(repos)) => canonical(&repos),
             Some(Err(error)) => return Ok(asked.failure(&error)),
             None => return Err(Waiting::Across(Box::new(asked))),
         },
@@ -578,20 +570,20 @@ async fn across_later(
     headers: &HeaderMap,
 ) -> Response<Body> {
     let repos = match &asked.across {
-        Across::Repos(repos) => repos.clone(),
+        Across::Repos(repos) => canonical(repos),
         Across::Owner(owner) => {
             let admit = || spend_lookups(app, client, 1);
             match app.owners.get(owner, admit).await {
-                Ok(repos) => repos.to_vec(),
+                Ok(repos) => canonical(&repos),
                 Err(error) => return asked.failure(&error),
             }
         }
     };
     let selection = asked.selection;
-    let lists = repos.iter().map(|repo| {
-        let admit = move |pages| spend_lookups(app, client, pages);
-        app.lists.get(repo, selection, admit)
-    });
+    let admit = move |pages| spend_lookups(app, client, pages);
+    let lists = repos
+        .iter()
+        .map(|repo| app.lists.get(repo, selection, &admit));
     let shown = join_all(lists.collect()).await;
     if let Some(Err(over)) =
         (shown.iter()).find(|s| matches!(s, Err(UpstreamError::OverBudget { .. })))
@@ -634,19 +626,15 @@ async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
 /// The answer made from the lists `found` of a wall or JSON list across
 /// repositories: the one made from these very lists before, or a new one
 /// (a wall comes back to be drawn). Repositories that failed are named
-/// (`skipped`); if all failed, the first failure is the answer.
+/// (`skipped`); if all failed, the first failure is the answer. `found`
+/// is in `canonical` order (folded, sorted): the same set however asked
+/// is one answer, and says so.
 fn from_lists(
     app: &App,
     asked: AcrossAsked,
-    mut found: Vec<(RepoName, Result<Shown, UpstreamError>)>,
+    found: Vec<(RepoName, Result<Shown, UpstreamError>)>,
     headers: &HeaderMap,
 ) -> Result<Response<Body>, WallToDraw> {
-    // Folded and in a fixed order: the same set however asked is one
-    // answer, and says so.
-    for (repo, _) in &mut found {
-        *repo = repo.folded();
-    }
-    found.sort_by(|(a, _), (b, _)| a.as_str().cmp(b.as_str()));
     let all: Vec<RepoName> = found.iter().map(|(repo, _)| repo.clone()).collect();
     let (mut shown, mut skipped) = (Vec::new(), Vec::new());
     for (repo, result) in &found {
@@ -1046,30 +1034,75 @@ fn avatar_answer(fetched: Fetched, headers: &HeaderMap) -> Response<Body> {
     }
 }
 
+/// `/status`, as JSON. Typed structs rather than `json!`: serde writes
+/// them straight out, without building a map of values first (and
+/// without the code for one in the binary). Fields are in alphabetical
+/// order, the order `json!`'s sorted maps wrote them in before.
+#[derive(serde::Serialize)]
+struct Status<'a> {
+    api_url: &'a str,
+    avatar_failures: usize,
+    cache: CacheUsage,
+    /// Password masked: `http://user:***@host:port`.
+    proxy: Option<String>,
+    rate_limit: Option<Quota>,
+    rate_limited_until: Option<u64>,
+    /// The other sets requests grow, each bounded: ids whose avatars may
+    /// be fetched, failed avatars not asked for again yet, wall bytes.
+    seen_ids: usize,
+    trusted_roots: TrustedRoots<'a>,
+    version: &'static str,
+    wall_bytes: usize,
+}
+
+#[derive(serde::Serialize)]
+struct CacheUsage {
+    avatars: Usage,
+    lists: Usage,
+    pages: Usage,
+}
+
+/// A cache's `(entries, bytes)`.
+#[derive(serde::Serialize)]
+struct Usage {
+    bytes: usize,
+    entries: usize,
+}
+
+impl From<(usize, usize)> for Usage {
+    fn from((entries, bytes): (usize, usize)) -> Usage {
+        Usage { bytes, entries }
+    }
+}
+
+#[derive(serde::Serialize)]
+struct TrustedRoots<'a> {
+    count: usize,
+    source: &'a str,
+}
+
 fn status(app: &App) -> Response<Body> {
-    let (list_entries, list_bytes) = app.lists.usage();
-    let (page_entries, page_bytes) = app.pages.usage();
-    let (avatar_entries, avatar_bytes) = app.avatars.usage();
-    let body = json!({
-        "version": env!("CARGO_PKG_VERSION"),
-        "api_url": app.config.api_url.as_str(),
-        // Password masked: `http://user:***@host:port`.
-        "proxy": app.config.proxy.server().map(|p| p.to_string()),
-        "rate_limit": app.github.rate_limit().latest(),
-        "rate_limited_until": app.github.rate_limit().exhausted_until(),
-        "cache": {
-            "lists": { "entries": list_entries, "bytes": list_bytes },
-            "pages": { "entries": page_entries, "bytes": page_bytes },
-            "avatars": { "entries": avatar_entries, "bytes": avatar_bytes },
+    let status = Status {
+        api_url: app.config.api_url.as_str(),
+        avatar_failures: app.avatars.failures(),
+        cache: CacheUsage {
+            avatars: app.avatars.usage().into(),
+            lists: app.lists.usage().into(),
+            pages: app.pages.usage().into(),
         },
-        // The other sets requests grow, each bounded: ids whose avatars may
-        // be fetched, failed avatars not asked for again yet, wall bytes.
-        "seen_ids": app.seen.len(),
-        "avatar_failures": app.avatars.failures(),
-        "wall_bytes": app.walls.bytes_held(),
-        "trusted_roots": { "count": app.root_count, "source": app.roots_description },
-    });
-    respond(StatusCode::OK, Kind::Json, NO_STORE, body.to_string())
+        proxy: app.config.proxy.server().map(|p| p.to_string()),
+        rate_limit: app.github.rate_limit().latest(),
+        rate_limited_until: app.github.rate_limit().exhausted_until(),
+        seen_ids: app.seen.len(),
+        trusted_roots: TrustedRoots {
+            count: app.root_count,
+            source: &app.roots_description,
+        },
+        version: env!("CARGO_PKG_VERSION"),
+        wall_bytes: app.walls.bytes_held(),
+    };
+    let body = serde_json::to_vec(&status).unwrap_or_default();
+    respond(StatusCode::OK, Kind::Json, NO_STORE, body)
 }
 
 /// Takes one avatar fetch from `client`'s avatar budget: an avatar that is

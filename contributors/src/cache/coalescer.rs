@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::convert::Infallible;
 use std::future::Future;
 use std::hash::Hash;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::watch;
@@ -110,7 +111,21 @@ where
         if let Some(waiting) = in_flight.get(&key) {
             return Ok(waiting.clone());
         }
-        let fetching = start()?;
+        let fetching = Box::pin(start()?);
+        Ok(self.launch(&mut in_flight, key, fetching))
+    }
+
+    /// Runs `fetching` for `key` in a task of its own, listed in
+    /// `in_flight` until it has published. The fetch comes boxed: the task
+    /// is then one type for each cache, compiled once, rather than one for
+    /// each kind of fetch its callers start (a fetch's one allocation is
+    /// nothing beside the upstream request it makes).
+    fn launch(
+        &self,
+        in_flight: &mut HashMap<K, watch::Receiver<Option<V>>>,
+        key: K,
+        fetching: Pin<Box<dyn Future<Output = V> + Send>>,
+    ) -> watch::Receiver<Option<V>> {
         let (tx, rx) = watch::channel(None);
         in_flight.insert(key.clone(), rx.clone());
         let in_flight = self.in_flight.clone();
@@ -124,7 +139,7 @@ where
                 .unwrap_or_else(|p| p.into_inner())
                 .remove(&key);
         });
-        Ok(rx)
+        rx
     }
 }
 

@@ -51,7 +51,15 @@ struct Inner<K, V> {
     /// The keys ordered by the tick they were listed under: their store, or
     /// a use seen while evicting. A lookup does not reorder this (it holds
     /// only the read lock); eviction catches up (see [`Inner::evict_one`]).
-    by_use: BTreeMap<u64, K>,
+    /// It names each key by its slot in `keys`, not by the key itself: one
+    /// map type, `BTreeMap<u64, usize>`, for every cache whatever its key,
+    /// so the binary holds the B-tree's code once rather than once per key
+    /// type (about 6 KB each).
+    by_use: BTreeMap<u64, usize>,
+    /// Each key held, in its slot; a slot freed by a removal is in `free`,
+    /// for the next store.
+    keys: Vec<Option<K>>,
+    free: Vec<usize>,
     bytes: usize,
 }
 
@@ -61,6 +69,8 @@ struct Entry<V> {
     bytes: usize,
     /// The tick this key is listed under in `by_use`.
     listed: u64,
+    /// Where `keys` holds this key.
+    slot: usize,
     /// The tick of its latest use (store or lookup): `listed` or later.
     used: AtomicU64,
 }
@@ -71,6 +81,8 @@ impl<K: Clone + Eq + Hash, V: Clone> LruCache<K, V> {
             inner: RwLock::new(Inner {
                 entries: HashMap::default(),
                 by_use: BTreeMap::new(),
+                keys: Vec::new(),
+                free: Vec::new(),
                 bytes: 0,
             }),
             clock: AtomicU64::new(0),
@@ -118,7 +130,8 @@ impl<K: Clone + Eq + Hash, V: Clone> LruCache<K, V> {
         let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
         inner.remove(&key);
         let tick = self.tick();
-        inner.by_use.insert(tick, key.clone());
+        let slot = inner.hold(key.clone());
+        inner.by_use.insert(tick, slot);
         inner.bytes += bytes;
         inner.entries.insert(
             key,
@@ -127,6 +140,7 @@ impl<K: Clone + Eq + Hash, V: Clone> LruCache<K, V> {
                 stored_at: Instant::now(),
                 bytes,
                 listed: tick,
+                slot,
                 used: AtomicU64::new(tick),
             },
         );
@@ -162,9 +176,25 @@ impl<K: Clone + Eq + Hash, V: Clone> LruCache<K, V> {
 }
 
 impl<K: Eq + Hash, V> Inner<K, V> {
+    /// Puts `key` in a free slot, or a new one, and says which.
+    fn hold(&mut self, key: K) -> usize {
+        match self.free.pop() {
+            Some(slot) => {
+                self.keys[slot] = Some(key);
+                slot
+            }
+            None => {
+                self.keys.push(Some(key));
+                self.keys.len() - 1
+            }
+        }
+    }
+
     fn remove(&mut self, key: &K) {
         if let Some(old) = self.entries.remove(key) {
             self.by_use.remove(&old.listed);
+            self.keys[old.slot] = None;
+            self.free.push(old.slot);
             self.bytes -= old.bytes;
         }
     }
@@ -178,16 +208,19 @@ impl<K: Eq + Hash, V> Inner<K, V> {
     /// own listed tick, which is larger). Each relisting pays for a lookup
     /// made since, so eviction stays cheap on average.
     fn evict_one(&mut self) -> bool {
-        while let Some((listed, key)) = self.by_use.pop_first() {
-            let entry = self.entries.get_mut(&key).expect("a listed key is held");
+        while let Some((listed, slot)) = self.by_use.pop_first() {
+            let key = self.keys[slot].as_ref().expect("a listed slot holds a key");
+            let entry = self.entries.get_mut(key).expect("a listed key is held");
             let used = *entry.used.get_mut();
             if used == listed {
+                let key = self.keys[slot].take().expect("just found");
                 let entry = self.entries.remove(&key).expect("just found");
+                self.free.push(slot);
                 self.bytes -= entry.bytes;
                 return true;
             }
             entry.listed = used;
-            self.by_use.insert(used, key);
+            self.by_use.insert(used, slot);
         }
         false
     }

@@ -339,11 +339,14 @@ impl ContributorLists {
     /// `admit(pages)` is asked before each round this call starts, with the
     /// number of pages it will request; its error is returned as is, before
     /// any is requested. Joining a round already running is not asked.
+    /// It is a trait object, not a generic: callers pass closures of their
+    /// own, and a generic would compile this whole wait, and the round it
+    /// starts, once for each of them.
     pub async fn get(
         &self,
         repo: &RepoName,
         selection: Selection,
-        mut admit: impl FnMut(usize) -> Result<(), UpstreamError>,
+        admit: &(dyn Fn(usize) -> Result<(), UpstreamError> + Sync),
     ) -> Result<Shown, UpstreamError> {
         if let Some(shown) = self.cached(repo, selection) {
             return shown;

@@ -109,7 +109,17 @@ pub fn respond(
     cache: &'static str,
     body: impl Into<Bytes>,
 ) -> Response<Body> {
-    let body: Bytes = body.into();
+    respond_bytes(status, kind, cache, body.into())
+}
+
+/// [`respond`] once the body is `Bytes`: the part that is not generic, so
+/// that it is compiled once, not once for each type of body.
+fn respond_bytes(
+    status: StatusCode,
+    kind: Kind,
+    cache: &'static str,
+    body: Bytes,
+) -> Response<Body> {
     let empty = body.is_empty();
     let mut response = Response::new(Body::new(body));
     *response.status_mut() = status;

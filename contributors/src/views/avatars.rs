@@ -214,7 +214,7 @@ impl Avatars {
         &self,
         id: u64,
         size: u16,
-        admit: impl FnOnce() -> Result<(), UpstreamError>,
+        admit: &(dyn Fn() -> Result<(), UpstreamError> + Sync),
     ) -> Fetched {
         if let Some(known) = self.cached(id, size) {
             return known;
@@ -226,11 +226,13 @@ impl Avatars {
     /// allows, and hands back the wait, which borrows nothing: the wall
     /// begins several and waits for them together. The fetch runs in a
     /// task of its own and finishes (and is kept) even if nobody waits.
+    /// (`admit` is a trait object so that this, and the fetch it spawns,
+    /// is compiled once for every caller.)
     pub fn begin(
         &self,
         id: u64,
         size: u16,
-        admit: impl FnOnce() -> Result<(), UpstreamError>,
+        admit: &(dyn Fn() -> Result<(), UpstreamError> + Sync),
     ) -> Result<impl Future<Output = Fetched> + Send + 'static, UpstreamError> {
         METRICS.cache_lookup(Cache::Avatars, false);
         let key = (id, size);

@@ -119,12 +119,27 @@ pub fn render_many(
     serde_json::to_vec(&answer).unwrap_or_default()
 }
 
-/// An error as JSON: `{"error": {"status", "title", "message"}}`.
+#[derive(Serialize)]
+struct ErrorAnswer<'a> {
+    error: Error<'a>,
+}
+
+/// Fields in alphabetical order, as `json!`'s sorted maps wrote them.
+#[derive(Serialize)]
+struct Error<'a> {
+    message: &'a str,
+    status: u16,
+    title: &'a str,
+}
+
+/// An error as JSON: `{"error": {"message", "status", "title"}}`.
 pub fn error(status: u16, title: &str, message: &str) -> Vec<u8> {
-    let answer = serde_json::json!({
-        "error": { "status": status, "title": title, "message": message }
-    });
-    answer.to_string().into_bytes()
+    let error = Error {
+        message,
+        status,
+        title,
+    };
+    serde_json::to_vec(&ErrorAnswer { error }).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -83,10 +83,7 @@ pub enum Shows {
 impl Shows {
     /// The repositories `repos`, in a canonical order.
     pub fn many(repos: &[RepoName]) -> Shows {
-        let mut folded: Vec<RepoName> = repos.iter().map(RepoName::folded).collect();
-        folded.sort_unstable_by(|a, b| a.as_str().cmp(b.as_str()));
-        folded.dedup();
-        Shows::Many(folded.into())
+        Shows::Many(canonical(repos).into())
     }
 
     fn folded(&self) -> Shows {
@@ -102,6 +99,16 @@ impl Shows {
             Shows::Many(repos) => repos.len() * size_of::<RepoName>(),
         }
     }
+}
+
+/// `repos` folded to lower case, sorted and without repeats: the same set,
+/// however it was asked for, in one order. (The routes across repositories
+/// put their lists in this order too, so that one sort serves both.)
+pub fn canonical(repos: &[RepoName]) -> Vec<RepoName> {
+    let mut folded: Vec<RepoName> = repos.iter().map(RepoName::folded).collect();
+    folded.sort_unstable_by(|a, b| a.as_str().cmp(b.as_str()));
+    folded.dedup();
+    folded
 }
 
 /// The numbers a key holds: for a wall, the most (see [`PageKey::wall`]).
