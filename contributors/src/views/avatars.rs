@@ -345,7 +345,7 @@ mod tests {
 
     /// Fetches user `id`'s avatar at 80 pixels, and says when it was stored.
     async fn fetched(avatars: &Avatars, id: u64) -> (Arc<Avatar>, Instant) {
-        let avatar = avatars.get(id, 80, || Ok(())).await.unwrap();
+        let avatar = avatars.get(id, 80, &|| Ok(())).await.unwrap();
         let (_, stored_at) = avatars.cache.get(&(id, 80)).unwrap();
         (avatar, stored_at)
     }
@@ -380,7 +380,7 @@ mod tests {
         fake.set_avatar_behaviour(8, Behaviour::Status(500));
         assert!(avatars.cached_at(8, 80, a_day_on).is_none());
         // The fetch fails, and the old picture is the answer.
-        let waiting = avatars.begin(8, 80, || Ok(())).unwrap();
+        let waiting = avatars.begin(8, 80, &|| Ok(())).unwrap();
         let stood_in = waiting.await.unwrap();
         assert!(Arc::ptr_eq(&stood_in, &avatar));
         assert_eq!(fake.avatar_requests(), 2);
@@ -399,7 +399,7 @@ mod tests {
         let a_day_on = stored_at + AVATAR_TTL;
         // The account is gone: its picture goes with it.
         fake.set_avatar_behaviour(9, Behaviour::Status(404));
-        let waiting = avatars.begin(9, 80, || Ok(())).unwrap();
+        let waiting = avatars.begin(9, 80, &|| Ok(())).unwrap();
         let gone = waiting.await.unwrap_err();
         assert!(matches!(gone, UpstreamError::NotFound { .. }), "{gone:?}");
         let remembered = avatars.cached_at(9, 80, a_day_on);
