@@ -131,11 +131,13 @@ readme-sizes: images ## The same table, written into README.md
 # Each suite is a make target, run in turn by ci/suites.sh, which prints
 # "== suite NAME: N s" after each and all the times at the end. (The +
 # makes `make -n test` list what every suite would run.) The optional parts
-# (below) add their suites to TEST_EXTRAS.
+# (below) add their suites to TEST_EXTRAS, or to TEST_BESIDE: those run in
+# a second lane, beside the others (a build inside Docker beside suites that
+# mostly wait on containers and downloads; ci/suites.sh).
 CORE_TESTS := lint test-rust test-containers test-auditable
 
 test: ## Everything CI runs: test-core, then the optional parts' suites (checks/, workshop/, rename/), each timed
-	+MAKE='$(MAKE)' bash ci/suites.sh $(CORE_TESTS) $(TEST_EXTRAS)
+	+MAKE='$(MAKE)' bash ci/suites.sh $(CORE_TESTS) $(TEST_BESIDE:%=beside:%) $(TEST_EXTRAS)
 
 test-core: ## lint, the Rust tests, the images of both archs tested as black boxes, the embedded dependency list; each timed
 	+MAKE='$(MAKE)' bash ci/suites.sh $(CORE_TESTS)
@@ -151,8 +153,7 @@ test-rust: ## cargo fmt --check, clippy -D warnings, cargo test (no network, no 
 	cargo test $(if $(CI),--locked) --workspace
 
 test-containers: images image-scratch-system-roots $(DIST)/contributors $(DIST)/fake-github ## The three images of both archs, black-box (arm64 under qemu)
-	bash ci/container-tests.sh
-	ARCH=arm64 bash ci/container-tests.sh
+	ARCH=both bash ci/container-tests.sh
 
 test-auditable: $(DIST)/contributors ## The dependency list embedded in dist/contributors (and the SBOM, once made) name the crates Cargo.lock pins
 	bash ci/auditable-test.sh
@@ -174,7 +175,7 @@ clean: ## Remove dist/ and IMAGE's images, no one else's (cargo clean empties ta
 -include checks/checks.mk workshop/workshop.mk rename/rename.mk demo/demo.mk bench/bench.mk fuzz/fuzz.mk mutants/mutants.mk
 # While rename/ is here, rename-test checks that in its renamed copy instead.
 ifeq ($(filter rename-test,$(TEST_EXTRAS)),)
-ifneq ($(TEST_EXTRAS),)
+ifneq ($(TEST_EXTRAS)$(TEST_BESIDE),)
 TEST_EXTRAS += test-without-extras
 endif
 endif

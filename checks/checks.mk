@@ -5,7 +5,9 @@
 # An optional part: delete checks/ and they are gone; `make test` keeps
 # lint, test-rust and test-containers (checks/README.md lists each suite).
 
-TEST_EXTRAS += test-registry test-reproducible test-browser test-redbot test-metrics test-proxy test-cache test-deploy
+# The suites that mostly wait first, then the one that builds (the
+# workshop's Docker build runs beside them: Makefile, TEST_BESIDE).
+TEST_EXTRAS += test-registry test-browser test-redbot test-metrics test-proxy test-cache test-deploy test-reproducible
 .PHONY: test-registry test-reproducible test-browser test-redbot test-metrics test-proxy test-cache test-deploy
 
 test-registry: images $(DIST)/fake-github ## make push into a real registry on 127.0.0.1; pull and run each arch from it

@@ -20,6 +20,9 @@
 # images, $IMAGE:VARIANT-ARCH, with `docker run --platform linux/ARCH`: on
 # another machine's architecture under qemu (ci/qemu.sh), slower but bounded
 # by the same limits; skipped, saying why, where qemu cannot be registered.
+# ARCH=both: this machine's images and the arm64 ones at the same time (two
+# runs of this script, arm64's output shown after the other's): the
+# emulated run mostly computes, the native one mostly waits on containers.
 # Ends with the line `N passed, M failed`; exits 1 if any failed.
 # Traffic goes only to 127.0.0.1 and the containers started here; everything
 # started here is removed on exit, however the script ends.
@@ -28,6 +31,16 @@
 #      the unsuffixed tags, this machine's), VARIANTS (default "scratch busybox debian"),
 #      SKIP_CONTAINER_TESTS=1 to skip (exit 0) instead of running.
 set -euo pipefail
+
+if [ "${ARCH:-}" = both ]; then
+  other=$(mktemp)
+  ARCH=arm64 bash "${BASH_SOURCE[0]}" >"$other" 2>&1 & pid=$!
+  status=0
+  ARCH='' bash "${BASH_SOURCE[0]}" || status=$?
+  wait "$pid" || status=$?
+  cat "$other"; rm -f "$other"
+  exit "$status"
+fi
 
 IMAGE=${IMAGE:-contributors}
 DIST=${DIST:-dist}

@@ -10,7 +10,15 @@
 # (SOURCE_DATE_EPOCH, from `git log`), never the clock; the binary is copied
 # in with that time as its mtime; and the times the classic builder stamps
 # into the image config are set to it too (ci/image-config.py).
-# Env: DIST (default dist), IMAGE (the label's value), NO_CACHE=1 (docker build --no-cache).
+#
+# Made once: the image records what it was made of (the label
+# io.contributors.recipe: a hash of the binary, the Dockerfile, the base
+# image's ID and the labels), and a tag that already holds an image of the
+# same recipe is left as it is. make's image targets are phony (the engine,
+# not a file, knows which images exist), so every suite that needs an image
+# asks for it again; this keeps that to a `docker image inspect`.
+# Env: DIST (default dist), IMAGE (the label's value), NO_CACHE=1 (docker build
+# --no-cache, and no recipe check).
 # Needs Docker, git and a POSIX userland; python3 for the reproducible times.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -54,11 +62,20 @@ if [ "$variant" != scratch ]; then
   base_history=$(docker history -q "$base" | wc -l)   # the base's own entries
 fi
 
+recipe=$({ sha256sum <"$ctx/contributors"; sha256sum <"$ctx/Dockerfile"
+  [ "$variant" = scratch ] || docker image inspect -f '{{.Id}}' "$base"
+  echo "$arch $version $revision $SOURCE_DATE_EPOCH $name"; } | sha256sum | cut -c1-64)
+made=$(docker image inspect -f '{{index .Config.Labels "io.contributors.recipe"}}' "$tag" 2>/dev/null || true)
+if [ -z "${NO_CACHE:-}" ] && [ "$made" = "$recipe" ]; then
+  echo "image: $tag is up to date (same binary, Dockerfile, base and labels)"
+  exit 0
+fi
 echo "image: building $tag (linux/$arch) from docker/$variant/Dockerfile"
 docker build -q ${NO_CACHE:+--no-cache} --platform "linux/$arch" -f "$ctx/Dockerfile" \
   --build-arg VERSION="$version" --build-arg REVISION="$revision" \
   --build-arg CREATED="$(utc_date "$SOURCE_DATE_EPOCH" %Y-%m-%dT%H:%M:%SZ)" \
-  --label "$IMAGE_LABEL=$name" -t "$tag" "$ctx" >"$ctx/out" 2>&1 || { cat "$ctx/out" >&2; exit 1; }
+  --label "$IMAGE_LABEL=$name" --label "io.contributors.recipe=$recipe" \
+  -t "$tag" "$ctx" >"$ctx/out" 2>&1 || { cat "$ctx/out" >&2; exit 1; }
 if command -v python3 >/dev/null 2>&1; then
   python3 ci/image-config.py "$tag" --epoch "$SOURCE_DATE_EPOCH" --base-history "${base_history:-0}"
 else

@@ -4,7 +4,9 @@
 
 WORKSHOP := bash workshop/workshop.sh
 # docker-only-test after workshop-test: it reuses step 2's Docker layers.
-TEST_EXTRAS += workshop-test docker-only-test
+# Beside the other suites (ci/suites.sh): step 2 is a release build inside
+# Docker, minutes of both cores, while the checks mostly wait.
+TEST_BESIDE += workshop-test docker-only-test
 .PHONY: workshop workshop-1 workshop-2 workshop-3 workshop-4 workshop-5 workshop-6 doctor workshop-test docker-only-test workshop-clean
 
 workshop: ## The workshop's steps (docs/workshop.md): make workshop-1 ... workshop-6
@@ -23,13 +25,13 @@ workshop-3: image-debian ## Step 3: the prebuilt binary on debian:bookworm-slim
 workshop-4: image-busybox ## Step 4: the same binary on busybox
 	$(WORKSHOP) busybox
 
-workshop-5: images ## Step 5: the same binary on scratch; the ladder of sizes
+workshop-5: $(VARIANTS:%=image-%) ## Step 5: the same binary on scratch; the ladder of sizes
 	$(WORKSHOP) scratch
 
 workshop-6: image-scratch image-busybox image-scratch-system-roots $(DIST)/fake-github ## Step 6: what scratch lacks
 	$(WORKSHOP) lessons
 
-doctor: images ## `contributors doctor` in the three images, side by side (DOCTOR_ARGS=--offline)
+doctor: $(VARIANTS:%=image-%) ## `contributors doctor` in the three images, side by side (DOCTOR_ARGS=--offline)
 	$(WORKSHOP) doctor $(or $(DOCTOR_ARGS),--offline)
 
 workshop-test: ## Run workshop steps 2-6, compare with docs/workshop.md (WORKSHOP_FULL=1: step 1 too)
