@@ -635,7 +635,7 @@ fn from_lists(
     found: Vec<(RepoName, Result<Shown, UpstreamError>)>,
     headers: &HeaderMap,
 ) -> Result<Response<Body>, WallToDraw> {
-    let all: Vec<RepoName> = found.iter().map(|(repo, _)| repo.clone()).collect();
+    let shows = Shows::Many(found.iter().map(|(repo, _)| repo.clone()).collect());
     let (mut shown, mut skipped) = (Vec::new(), Vec::new());
     for (repo, result) in &found {
         match result {
@@ -673,7 +673,7 @@ fn from_lists(
     let (file, options) = match asked.form {
         Form::Wall(layout) => {
             let counts = (merged.len(), kept.len());
-            let key = PageKey::wall(&Shows::many(&all), counts, anon, &asked.filter, layout);
+            let key = PageKey::wall(&shows, counts, anon, &asked.filter, layout);
             ("wall.svg", Err((key, layout)))
         }
         _ => (
@@ -682,7 +682,7 @@ fn from_lists(
         ),
     };
     let key = match &options {
-        Ok(options) => PageKey::new(Shows::many(&all), file, *options, &asked.filter),
+        Ok(options) => PageKey::new(shows, file, *options, &asked.filter),
         Err((key, _)) => key.clone(),
     };
     if !stale && let Some(held) = app.pages.get(&key, &lists) {

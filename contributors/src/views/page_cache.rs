@@ -72,8 +72,8 @@ pub struct PageKey {
 }
 
 /// Whose lists an answer shows: one repository's (spelt as asked, but for
-/// a wall), or several, folded to lower case and sorted, so that the same
-/// set asked in another order or case is one entry.
+/// a wall), or several, in [`canonical`] order, so that the same set asked
+/// in another order or case is one entry.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Shows {
     One(RepoName),
@@ -81,11 +81,6 @@ pub enum Shows {
 }
 
 impl Shows {
-    /// The repositories `repos`, in a canonical order.
-    pub fn many(repos: &[RepoName]) -> Shows {
-        Shows::Many(canonical(repos).into())
-    }
-
     fn folded(&self) -> Shows {
         match self {
             Shows::One(name) => Shows::One(name.folded()),

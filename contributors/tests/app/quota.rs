@@ -168,14 +168,7 @@ async fn an_outage_the_recovery_and_a_spent_quota_each_log_one_line() {
         .status()
         .unwrap();
     assert!(common::wait_for_exit(&mut child, 100).await.success());
-    let mut log = String::new();
-    use std::io::Read;
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut log)
-        .unwrap();
+    let log = common::log_of(&mut child);
     let warnings: Vec<&str> = log.lines().filter(|l| l.contains("WARN")).collect();
     assert_eq!(warnings.len(), 2, "{log}");
     assert!(

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::common::TestApp;
+use crate::common::{self, TestApp};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -126,23 +126,6 @@ async fn ten_thousand_invalid_paths_make_no_upstream_call() {
     assert_eq!(app.get("/healthz").await.status, 200);
 }
 
-/// One request on a keep-alive connection, answered: the connection is
-/// then idle, and stays open.
-async fn idle_keep_alive(addr: std::net::SocketAddr) -> TcpStream {
-    let mut s = TcpStream::connect(addr).await.unwrap();
-    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-        .await
-        .unwrap();
-    let mut got = Vec::new();
-    let mut buf = [0u8; 1024];
-    while !got.ends_with(b"ok\n") {
-        let n = s.read(&mut buf).await.unwrap();
-        assert!(n > 0, "closed before the answer");
-        got.extend_from_slice(&buf[..n]);
-    }
-    s
-}
-
 /// Whether the server has closed `s` (EOF or reset) within `wait`.
 async fn closed_within(s: &mut TcpStream, wait: Duration) -> bool {
     let mut buf = [0u8; 64];
@@ -163,14 +146,14 @@ async fn a_full_server_closes_its_idlest_keep_alive_connection_for_a_new_one() {
     // one idle the longest.
     let mut idle = Vec::new();
     for _ in 0..50 {
-        idle.push(idle_keep_alive(app.addr).await);
+        idle.push(common::idle_keep_alive(app.addr).await);
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
     // Each newcomer is served (and stays, so the server stays full), and
     // costs the idlest connection its place.
     let mut newcomers = Vec::new();
     for (newcomer, idlest) in idle.iter_mut().take(5).enumerate() {
-        newcomers.push(idle_keep_alive(app.addr).await);
+        newcomers.push(common::idle_keep_alive(app.addr).await);
         assert!(
             closed_within(idlest, Duration::from_secs(2)).await,
             "connection {newcomer}, the idlest, was closed"

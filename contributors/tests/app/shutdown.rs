@@ -83,14 +83,7 @@ async fn an_idle_keep_alive_connection_does_not_hold_up_sigterm() {
         "{:?}",
         signalled.elapsed()
     );
-    let mut log = String::new();
-    use std::io::Read;
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut log)
-        .unwrap();
+    let log = common::log_of(&mut child);
     assert!(!log.contains("did not finish"), "{log}");
 }
 
@@ -103,18 +96,7 @@ async fn requests_already_sent_on_keep_alive_connections_are_answered_across_sig
     // Ten keep-alive connections, each with one request answered.
     let mut connections = Vec::new();
     for _ in 0..10 {
-        let mut s = TcpStream::connect(addr).await.unwrap();
-        s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-            .await
-            .unwrap();
-        let mut got = Vec::new();
-        let mut buf = [0u8; 1024];
-        while !got.ends_with(b"ok\n") {
-            let n = s.read(&mut buf).await.unwrap();
-            assert!(n > 0, "closed before the answer");
-            got.extend_from_slice(&buf[..n]);
-        }
-        connections.push(s);
+        connections.push(common::idle_keep_alive(addr).await);
     }
     // Then the next request: whole on the first five, half sent on the
     // others (the server has read part of it when the signal comes).

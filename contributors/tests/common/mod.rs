@@ -193,6 +193,32 @@ pub async fn wait_for_exit(
     panic!("the process did not exit within {} ms", tries * 50)
 }
 
+/// What the exited `child` wrote to its piped stdout (its log).
+pub fn log_of(child: &mut std::process::Child) -> String {
+    use std::io::Read;
+    let mut log = String::new();
+    let mut stdout = child.stdout.take().expect("stdout piped");
+    stdout.read_to_string(&mut log).unwrap();
+    log
+}
+
+/// One request on a new keep-alive connection, answered: the connection
+/// is then idle, and stays open.
+pub async fn idle_keep_alive(addr: SocketAddr) -> TcpStream {
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !got.ends_with(b"ok\n") {
+        let n = s.read(&mut buf).await.unwrap();
+        assert!(n > 0, "closed before the answer");
+        got.extend_from_slice(&buf[..n]);
+    }
+    s
+}
+
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
