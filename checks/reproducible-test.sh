@@ -47,7 +47,7 @@ if (cd "$work/src" && CARGO_TARGET_DIR=$PWD/target ARCH=amd64 bash ci/build.sh a
 else
   not_ok "build 2: a clean release build in $work/src"; tail -n 20 "$work/build.log" | sed 's/^/#   /'; finish; exit 1
 fi
-a=$(sha256sum <"$first_bin" | cut -c1-16) b=$(sha256sum <"$second_bin" | cut -c1-16)
+a=$(sha256 <"$first_bin" | cut -c1-16) b=$(sha256 <"$second_bin" | cut -c1-16)
 check "the binaries are the same bytes (sha256 $a… and $b…)" cmp -s "$first_bin" "$second_bin"
 
 NO_CACHE=1 bash ci/image.sh scratch amd64 "$second_image" "$second_bin" >"$work/image.log" 2>&1 ||

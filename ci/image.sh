@@ -62,9 +62,9 @@ if [ "$variant" != scratch ]; then
   base_history=$(docker history -q "$base" | wc -l)   # the base's own entries
 fi
 
-recipe=$({ sha256sum <"$ctx/contributors"; sha256sum <"$ctx/Dockerfile"
+recipe=$({ sha256 <"$ctx/contributors"; sha256 <"$ctx/Dockerfile"
   [ "$variant" = scratch ] || docker image inspect -f '{{.Id}}' "$base"
-  echo "$arch $version $revision $SOURCE_DATE_EPOCH $name"; } | sha256sum | cut -c1-64)
+  echo "$arch $version $revision $SOURCE_DATE_EPOCH $name"; } | sha256)
 made=$(docker image inspect -f '{{index .Config.Labels "io.contributors.recipe"}}' "$tag" 2>/dev/null || true)
 if [ -z "${NO_CACHE:-}" ] && [ "$made" = "$recipe" ]; then
   echo "image: $tag is up to date (same binary, Dockerfile, base and labels)"

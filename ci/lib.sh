@@ -51,3 +51,9 @@ commit_time() {
 utc_date() {
   date -u -d "@$1" "+$2" 2>/dev/null || date -u -r "$1" "+$2"
 }
+
+# The SHA-256 of stdin, in hex: coreutils' and busybox's sha256sum, or
+# macOS's shasum.
+sha256() {
+  if command -v sha256sum >/dev/null 2>&1; then sha256sum; else shasum -a 256; fi | cut -c1-64
+}
