@@ -769,7 +769,7 @@ def main():
         elif args.only == "floods":
             lines = floods.run(sys.modules[__name__], app, args)
         elif args.only == "cold":
-            lines = cold.section(app, args.fake, args.workdir)
+            lines = cold.section(sys.modules[__name__], app, args.fake, args.workdir)
         elif args.only:
             lines = report_6(bench_baseline(app, args.baseline, fake, args.workdir))
         else:
@@ -780,12 +780,13 @@ def main():
             one, many = (bench_baseline(app, args.baseline, fake, args.workdir),
                          bench_many(app, args.baseline, args.fake, args.workdir))
             flood = floods.run(sys.modules[__name__], app, args)
-            cold_lines = cold.section(app, args.fake, args.workdir)
+            cold_lines = cold.section(sys.modules[__name__], app, args.fake, args.workdir)
             rows = targets(results, first200, views)
             args.elapsed = time.monotonic() - t0
             lines = (report_head(args, results, rows, background)
                      + report_1_to_5(results, first200, views, weight, wall)
-                     + report_6(one) + report_7(many) + flood + cold_lines + report_8_and_builds(args, app))
+                     + report_6(one) + report_7(many) + flood + cold_lines
+                     + report_8_and_builds(args, app))
             print("\n".join(f"{st}  {name}: {value}" for name, value, st in rows))
     finally:
         for proc in list(children):

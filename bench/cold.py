@@ -14,17 +14,15 @@ handshake 200 ms late (`--connect-ms 200`), and the report shows both. The
 goals are judged on the first, as the issue sets them; the second says what
 a really cold process pays.
 
-Run by bench.py (`--only cold`, or as part of the whole run), whose helpers
-(the fake and app processes, fetching, the report's formats) are used here
-as `b`: bench.py is `__main__`, and processes started through it are ended
-by it. Standard library only; every request has a deadline; traffic stays on
+Run by bench.py (`--only cold`, or as part of the whole run), which
+hands itself in as `b`, as it does to floods.py: its helpers (the fake and
+app processes, fetching, the report's formats) are used here, and the
+processes started through it are ended by it. Standard library only; every request has a deadline; traffic stays on
 127.0.0.1.
 """
 
 import statistics
 import time
-
-import __main__ as b
 
 LATENCY_MS, CONNECT_MS = 100, 200
 RUNS = 7  # fresh apps per view and model; the median and the worst count
@@ -42,7 +40,7 @@ COUNTED = ("contributors_requests", "avatar_requests", "handshakes")
 PLACEHOLDER = b"data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAAB"  # the 1x1 disc
 
 
-def one_run(binary, fake, path):
+def one_run(b, binary, fake, path):
     """One cold view on a fresh app: seconds, upstream counts, what it shows."""
     app = b.App(binary, fake)
     try:
@@ -60,12 +58,12 @@ def one_run(binary, fake, path):
         b.stop(app.proc)
 
 
-def section(binary, fake_binary, workdir):
+def section(b, binary, fake_binary, workdir):
     """Measures and reports: the section's lines."""
-    return report(bench(binary, fake_binary, workdir))
+    return report(b, bench(b, binary, fake_binary, workdir))
 
 
-def bench(binary, fake_binary, workdir):
+def bench(b, binary, fake_binary, workdir):
     runs = 2 if b.QUICK else RUNS
     results = {}
     for model, args in MODELS:
@@ -73,7 +71,7 @@ def bench(binary, fake_binary, workdir):
         try:
             for what, path, _ in VIEWS:
                 b.log(f"cold views: {what}, {model}, {runs} runs")
-                results[(model, what)] = [one_run(binary, fake, path) for _ in range(runs)]
+                results[(model, what)] = [one_run(b, binary, fake, path) for _ in range(runs)]
             results[(model, "peak")] = fake.stats()["avatars_peak"]
         finally:
             b.stop(fake.proc)
@@ -84,7 +82,7 @@ def in_s(x):
     return f"{x:.2f} s"
 
 
-def report(r):
+def report(b, r):
     rows, goals = [], []
     for model, _ in MODELS:
         for what, _, goal in VIEWS:
