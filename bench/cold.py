@@ -17,8 +17,8 @@ a really cold process pays.
 Run by bench.py (`--only cold`, or as part of the whole run), which
 hands itself in as `b`, as it does to floods.py: its helpers (the fake and
 app processes, fetching, the report's formats) are used here, and the
-processes started through it are ended by it. Standard library only; every request has a deadline; traffic stays on
-127.0.0.1.
+processes started through it are ended by it. Standard library only;
+every request has a deadline; traffic stays on 127.0.0.1.
 """
 
 import statistics
