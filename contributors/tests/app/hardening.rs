@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::common::{TestApp, users};
+use crate::common::{self, TestApp, users};
 use fake_github::Behaviour;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -107,7 +107,7 @@ async fn an_idle_keep_alive_connection_is_closed_at_the_idle_deadline() {
     })
     .await;
     let mut stream = TcpStream::connect(app.addr).await.unwrap();
-    healthz_on(&mut stream).await;
+    common::healthz_on(&mut stream).await;
     let answered = Instant::now();
     let mut buf = [0u8; 64];
     let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf))
@@ -116,21 +116,6 @@ async fn an_idle_keep_alive_connection_is_closed_at_the_idle_deadline() {
         .unwrap_or(0);
     assert_eq!(n, 0, "nothing more is sent, the connection just closes");
     assert!(answered.elapsed() >= idle - Duration::from_millis(100));
-}
-
-/// Sends `GET /healthz` on `stream` and reads its whole answer.
-async fn healthz_on(stream: &mut TcpStream) {
-    stream
-        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-        .await
-        .unwrap();
-    let mut got = Vec::new();
-    let mut buf = [0u8; 1024];
-    while !got.ends_with(b"ok\n") {
-        let n = stream.read(&mut buf).await.unwrap();
-        assert!(n > 0, "closed before the answer");
-        got.extend_from_slice(&buf[..n]);
-    }
 }
 
 // The read alarm is not moved per request: it goes off at most a tick
@@ -149,11 +134,11 @@ async fn a_busy_connection_lives_on_and_idles_out_from_its_last_answer() {
     let started = Instant::now();
     // Ten requests 300 ms apart: 3 s, past both deadlines counted from the start.
     for _ in 0..10 {
-        healthz_on(&mut stream).await;
+        common::healthz_on(&mut stream).await;
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
     assert!(started.elapsed() > idle + head);
-    healthz_on(&mut stream).await;
+    common::healthz_on(&mut stream).await;
     let answered = Instant::now();
     let mut buf = [0u8; 64];
     let n = tokio::time::timeout(idle + Duration::from_secs(3), stream.read(&mut buf))

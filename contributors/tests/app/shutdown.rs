@@ -55,21 +55,10 @@ async fn an_idle_server_stops_at_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_idle_keep_alive_connection_does_not_hold_up_sigterm() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
     let (mut child, addr) = common::spawn_binary(None, Stdio::piped()).await;
-    // One request answered on a connection that is then kept alive, idle.
-    let mut idle = tokio::net::TcpStream::connect(addr).await.unwrap();
-    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-        .await
-        .unwrap();
-    let mut got = Vec::new();
-    let mut buf = [0u8; 1024];
-    while !got.ends_with(b"ok\n") {
-        let n = idle.read(&mut buf).await.unwrap();
-        assert!(n > 0, "closed before the answer");
-        got.extend_from_slice(&buf[..n]);
-    }
+    // One request answered on a connection that is then kept alive, idle
+    // (held open until the end).
+    let _idle = common::idle_keep_alive(addr).await;
 
     let signalled = Instant::now();
     Command::new("kill")

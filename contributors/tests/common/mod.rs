@@ -205,18 +205,24 @@ pub fn log_of(child: &mut std::process::Child) -> String {
 /// One request on a new keep-alive connection, answered: the connection
 /// is then idle, and stays open.
 pub async fn idle_keep_alive(addr: SocketAddr) -> TcpStream {
-    let mut s = TcpStream::connect(addr).await.unwrap();
-    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    healthz_on(&mut stream).await;
+    stream
+}
+
+/// Sends `GET /healthz` on `stream` and reads its whole answer.
+pub async fn healthz_on(stream: &mut TcpStream) {
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
         .await
         .unwrap();
     let mut got = Vec::new();
     let mut buf = [0u8; 1024];
     while !got.ends_with(b"ok\n") {
-        let n = s.read(&mut buf).await.unwrap();
+        let n = stream.read(&mut buf).await.unwrap();
         assert!(n > 0, "closed before the answer");
         got.extend_from_slice(&buf[..n]);
     }
-    s
 }
 
 pub fn free_port() -> u16 {
