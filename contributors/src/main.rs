@@ -69,7 +69,10 @@ impl Failure {
 }
 
 fn main() -> ExitCode {
-    match run() {
+    let ran = run();
+    // The log's last lines, if it was started, before anything else.
+    contributors::ops::log::flush();
+    match ran {
         Ok(code) => code,
         Err(Failure { message, code }) => {
             eprintln!("contributors: {message}");
@@ -187,7 +190,8 @@ fn doctor(flags: &HashMap<String, String>, offline: bool) -> Result<ExitCode, Fa
 
 fn serve(flags: &HashMap<String, String>) -> Result<ExitCode, Failure> {
     let config = config(flags)?;
-    init_logging(log_level()?);
+    // Log lines go to standard output, where `docker logs` finds them.
+    contributors::ops::log::init(log_level()?);
     let runtime = runtime()?;
     runtime.block_on(async {
         let server = Server::bind(config).await.map_err(Failure::failed)?;
@@ -240,12 +244,4 @@ fn log_level() -> Result<tracing::Level, Failure> {
 fn log_level_names() -> String {
     let names: Vec<&str> = LOG_LEVELS.iter().map(|(name, _)| *name).collect();
     names.join(", ")
-}
-
-/// Log lines go to standard output, where `docker logs` finds them.
-fn init_logging(level: tracing::Level) {
-    tracing_subscriber::fmt()
-        .with_max_level(level)
-        .with_target(false)
-        .init();
 }

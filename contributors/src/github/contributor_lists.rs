@@ -38,7 +38,7 @@
 //!   claims to be whole. Joining a fetch already running, a cached answer,
 //!   and revalidating pages held are free.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -80,6 +80,10 @@ pub struct List {
     /// The same moment, for the TTL.
     confirmed: Instant,
     pages: Vec<CachedPage>,
+    /// The generation of `views::seen_ids` that last noted this list's
+    /// ids (0: none). Kept with the list so that a list already noted
+    /// costs every later view two reads, and no lock.
+    pub seen_in: AtomicU64,
 }
 
 /// One page held: where it is, its validators, and how many of the list's
@@ -100,6 +104,7 @@ impl Default for List {
             checked_at: 0,
             confirmed: Instant::now(),
             pages: Vec::new(),
+            seen_in: AtomicU64::new(0),
         }
     }
 }

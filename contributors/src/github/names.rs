@@ -176,11 +176,13 @@ fn check_repo(repo: &str) -> Result<(), String> {
 pub fn split_repo_path(path: &str) -> Option<(&str, &str)> {
     let rest = path.strip_prefix('/')?;
     let rest = rest.strip_suffix('/').unwrap_or(rest);
-    let (owner, repo) = rest.split_once('/')?;
-    if repo.contains('/') {
+    // The slash found byte by byte: on every request, and cheaper here
+    // than `split_once('/')`'s general search, built for size (opt-level "z").
+    let slash = rest.bytes().position(|b| b == b'/')?;
+    if rest.as_bytes()[slash + 1..].contains(&b'/') {
         return None;
     }
-    Some((owner, repo))
+    Some((&rest[..slash], &rest[slash + 1..]))
 }
 
 /// Splits `/{owner}/{repo}/{file}` into its three segments, as in

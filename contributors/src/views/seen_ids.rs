@@ -10,7 +10,9 @@
 //! - **Filled where lists are shown.** `routes.rs` calls [`SeenIds::show`]
 //!   with each list it answers from (page, wall or JSON, fresh or cached).
 //!   A list marked once is not marked again until the generation turns
-//!   (below), so a cached page costs one lookup here, not 500.
+//!   (below): the list keeps the number of the generation that marked it
+//!   (`List::seen_in`), so a cached page costs two reads and a clock
+//!   reading here, without the lock, not 500 inserts.
 //! - **Outlives the lists.** A page already sent may load its images after
 //!   its list has left the list cache, so ids are kept apart from the lists,
 //!   for at least [`FLOOR`] after they were last shown.
@@ -25,8 +27,10 @@
 //! Two generations are a cheap stand-in for an LRU of ids: no order to keep
 //! per id, one hash-set insert per id shown.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex, Weak};
+use std::collections::HashSet;
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::github::contributor_lists::List;
@@ -41,6 +45,13 @@ pub const CAPACITY: usize = 100_000;
 /// The ids shown recently, in two generations.
 pub struct SeenIds {
     generations: Mutex<Generations>,
+    /// The current generation's number, as `List::seen_in` records it:
+    /// read without the lock, written under it.
+    current: AtomicU64,
+    /// When the current generation is `floor` old, in nanoseconds after
+    /// `epoch`: read without the lock, written under it.
+    turns_at: AtomicU64,
+    epoch: Instant,
     capacity: usize,
     floor: Duration,
 }
@@ -48,13 +59,11 @@ pub struct SeenIds {
 struct Generations {
     current: HashSet<u64>,
     previous: HashSet<u64>,
-    /// When `current` began.
-    started: Instant,
-    /// The lists marked in `current`, by address. The `Weak` keeps the
-    /// address from being reused by another list while it is listed here
-    /// (it holds the allocation, not the contributors).
-    lists: HashMap<usize, Weak<List>>,
 }
+
+/// Generation numbers, unique in the process (so that a list marked by
+/// one set is never taken as marked by another); 0 means "none".
+static GENERATIONS: AtomicU64 = AtomicU64::new(1);
 
 impl SeenIds {
     pub fn new() -> SeenIds {
@@ -62,36 +71,67 @@ impl SeenIds {
     }
 
     fn with(capacity: usize, floor: Duration) -> SeenIds {
-        SeenIds {
+        let seen = SeenIds {
             generations: Mutex::new(Generations {
                 current: HashSet::new(),
                 previous: HashSet::new(),
-                started: Instant::now(),
-                lists: HashMap::new(),
             }),
+            current: AtomicU64::new(0),
+            turns_at: AtomicU64::new(0),
+            epoch: Instant::now(),
             capacity: capacity.max(2),
             floor,
-        }
+        };
+        seen.begin();
+        seen
     }
 
     /// Notes the ids of `list` as shown, unless it was marked in this
     /// generation already.
     pub fn show(&self, list: &Arc<List>) {
-        let address = Arc::as_ptr(list) as usize;
-        let mut held = self.generations.lock().unwrap_or_else(|p| p.into_inner());
-        let half = self.capacity / 2;
-        if held.started.elapsed() >= self.floor || held.lists.len() >= half {
-            held.turn();
-        } else if held.lists.contains_key(&address) {
+        // Marked in this generation (its ids stored before the mark, under
+        // the lock: `Acquire` sees them there), and not yet due to turn.
+        if list.seen_in.load(Acquire) == self.current.load(Relaxed) && !self.floor_passed() {
             return;
         }
+        let mut held = self.generations.lock().unwrap_or_else(|p| p.into_inner());
+        if self.floor_passed() {
+            self.turn(&mut held);
+        } else if list.seen_in.load(Relaxed) == self.current.load(Relaxed) {
+            return;
+        }
+        let half = self.capacity / 2;
         for id in list.contributors.iter().filter_map(|c| c.id) {
             if held.current.len() >= half {
-                held.turn();
+                self.turn(&mut held);
             }
             held.current.insert(id);
         }
-        held.lists.insert(address, Arc::downgrade(list));
+        list.seen_in.store(self.current.load(Relaxed), Release);
+    }
+
+    /// Whether the current generation is `floor` old.
+    fn floor_passed(&self) -> bool {
+        self.nanos() >= self.turns_at.load(Relaxed)
+    }
+
+    fn nanos(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_nanos()).unwrap_or(u64::MAX)
+    }
+
+    /// The current generation becomes the previous one; a new one begins.
+    fn turn(&self, held: &mut Generations) {
+        held.previous = std::mem::take(&mut held.current);
+        self.begin();
+    }
+
+    /// Numbers a new current generation, and sets when it turns.
+    fn begin(&self) {
+        let floor = u64::try_from(self.floor.as_nanos()).unwrap_or(u64::MAX);
+        self.turns_at
+            .store(self.nanos().saturating_add(floor), Relaxed);
+        self.current
+            .store(GENERATIONS.fetch_add(1, Relaxed), Relaxed);
     }
 
     /// Whether a list shown recently had `id`.
@@ -114,15 +154,6 @@ impl SeenIds {
 impl Default for SeenIds {
     fn default() -> SeenIds {
         SeenIds::new()
-    }
-}
-
-impl Generations {
-    /// The current generation becomes the previous one; a new one begins.
-    fn turn(&mut self) {
-        self.previous = std::mem::take(&mut self.current);
-        self.lists.clear();
-        self.started = Instant::now();
     }
 }
 

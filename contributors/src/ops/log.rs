@@ -1,0 +1,381 @@
+//! The log: one line per request at the default level (`info`), and the
+//! rare events (start, stop, GitHub going up or down) around them.
+//!
+//! `tracing` carries the events and `tracing-subscriber` decides which
+//! are written; this module decides only how a line is spelt and when it
+//! reaches standard output (where `docker logs` reads it). Both are ours
+//! because the request line is on every request's path, and at the
+//! default level it cost more than the rest of a cached page's answer
+//! (`make bench`, section 6: the "default log" column):
+//!
+//! - **The line** ([`Line`]) is written field by field into the buffer
+//!   the subscriber hands over: numbers and plain strings are copied as
+//!   they are, and only a string that needs escaping, or a value that is
+//!   not a number or a string, goes through `core::fmt`. The layout is
+//!   `tracing-subscriber`'s own (`2026-01-31T12:00:00.123456Z  INFO
+//!   request method=GET path="/" status=200 micros=41`), without spans,
+//!   which this app does not open.
+//! - **The writer** ([`Buffered`]) appends the line to one buffer in
+//!   memory; a thread of its own writes the buffer out when a line has
+//!   waited [`LINGER`], or at [`FLUSH_AT`] bytes, so a busy server makes
+//!   one `write` a batch instead of one a request. Nothing is dropped:
+//!   when the buffer holds [`MAX_PENDING`] bytes (standard output is
+//!   slower than the requests), a request waits for it, as it would for
+//!   a blocking write. [`flush`] writes what is left before the process
+//!   exits; lines in order, always.
+
+use std::fmt;
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tracing::field::{Field, Visit};
+use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, MakeWriter};
+use tracing_subscriber::registry::LookupSpan;
+
+use crate::http::clock::rfc3339;
+
+/// How long a line may wait in memory before it is written.
+pub const LINGER: Duration = Duration::from_millis(50);
+/// A batch this large is written at once, without waiting out `LINGER`.
+pub const FLUSH_AT: usize = 32 * 1024;
+/// Lines held in memory at most; a request that would add more waits.
+pub const MAX_PENDING: usize = 1024 * 1024;
+
+/// Logs events at `level` and above to standard output.
+pub fn init(level: Level) {
+    tracing_subscriber::fmt()
+        .with_max_level(level)
+        .event_format(Line)
+        .with_writer(Buffered)
+        .init();
+    // Without its thread (none could start), each line is written at once.
+    let started = std::thread::Builder::new()
+        .name("log".into())
+        .spawn(flusher);
+    BATCHED.store(started.is_ok(), Relaxed);
+}
+
+/// Writes out every line logged so far. `main` calls it before the
+/// process exits.
+pub fn flush() {
+    let out = standard_output();
+    let mut batch = std::mem::take(&mut *pending());
+    FLUSHED.notify_all();
+    write_out(&out, &mut batch);
+}
+
+/// The lines not written yet.
+static PENDING: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+/// Wakes the flusher: a first line is waiting, or `FLUSH_AT` bytes are.
+static WAKE: Condvar = Condvar::new();
+/// Wakes requests waiting for room: the lines were taken to be written.
+static FLUSHED: Condvar = Condvar::new();
+/// Held from taking lines out of `PENDING` until they are written, by
+/// the flusher and by `flush` alike: so batches leave in the order they
+/// were taken, and lines in the order they were logged.
+static OUT: Mutex<()> = Mutex::new(());
+/// Whether the flusher thread runs.
+static BATCHED: AtomicBool = AtomicBool::new(false);
+
+fn pending() -> MutexGuard<'static, Vec<u8>> {
+    PENDING.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn standard_output() -> MutexGuard<'static, ()> {
+    OUT.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The flusher thread: waits for a line, lets others join it for
+/// `LINGER` (or until `FLUSH_AT` bytes), writes them all; again.
+fn flusher() {
+    let mut batch = Vec::new();
+    loop {
+        {
+            let mut waiting = pending();
+            while waiting.is_empty() {
+                waiting = WAKE.wait(waiting).unwrap_or_else(|p| p.into_inner());
+            }
+            let _joined = WAKE.wait_timeout_while(waiting, LINGER, |lines| lines.len() < FLUSH_AT);
+        }
+        let out = standard_output();
+        std::mem::swap(&mut *pending(), &mut batch);
+        FLUSHED.notify_all();
+        write_out(&out, &mut batch);
+    }
+}
+
+/// Writes `batch` to standard output (whose turn `_out` is) and empties
+/// it, keeping its room for the next. A failed write (standard output
+/// closed) loses the batch, as it would have lost the lines one by one.
+fn write_out(_out: &MutexGuard<'static, ()>, batch: &mut Vec<u8>) {
+    if !batch.is_empty() {
+        let _ = std::io::stdout().lock().write_all(batch);
+        batch.clear();
+    }
+}
+
+/// The writer the subscriber is given: each event's line, in one `write`.
+pub struct Buffered;
+
+impl<'a> MakeWriter<'a> for Buffered {
+    type Writer = Buffered;
+
+    fn make_writer(&'a self) -> Buffered {
+        Buffered
+    }
+}
+
+impl Write for Buffered {
+    fn write(&mut self, line: &[u8]) -> std::io::Result<usize> {
+        if !BATCHED.load(Relaxed) {
+            let _out = standard_output();
+            return std::io::stdout().lock().write(line);
+        }
+        let mut waiting = pending();
+        while waiting.len() >= MAX_PENDING {
+            waiting = FLUSHED.wait(waiting).unwrap_or_else(|p| p.into_inner());
+        }
+        let before = waiting.len();
+        waiting.extend_from_slice(line);
+        // The flusher waits for a first line, then for `FLUSH_AT` bytes.
+        if before == 0 || (before < FLUSH_AT && waiting.len() >= FLUSH_AT) {
+            WAKE.notify_one();
+        }
+        Ok(line.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The line format: `tracing-subscriber`'s full format, spelt by hand.
+pub struct Line;
+
+impl<S, N> FormatEvent<S, N> for Line
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        _spans: &FmtContext<'_, S, N>,
+        mut line: Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        timestamp(&mut line, now)?;
+        let level = match *event.metadata().level() {
+            Level::TRACE => "TRACE ",
+            Level::DEBUG => "DEBUG ",
+            Level::INFO => " INFO ",
+            Level::WARN => " WARN ",
+            Level::ERROR => "ERROR ",
+        };
+        line.write_str(level)?;
+        let mut fields = Fields {
+            line: &mut line,
+            first: true,
+            result: Ok(()),
+        };
+        event.record(&mut fields);
+        fields.result?;
+        line.write_char('\n')
+    }
+}
+
+/// `2026-01-31T12:00:00.123456Z ` for `now` (since the Unix epoch). The
+/// date and time of day are made once a second, per thread.
+fn timestamp(line: &mut Writer<'_>, now: Duration) -> fmt::Result {
+    thread_local! {
+        static SECOND: std::cell::RefCell<(u64, String)> =
+            const { std::cell::RefCell::new((u64::MAX, String::new())) };
+    }
+    SECOND.with_borrow_mut(|(second, spelt)| {
+        if *second != now.as_secs() {
+            *second = now.as_secs();
+            *spelt = rfc3339(now.as_secs());
+            spelt.pop(); // the `Z`, which goes after the fraction
+        }
+        line.write_str(spelt)
+    })?;
+    let mut micros = itoa::Buffer::new();
+    let micros = micros.format(1_000_000 + now.subsec_micros());
+    line.write_char('.')?;
+    line.write_str(&micros[1..])?;
+    line.write_str("Z ")
+}
+
+/// Writes an event's fields: the message, then ` name=value` each.
+struct Fields<'a, 'w> {
+    line: &'a mut Writer<'w>,
+    first: bool,
+    result: fmt::Result,
+}
+
+impl Fields<'_, '_> {
+    /// The separator and the name, or nothing for the message.
+    fn name(&mut self, field: &Field) -> fmt::Result {
+        let separator = if std::mem::take(&mut self.first) {
+            ""
+        } else {
+            " "
+        };
+        self.line.write_str(separator)?;
+        if field.name() != "message" {
+            self.line.write_str(field.name())?;
+            self.line.write_char('=')?;
+        }
+        Ok(())
+    }
+
+    fn number(&mut self, field: &Field, spelt: &str) {
+        if self.result.is_ok() {
+            self.result = self.name(field).and_then(|()| self.line.write_str(spelt));
+        }
+    }
+}
+
+impl Visit for Fields<'_, '_> {
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.number(field, itoa::Buffer::new().format(value));
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.number(field, itoa::Buffer::new().format(value));
+    }
+
+    /// A string field is quoted, as `{:?}` writes it; one with nothing to
+    /// escape (every path: hyper admits only printable ASCII in one) is
+    /// copied as it is.
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if self.result.is_err() {
+            return;
+        }
+        // Printable ASCII, but for `"` and `\`: what `{:?}` leaves as it is.
+        let plain = (value.bytes()).all(|b| matches!(b, b' '..=b'~') && b != b'"' && b != b'\\');
+        self.result = self.name(field).and_then(|()| match field.name() {
+            "message" => self.line.write_str(value),
+            _ if plain => {
+                self.line.write_char('"')?;
+                self.line.write_str(value)?;
+                self.line.write_char('"')
+            }
+            _ => write!(self.line, "{value:?}"),
+        });
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        if self.result.is_ok() {
+            self.result = self
+                .name(field)
+                .and_then(|()| write!(self.line, "{value:?}"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    /// What a subscriber with our format writes, captured.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn logged(log: impl FnOnce()) -> String {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(Level::INFO)
+            .event_format(Line)
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::with_default(subscriber, log);
+        String::from_utf8(captured.0.lock().unwrap().clone()).unwrap()
+    }
+
+    #[test]
+    fn a_request_line_is_spelt_as_tracing_subscriber_spells_it() {
+        let line = logged(|| {
+            let (status, micros) = (200u16, 41u64);
+            tracing::info!(method = %"GET", path = "/a/b", status, micros, "request");
+        });
+        let (time, rest) = line.split_once(' ').unwrap();
+        assert_eq!(
+            rest,
+            " INFO request method=GET path=\"/a/b\" status=200 micros=41\n"
+        );
+        // 2026-01-31T12:00:00.123456Z
+        assert_eq!(time.len(), 27, "{time}");
+        assert!(time.ends_with('Z') && time.as_bytes()[19] == b'.', "{time}");
+    }
+
+    #[test]
+    fn levels_are_padded_to_five_and_messages_come_first() {
+        let lines = logged(|| {
+            tracing::warn!(host = "api.github.com", "GitHub is down");
+            tracing::error!(code = -3i64, "failed");
+            tracing::debug!("not at info");
+        });
+        let rests: Vec<&str> = lines
+            .lines()
+            .map(|l| l.split_once(' ').unwrap().1)
+            .collect();
+        assert_eq!(
+            rests,
+            [
+                " WARN GitHub is down host=\"api.github.com\"",
+                "ERROR failed code=-3"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_string_with_quotes_or_controls_is_escaped() {
+        let line = logged(|| tracing::info!(path = "/a\"b\n", "request"));
+        assert!(
+            line.ends_with(" INFO request path=\"/a\\\"b\\n\"\n"),
+            "{line}"
+        );
+        // Not ASCII: as `{:?}` writes it (é as it is, a C1 control escaped).
+        let line = logged(|| tracing::info!(path = "/é\u{85}", "request"));
+        assert!(
+            line.ends_with(" INFO request path=\"/é\\u{85}\"\n"),
+            "{line}"
+        );
+    }
+
+    #[test]
+    fn the_timestamp_is_utc_to_the_microsecond() {
+        let mut line = String::new();
+        let at = Duration::new(1_700_000_000, 42_999);
+        timestamp(&mut Writer::new(&mut line), at).unwrap();
+        assert_eq!(line, "2023-11-14T22:13:20.000042Z ");
+        line.clear();
+        timestamp(
+            &mut Writer::new(&mut line),
+            Duration::new(951_782_400, 999_999_000),
+        )
+        .unwrap();
+        assert_eq!(line, "2000-02-29T00:00:00.999999Z ");
+    }
+}
