@@ -19,8 +19,9 @@
 //! **The layers**, one folder each. An arrow points only down this list, so
 //! no module imports one that imports it back:
 //!
-//! - top (`main`, `config`, `app`, `server`, `routes`, `doctor`): wiring,
-//!   and `doctor`, a report on what the process finds around itself;
+//! - top (`main`, `config`, `app`, `server`, `routes`, `doctor`, `log`):
+//!   wiring; `doctor`, a report on what the process finds around itself;
+//!   and `log`, how a log line is spelt and when it is written;
 //! - `views/`: the list as a page, an SVG wall and JSON; the avatar proxy;
 //!   the cache of what was rendered;
 //! - `github/`: the API client, its lists, quota, errors, TLS and proxy;
@@ -39,6 +40,7 @@ pub mod doctor;
 pub mod github;
 pub mod guards;
 pub mod http;
+pub mod log;
 pub mod ops;
 pub mod routes;
 pub mod server;

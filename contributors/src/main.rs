@@ -71,7 +71,7 @@ impl Failure {
 fn main() -> ExitCode {
     let ran = run();
     // The log's last lines, if it was started, before anything else.
-    contributors::ops::log::flush();
+    contributors::log::flush();
     match ran {
         Ok(code) => code,
         Err(Failure { message, code }) => {
@@ -191,7 +191,7 @@ fn doctor(flags: &HashMap<String, String>, offline: bool) -> Result<ExitCode, Fa
 fn serve(flags: &HashMap<String, String>) -> Result<ExitCode, Failure> {
     let config = config(flags)?;
     // Log lines go to standard output, where `docker logs` finds them.
-    contributors::ops::log::init(log_level()?);
+    contributors::log::init(log_level()?);
     let runtime = runtime()?;
     runtime.block_on(async {
         let server = Server::bind(config).await.map_err(Failure::failed)?;

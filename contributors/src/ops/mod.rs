@@ -2,7 +2,6 @@
 //!
 //! - `metrics`: the counters behind `/metrics`;
 //! - `healthcheck`: the tiny client behind Docker's `HEALTHCHECK`;
-//! - `log`: how a log line is spelt, and when it is written;
 //! - `shutdown`: SIGTERM and SIGINT, which PID 1 in a container must handle.
 //!
 //! (`doctor`, the report on the process's surroundings, reads the whole
@@ -12,6 +11,5 @@
 //! from the crate: what it shows of the app is handed in.
 
 pub mod healthcheck;
-pub mod log;
 pub mod metrics;
 pub mod shutdown;
