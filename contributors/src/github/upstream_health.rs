@@ -7,8 +7,14 @@
 //! the last known state and logs only transitions: a warning with the cause
 //! when the upstream becomes unreachable or its rate limit runs out (with
 //! the reset time), and an info line when it answers again.
+//!
+//! It also tells the wall whether waiting for the avatar server is worth
+//! it ([`UpstreamHealth::is_up`]): not while the latest exchange got no
+//! answer at all, but yes after an error status, which came back at once.
+//! (One avatar's 500 must not turn the rest of a wall into placeholders.)
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::time::Instant;
 
 use crate::github::error::UpstreamError;
@@ -25,6 +31,8 @@ pub struct UpstreamHealth {
     /// What the log lines call it, e.g. "the GitHub API at api.github.com".
     name: String,
     state: Mutex<(State, Instant)>,
+    /// Whether the latest exchange got no answer (`no_answer`).
+    silent: AtomicBool,
 }
 
 impl UpstreamHealth {
@@ -32,13 +40,16 @@ impl UpstreamHealth {
         UpstreamHealth {
             name,
             state: Mutex::new((State::Up, Instant::now())),
+            silent: AtomicBool::new(false),
         }
     }
 
-    /// Whether the latest exchange said the upstream answers. The wall asks,
-    /// so that no wall waits for an avatar host known to be down.
+    /// Whether the upstream answers: false while its latest exchange got
+    /// no answer at all (`no_answer`). The wall asks, so that no wall waits
+    /// for an avatar host known to be unreachable or silent; an error
+    /// status is an answer, and the next avatar may well be there.
     pub fn is_up(&self) -> bool {
-        self.state.lock().unwrap_or_else(|p| p.into_inner()).0 == State::Up
+        !self.silent.load(Relaxed)
     }
 
     /// Notes the outcome of one exchange, logging if the state changed.
@@ -47,6 +58,8 @@ impl UpstreamHealth {
             Ok(_) => State::Up,
             Err(error) => state_after(error),
         };
+        let silent = outcome.as_ref().err().is_some_and(no_answer);
+        self.silent.store(silent, Relaxed);
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let (was, since) = *state;
         if was == now {
@@ -87,9 +100,51 @@ fn state_after(error: &UpstreamError) -> State {
     }
 }
 
+/// Whether `error` means that no answer came back: the connection could
+/// not be made or secured, or broke, or the answer was too slow.
+fn no_answer(error: &UpstreamError) -> bool {
+    matches!(
+        error,
+        UpstreamError::Dns { .. }
+            | UpstreamError::Connect { .. }
+            | UpstreamError::Tls { .. }
+            | UpstreamError::Timeout { .. }
+            | UpstreamError::Broken { .. }
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_error_status_is_an_answer_and_silence_is_not() {
+        let health = UpstreamHealth::new("the avatar server".into());
+        let host = || "h".to_string();
+        let fail = |error: UpstreamError| health.observe(&Err::<(), _>(error));
+        assert!(health.is_up());
+        fail(UpstreamError::Status {
+            host: host(),
+            status: 500,
+        });
+        assert!(health.is_up(), "a 500 came back: the next one may not");
+        fail(UpstreamError::Timeout {
+            host: host(),
+            seconds: 1,
+        });
+        assert!(!health.is_up(), "silent: walls do not wait for it");
+        fail(UpstreamError::NotFound {
+            what: "an avatar".into(),
+        });
+        assert!(health.is_up());
+        fail(UpstreamError::Connect {
+            host: host(),
+            detail: "refused".into(),
+        });
+        assert!(!health.is_up());
+        health.observe(&Ok::<(), UpstreamError>(()));
+        assert!(health.is_up());
+    }
 
     #[test]
     fn answers_that_say_no_still_mean_up() {

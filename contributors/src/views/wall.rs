@@ -147,8 +147,10 @@ impl Pictures {
 ///
 /// What memory holds (a picture, or a failure remembered) is taken at
 /// once. The rest is waited for until `deadline` only, and not at all
-/// while the avatar server is known to be down (one fetch goes out then,
-/// in the background, to find out when it is back). `admit` is asked
+/// while the avatar server is known to be down: unreachable, or silent
+/// past the timeout (one fetch goes out then, in the background, to find
+/// out when it is back). An error status is an answer: it fails that
+/// avatar alone. `admit` is asked
 /// before each fetch this starts (the client's budget); joining a fetch
 /// already running is free. Fetches still running at the deadline go on
 /// in their own tasks, and are kept for the next view.

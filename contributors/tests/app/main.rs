@@ -24,6 +24,7 @@ mod efficiency;
 mod filters;
 mod hardening;
 mod lists;
+mod log;
 mod options;
 mod pages;
 mod proxy;

@@ -227,17 +227,16 @@ async fn an_avatar_that_fails_becomes_a_placeholder() {
     })
     .await;
     app.fake.set_contributors("octo", "hello", users(4));
+    // The 500 first: an error status is an answer, so the wall goes on
+    // fetching the others (only a host that does not answer stops it).
+    app.fake.set_avatar_behaviour(1001, Behaviour::Status(500));
     app.fake.set_avatar_behaviour(1003, Behaviour::NotAnImage);
-    // The 500 last: it tells the app the avatar host is down, after which a
-    // wall starts no more fetches; fetches start in the list's order, and
-    // one after the 500's could be skipped if it came back first.
-    app.fake.set_avatar_behaviour(1004, Behaviour::Status(500));
     let reply = app.get("/octo/hello/wall.svg").await;
     assert_eq!(reply.status, 200);
     let hrefs = checked_images(&reply);
     assert_eq!(hrefs.len(), 4);
     let placeholders: Vec<bool> = hrefs.iter().map(|h| h.starts_with(PLACEHOLDER)).collect();
-    assert_eq!(placeholders, [false, false, true, true]);
+    assert_eq!(placeholders, [true, false, true, false]);
     // Not kept by anyone else: a partial wall.
     assert_eq!(reply.header("cache-control"), Some("no-store"));
     assert_eq!(app.fake.avatar_requests(), 4);
@@ -248,6 +247,33 @@ async fn an_avatar_that_fails_becomes_a_placeholder() {
     let other = app.get("/octo/hello/wall.svg?columns=2").await;
     assert_eq!(checked_images(&other).len(), 4);
     assert_eq!(app.fake.avatar_requests(), 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_avatar_server_that_answered_500_is_still_asked() {
+    // A 500 for one avatar is an answer: the host is up, and the next wall
+    // fetches its avatars (before, the 500 marked the host down, and the
+    // next wall was all placeholders).
+    let app = TestApp::start_with(|c| {
+        c.upstream_timeout = Duration::from_secs(20);
+        c.connect_timeout = Duration::from_secs(10);
+    })
+    .await;
+    app.fake
+        .set_contributors("octo", "first", vec![Contributor::user("broken", 7, 1)]);
+    app.fake.set_avatar_behaviour(7, Behaviour::Status(500));
+    let first = app.get("/octo/first/wall.svg").await;
+    assert!(
+        checked_images(&first)
+            .iter()
+            .all(|h| h.starts_with(PLACEHOLDER))
+    );
+    app.fake.set_contributors("octo", "next", users(5));
+    let next = app.get("/octo/next/wall.svg").await;
+    let hrefs = checked_images(&next);
+    assert_eq!(hrefs.len(), 5);
+    assert!(hrefs.iter().all(|h| !h.starts_with(PLACEHOLDER)));
+    assert_eq!(app.fake.avatar_requests(), 6);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
