@@ -232,6 +232,28 @@ mod tests {
     }
 
     #[test]
+    fn the_generation_turns_when_the_floor_has_passed_even_for_a_list_marked_in_it() {
+        let floor = Duration::from_millis(50);
+        let seen = SeenIds::with(100, floor);
+        seen.show(&list([1]));
+        let shown = list([2]);
+        // Past the floor: the next showing turns the generation (1 goes a
+        // generation back)...
+        std::thread::sleep(floor + Duration::from_millis(10));
+        seen.show(&shown);
+        assert!(seen.contains(1) && seen.contains(2));
+        // ...and within it, nothing turns, not even for a list marked already.
+        seen.show(&shown);
+        assert!(seen.contains(1));
+        // Past it again, the same list, already marked in this generation,
+        // turns it again: 1 was shown two generations ago, and is forgotten.
+        std::thread::sleep(floor + Duration::from_millis(10));
+        seen.show(&shown);
+        assert!(!seen.contains(1));
+        assert!(seen.contains(2));
+    }
+
+    #[test]
     fn a_list_is_marked_again_once_the_generation_turns() {
         let seen = SeenIds::with(100, Duration::ZERO);
         let shown = list([7]);
