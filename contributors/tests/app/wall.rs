@@ -217,15 +217,19 @@ async fn hostile_logins_are_inert() {
     assert!(titles[9].starts_with("<img src=x onerror=alert(1)> (anonymous)"));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_avatar_that_fails_becomes_a_placeholder() {
-    // Deadlines no busy machine reaches: which avatars become placeholders
-    // must be the failures' doing, not a slow handshake's.
-    let app = TestApp::start_with(|c| {
+/// An app with deadlines no busy machine reaches: which avatars become
+/// placeholders must be the failures' doing, not a slow handshake's.
+async fn patient_app() -> TestApp {
+    TestApp::start_with(|c| {
         c.upstream_timeout = Duration::from_secs(20);
         c.connect_timeout = Duration::from_secs(10);
     })
-    .await;
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_avatar_that_fails_becomes_a_placeholder() {
+    let app = patient_app().await;
     app.fake.set_contributors("octo", "hello", users(4));
     // The 500 first: an error status is an answer, so the wall goes on
     // fetching the others (only a host that does not answer stops it).
@@ -254,11 +258,7 @@ async fn an_avatar_server_that_answered_500_is_still_asked() {
     // A 500 for one avatar is an answer: the host is up, and the next wall
     // fetches its avatars (before, the 500 marked the host down, and the
     // next wall was all placeholders).
-    let app = TestApp::start_with(|c| {
-        c.upstream_timeout = Duration::from_secs(20);
-        c.connect_timeout = Duration::from_secs(10);
-    })
-    .await;
+    let app = patient_app().await;
     app.fake
         .set_contributors("octo", "first", vec![Contributor::user("broken", 7, 1)]);
     app.fake.set_avatar_behaviour(7, Behaviour::Status(500));
