@@ -407,10 +407,14 @@ mod tests {
 
     const LONG: Duration = Duration::from_secs(60);
 
+    fn deadlines(head: Duration, idle: Duration, write: Duration) -> Deadlines {
+        Deadlines { head, idle, write }
+    }
+
     /// The server's end of a real loopback connection, wrapped, and the
     /// client's end. `small`: both ends get small socket buffers, so that
     /// a client that reads slowly soon stalls the server's writes.
-    async fn connection(write: Duration, small: bool) -> (TimedStream, Activity, TcpStream) {
+    async fn connection(deadlines: Deadlines, small: bool) -> (TimedStream, Activity, TcpStream) {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let socket = TcpSocket::new_v4().unwrap();
         if small {
@@ -424,11 +428,6 @@ mod tests {
                 .set_send_buffer_size(16 * 1024)
                 .unwrap();
         }
-        let deadlines = Deadlines {
-            head: LONG,
-            idle: LONG,
-            write,
-        };
         let (stream, activity) = TimedStream::new(accepted, deadlines);
         (stream, activity, client.unwrap())
     }
@@ -450,7 +449,8 @@ mod tests {
 
     #[tokio::test]
     async fn each_phase_tells_the_server_what_the_connection_holds() {
-        let (mut stream, activity, mut client) = connection(LONG, false).await;
+        let (mut stream, activity, mut client) =
+            connection(deadlines(LONG, LONG, LONG), false).await;
         let fresh = (true, false, false);
         let reading = (false, true, false);
         let busy = (false, false, false);
@@ -487,7 +487,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_read_counts_only_the_bytes_it_added() {
-        let (mut stream, activity, client) = connection(LONG, false).await;
+        let (mut stream, activity, client) = connection(deadlines(LONG, LONG, LONG), false).await;
         drop(client);
         // The caller's buffer already holds a byte; the read finds the end
         // of the stream, which is no byte of a request.
@@ -504,7 +504,8 @@ mod tests {
 
     #[tokio::test]
     async fn what_is_written_reaches_the_client_and_shutdown_ends_it() {
-        let (mut stream, _activity, mut client) = connection(LONG, false).await;
+        let (mut stream, _activity, mut client) =
+            connection(deadlines(LONG, LONG, LONG), false).await;
         stream.write_all(b"one ").await.unwrap();
         let parts = [IoSlice::new(b"two "), IoSlice::new(b"three")];
         // An empty loopback socket takes these few bytes whole.
@@ -523,7 +524,7 @@ mod tests {
     #[tokio::test]
     async fn a_client_that_stops_reading_fails_the_writes_after_the_write_deadline() {
         let write = Duration::from_millis(500);
-        let (mut stream, _activity, _client) = connection(write, true).await;
+        let (mut stream, _activity, _client) = connection(deadlines(LONG, LONG, write), true).await;
         let chunk = vec![b'x'; 64 * 1024];
         let started = Instant::now();
         let written = tokio::time::timeout(Duration::from_secs(10), async {
@@ -546,12 +547,16 @@ mod tests {
         // so the writes stall again and again, each time for far less than
         // the deadline, and for far longer than it in all.
         let write = Duration::from_millis(500);
-        let (mut stream, _activity, mut client) = connection(write, true).await;
+        let (mut stream, _activity, mut client) =
+            connection(deadlines(LONG, LONG, write), true).await;
         let total = 1024 * 1024;
         let data = vec![b'x'; total];
         let started = Instant::now();
         let server = async {
             let result = stream.write_all(&data).await;
+            // Closed when it fails, as the server would: the reader then
+            // sees the end instead of waiting for the rest.
+            drop(stream);
             (result, started.elapsed())
         };
         let reader = async {
@@ -570,5 +575,57 @@ mod tests {
         assert!(result.is_ok(), "{result:?} after {took:?}");
         assert!(took > write * 2, "the writes never stalled long: {took:?}");
         assert_eq!(got, total);
+    }
+
+    /// Reads on `stream` while the client sends nothing more, until the
+    /// read fails for want of a request in time; when it failed (bounded).
+    async fn read_until_it_fails(stream: &mut TimedStream) -> Instant {
+        let mut buf = [0u8; 64];
+        let read = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buf)).await;
+        let error = read.expect("the read deadline ends the read").unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::TimedOut, "{error}");
+        Instant::now()
+    }
+
+    /// Answers a request on `stream`: it is then idle.
+    async fn answer(stream: &mut TimedStream, activity: &Activity) {
+        activity.request_started();
+        activity.response_ready();
+        stream.flush().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_silent_connection_fails_its_read_at_the_head_deadline() {
+        let head = Duration::from_millis(300);
+        let before = Instant::now();
+        let (mut stream, _activity, _client) = connection(deadlines(head, LONG, LONG), false).await;
+        let failed = read_until_it_fails(&mut stream).await;
+        assert!(failed >= before + head, "{:?}", failed - before);
+    }
+
+    #[tokio::test]
+    async fn an_idle_connection_fails_its_read_at_the_idle_deadline() {
+        let idle = Duration::from_millis(300);
+        let (mut stream, activity, _client) = connection(deadlines(LONG, idle, LONG), false).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let answered = Instant::now();
+        answer(&mut stream, &activity).await;
+        let failed = read_until_it_fails(&mut stream).await;
+        assert!(failed >= answered + idle, "{:?}", failed - answered);
+    }
+
+    #[tokio::test]
+    async fn the_first_byte_after_idle_starts_the_head_deadline_afresh() {
+        let (head, idle) = (Duration::from_millis(600), Duration::from_millis(300));
+        let (mut stream, activity, mut client) =
+            connection(deadlines(head, idle, LONG), false).await;
+        answer(&mut stream, &activity).await;
+        tokio::time::sleep(idle / 2).await;
+        let sent = Instant::now();
+        client.write_all(b"G").await.unwrap();
+        let mut buf = [0u8; 8];
+        assert_eq!(stream.read(&mut buf).await.unwrap(), 1);
+        let failed = read_until_it_fails(&mut stream).await;
+        assert!(failed >= sent + head, "{:?}", failed - sent);
     }
 }
