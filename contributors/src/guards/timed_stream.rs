@@ -577,14 +577,18 @@ mod tests {
         assert_eq!(got, total);
     }
 
-    /// Reads on `stream` while the client sends nothing more, until the
-    /// read fails for want of a request in time; when it failed (bounded).
-    async fn read_until_it_fails(stream: &mut TimedStream) -> Instant {
+    /// Reads on `stream` while the client sends nothing more: the read
+    /// must fail for want of a request at `deadline`, not before, and not
+    /// seconds late (as it would if only the next wake-up noticed).
+    async fn read_fails_at(stream: &mut TimedStream, deadline: Instant) {
         let mut buf = [0u8; 64];
         let read = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buf)).await;
+        let failed = Instant::now();
         let error = read.expect("the read deadline ends the read").unwrap_err();
         assert_eq!(error.kind(), io::ErrorKind::TimedOut, "{error}");
-        Instant::now()
+        assert!(failed >= deadline, "{:?} early", deadline - failed);
+        let late = failed - deadline;
+        assert!(late < Duration::from_secs(3), "{late:?} late");
     }
 
     /// Answers a request on `stream`: it is then idle.
@@ -599,8 +603,7 @@ mod tests {
         let head = Duration::from_millis(300);
         let before = Instant::now();
         let (mut stream, _activity, _client) = connection(deadlines(head, LONG, LONG), false).await;
-        let failed = read_until_it_fails(&mut stream).await;
-        assert!(failed >= before + head, "{:?}", failed - before);
+        read_fails_at(&mut stream, before + head).await;
     }
 
     #[tokio::test]
@@ -610,8 +613,7 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(100)).await;
         let answered = Instant::now();
         answer(&mut stream, &activity).await;
-        let failed = read_until_it_fails(&mut stream).await;
-        assert!(failed >= answered + idle, "{:?}", failed - answered);
+        read_fails_at(&mut stream, answered + idle).await;
     }
 
     #[tokio::test]
@@ -625,7 +627,6 @@ mod tests {
         client.write_all(b"G").await.unwrap();
         let mut buf = [0u8; 8];
         assert_eq!(stream.read(&mut buf).await.unwrap(), 1);
-        let failed = read_until_it_fails(&mut stream).await;
-        assert!(failed >= sent + head, "{:?}", failed - sent);
+        read_fails_at(&mut stream, sent + head).await;
     }
 }
