@@ -393,3 +393,240 @@ impl AsyncWrite for TimedStream {
         Pin::new(&mut self.inner).poll_shutdown(cx)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::future::poll_fn;
+    use std::io::IoSlice;
+    use std::time::Duration;
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::{TcpListener, TcpSocket};
+
+    use super::*;
+
+    const LONG: Duration = Duration::from_secs(60);
+
+    fn deadlines(head: Duration, idle: Duration, write: Duration) -> Deadlines {
+        Deadlines { head, idle, write }
+    }
+
+    /// The server's end of a real loopback connection, wrapped, and the
+    /// client's end. `small`: both ends get small socket buffers, so that
+    /// a client that reads slowly soon stalls the server's writes.
+    async fn connection(deadlines: Deadlines, small: bool) -> (TimedStream, Activity, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let socket = TcpSocket::new_v4().unwrap();
+        if small {
+            socket.set_recv_buffer_size(16 * 1024).unwrap();
+        }
+        let client = socket.connect(listener.local_addr().unwrap());
+        let (client, accepted) = tokio::join!(client, listener.accept());
+        let accepted = accepted.unwrap().0;
+        if small {
+            socket2::SockRef::from(&accepted)
+                .set_send_buffer_size(16 * 1024)
+                .unwrap();
+        }
+        let (stream, activity) = TimedStream::new(accepted, deadlines);
+        (stream, activity, client.unwrap())
+    }
+
+    /// Polls a read on `stream` while the client sends nothing: it must
+    /// wait (and the phase must not change for it).
+    async fn read_nothing(stream: &mut TimedStream) {
+        let mut buf = [0u8; 16];
+        let read = tokio::time::timeout(Duration::from_millis(20), stream.read(&mut buf)).await;
+        assert!(read.is_err(), "{read:?}");
+    }
+
+    /// What the server may do with the connection: (holds nothing, reading
+    /// a head, idle).
+    fn state(activity: &Activity) -> (bool, bool, bool) {
+        let idle = activity.idle_since().is_some();
+        (activity.holds_nothing(), activity.is_reading_head(), idle)
+    }
+
+    #[tokio::test]
+    async fn each_phase_tells_the_server_what_the_connection_holds() {
+        let (mut stream, activity, mut client) =
+            connection(deadlines(LONG, LONG, LONG), false).await;
+        let fresh = (true, false, false);
+        let reading = (false, true, false);
+        let busy = (false, false, false);
+        let idle = (true, false, true);
+        assert_eq!(state(&activity), fresh);
+        // Waiting for the first byte is still holding nothing.
+        read_nothing(&mut stream).await;
+        assert_eq!(state(&activity), fresh);
+        // Part of a head: the server must not drop it.
+        client.write_all(b"GET / HTTP/1.1\r\n").await.unwrap();
+        let mut buf = [0u8; 64];
+        assert!(stream.read(&mut buf).await.unwrap() > 0);
+        assert_eq!(state(&activity), reading);
+        read_nothing(&mut stream).await;
+        assert_eq!(state(&activity), reading);
+        activity.request_started();
+        assert_eq!(state(&activity), busy);
+        activity.response_ready();
+        assert_eq!(state(&activity), busy);
+        stream.write_all(b"HTTP/1.1 200 OK\r\n\r\n").await.unwrap();
+        assert_eq!(state(&activity), busy, "written, not yet flushed");
+        stream.flush().await.unwrap();
+        assert_eq!(state(&activity), idle);
+        read_nothing(&mut stream).await;
+        assert_eq!(state(&activity), idle);
+        // The next request's first byte ends the idle time.
+        client.write_all(b"G").await.unwrap();
+        assert_eq!(stream.read(&mut buf).await.unwrap(), 1);
+        assert_eq!(state(&activity), reading);
+        // A flush outside the responding phase changes nothing.
+        stream.flush().await.unwrap();
+        assert_eq!(state(&activity), reading);
+    }
+
+    #[tokio::test]
+    async fn a_read_counts_only_the_bytes_it_added() {
+        let (mut stream, activity, client) = connection(deadlines(LONG, LONG, LONG), false).await;
+        drop(client);
+        // The caller's buffer already holds a byte; the read finds the end
+        // of the stream, which is no byte of a request.
+        let mut space = [0u8; 16];
+        let mut buf = ReadBuf::new(&mut space);
+        buf.put_slice(b"x");
+        poll_fn(|cx| Pin::new(&mut stream).poll_read(cx, &mut buf))
+            .await
+            .unwrap();
+        assert_eq!(buf.filled(), b"x");
+        assert!(activity.holds_nothing());
+        assert!(!activity.is_reading_head());
+    }
+
+    #[tokio::test]
+    async fn what_is_written_reaches_the_client_and_shutdown_ends_it() {
+        let (mut stream, _activity, mut client) =
+            connection(deadlines(LONG, LONG, LONG), false).await;
+        stream.write_all(b"one ").await.unwrap();
+        let parts = [IoSlice::new(b"two "), IoSlice::new(b"three")];
+        // An empty loopback socket takes these few bytes whole.
+        let written = poll_fn(|cx| Pin::new(&mut stream).poll_write_vectored(cx, &parts)).await;
+        assert_eq!(written.unwrap(), 9);
+        stream.flush().await.unwrap();
+        // Shut down (not dropped): the client reads everything, then the end.
+        stream.shutdown().await.unwrap();
+        let mut got = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(5), client.read_to_end(&mut got)).await;
+        assert!(read.is_ok(), "no end of stream after shutdown: {got:?}");
+        assert_eq!(got, b"one two three");
+        drop(stream);
+    }
+
+    #[tokio::test]
+    async fn a_client_that_stops_reading_fails_the_writes_after_the_write_deadline() {
+        let write = Duration::from_millis(500);
+        let (mut stream, _activity, _client) = connection(deadlines(LONG, LONG, write), true).await;
+        let chunk = vec![b'x'; 64 * 1024];
+        let started = Instant::now();
+        let written = tokio::time::timeout(Duration::from_secs(10), async {
+            // At most 64 MB: far more than the socket buffers hold.
+            for _ in 0..1024 {
+                stream.write_all(&chunk).await?;
+            }
+            Ok::<_, io::Error>(())
+        })
+        .await
+        .expect("the write deadline ends the writes");
+        let error = written.expect_err("the client never reads");
+        assert_eq!(error.kind(), io::ErrorKind::TimedOut, "{error}");
+        assert!(started.elapsed() >= write, "{:?}", started.elapsed());
+    }
+
+    #[tokio::test]
+    async fn a_client_that_reads_slowly_is_served_past_the_write_deadline() {
+        // 1 MiB read at most 32 KiB at a time every 50 ms: 1.6 s or more,
+        // so the writes stall again and again, each time for far less than
+        // the deadline, and for far longer than it in all.
+        let write = Duration::from_millis(500);
+        let (mut stream, _activity, mut client) =
+            connection(deadlines(LONG, LONG, write), true).await;
+        let total = 1024 * 1024;
+        let data = vec![b'x'; total];
+        let started = Instant::now();
+        let server = async {
+            let result = stream.write_all(&data).await;
+            // Closed when it fails, as the server would: the reader then
+            // sees the end instead of waiting for the rest.
+            drop(stream);
+            (result, started.elapsed())
+        };
+        let reader = async {
+            let mut buf = vec![0u8; 32 * 1024];
+            let mut got = 0;
+            while got < total {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                match client.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => got += n,
+                }
+            }
+            got
+        };
+        let ((result, took), got) = tokio::join!(server, reader);
+        assert!(result.is_ok(), "{result:?} after {took:?}");
+        assert!(took > write * 2, "the writes never stalled long: {took:?}");
+        assert_eq!(got, total);
+    }
+
+    /// Reads on `stream` while the client sends nothing more: the read
+    /// must fail for want of a request at `deadline`, not before, and not
+    /// seconds late (as it would if only the next wake-up noticed).
+    async fn read_fails_at(stream: &mut TimedStream, deadline: Instant) {
+        let mut buf = [0u8; 64];
+        let read = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buf)).await;
+        let failed = Instant::now();
+        let error = read.expect("the read deadline ends the read").unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::TimedOut, "{error}");
+        assert!(failed >= deadline, "{:?} early", deadline - failed);
+        let late = failed - deadline;
+        assert!(late < Duration::from_secs(3), "{late:?} late");
+    }
+
+    /// Answers a request on `stream`: it is then idle.
+    async fn answer(stream: &mut TimedStream, activity: &Activity) {
+        activity.request_started();
+        activity.response_ready();
+        stream.flush().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_silent_connection_fails_its_read_at_the_head_deadline() {
+        let head = Duration::from_millis(300);
+        let before = Instant::now();
+        let (mut stream, _activity, _client) = connection(deadlines(head, LONG, LONG), false).await;
+        read_fails_at(&mut stream, before + head).await;
+    }
+
+    #[tokio::test]
+    async fn an_idle_connection_fails_its_read_at_the_idle_deadline() {
+        let idle = Duration::from_millis(300);
+        let (mut stream, activity, _client) = connection(deadlines(LONG, idle, LONG), false).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let answered = Instant::now();
+        answer(&mut stream, &activity).await;
+        read_fails_at(&mut stream, answered + idle).await;
+    }
+
+    #[tokio::test]
+    async fn the_first_byte_after_idle_starts_the_head_deadline_afresh() {
+        let (head, idle) = (Duration::from_millis(600), Duration::from_millis(300));
+        let (mut stream, activity, mut client) =
+            connection(deadlines(head, idle, LONG), false).await;
+        answer(&mut stream, &activity).await;
+        tokio::time::sleep(idle / 2).await;
+        let sent = Instant::now();
+        client.write_all(b"G").await.unwrap();
+        let mut buf = [0u8; 8];
+        assert_eq!(stream.read(&mut buf).await.unwrap(), 1);
+        read_fails_at(&mut stream, sent + head).await;
+    }
+}
