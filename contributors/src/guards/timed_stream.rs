@@ -522,6 +522,14 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn it_writes_vectored_as_its_socket_does() {
+        // hyper sends a response's head and body with one `writev` when the
+        // stream says it can, and otherwise copies both into one buffer first.
+        let (stream, _activity, _client) = connection(deadlines(LONG, LONG, LONG), false).await;
+        assert!(stream.is_write_vectored());
+    }
+
+    #[tokio::test]
     async fn a_client_that_stops_reading_fails_the_writes_after_the_write_deadline() {
         let write = Duration::from_millis(500);
         let (mut stream, _activity, _client) = connection(deadlines(LONG, LONG, write), true).await;
