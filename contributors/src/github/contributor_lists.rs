@@ -384,8 +384,22 @@ impl ContributorLists {
             let list = self
                 .in_flight
                 .try_run(key.clone(), || {
-                    admit(wanted.len())?;
-                    Ok(async move { this.fetch_and_keep(key, repo, held, wanted).await })
+                    // No round is running, but one may have ended since the
+                    // look at the cache above: a round stores its list
+                    // before it leaves `in_flight`, so that list is here
+                    // now, and GitHub is not asked again for its pages.
+                    let newer = (self.cache.get(&key)).filter(|(cached, _)| {
+                        (had.as_ref()).is_none_or(|had| cached.list.pages.len() > had.pages.len())
+                    });
+                    if newer.is_none() {
+                        admit(wanted.len())?;
+                    }
+                    Ok(async move {
+                        match newer {
+                            Some((cached, _stored_at)) => Ok(cached.list.clone()),
+                            None => this.fetch_and_keep(key, repo, held, wanted).await,
+                        }
+                    })
                 })
                 .await??;
             // The very list we had: the round joined had ended, and is
