@@ -62,10 +62,7 @@ pub fn init(level: Level) {
 /// Writes out every line logged so far. `main` calls it before the
 /// process exits.
 pub fn flush() {
-    let out = standard_output();
-    let mut batch = std::mem::take(&mut *pending());
-    FLUSHED.notify_all();
-    write_out(&out, &mut batch);
+    write_pending(&mut Vec::new());
 }
 
 /// The lines not written yet.
@@ -101,17 +98,18 @@ fn flusher() {
             }
             let _joined = WAKE.wait_timeout_while(waiting, LINGER, |lines| lines.len() < FLUSH_AT);
         }
-        let out = standard_output();
-        std::mem::swap(&mut *pending(), &mut batch);
-        FLUSHED.notify_all();
-        write_out(&out, &mut batch);
+        write_pending(&mut batch);
     }
 }
 
-/// Writes `batch` to standard output (whose turn `_out` is) and empties
-/// it, keeping its room for the next. A failed write (standard output
+/// Takes every line waiting (swapping `batch`, empty, in for them, so
+/// that its room is used again) and writes them to standard output, in
+/// turn with the flusher and `flush`. A failed write (standard output
 /// closed) loses the batch, as it would have lost the lines one by one.
-fn write_out(_out: &MutexGuard<'static, ()>, batch: &mut Vec<u8>) {
+fn write_pending(batch: &mut Vec<u8>) {
+    let _out = standard_output();
+    std::mem::swap(&mut *pending(), batch);
+    FLUSHED.notify_all();
     if !batch.is_empty() {
         let _ = std::io::stdout().lock().write_all(batch);
         batch.clear();
@@ -259,10 +257,12 @@ impl Visit for Fields<'_, '_> {
             return;
         }
         // Printable ASCII, but for `"` and `\`: what `{:?}` leaves as it is.
-        let plain = (value.bytes()).all(|b| matches!(b, b' '..=b'~') && b != b'"' && b != b'\\');
+        let plain = |value: &str| {
+            (value.bytes()).all(|b| matches!(b, b' '..=b'~') && b != b'"' && b != b'\\')
+        };
         self.result = self.name(field).and_then(|()| match field.name() {
             "message" => self.line.write_str(value),
-            _ if plain => {
+            _ if plain(value) => {
                 self.line.write_char('"')?;
                 self.line.write_str(value)?;
                 self.line.write_char('"')

@@ -90,12 +90,8 @@ fn state_after(error: &UpstreamError) -> State {
     match error {
         UpstreamError::RateLimited { .. } => State::RateLimited,
         UpstreamError::Status { status, .. } if *status >= 500 => State::Unreachable,
-        UpstreamError::Dns { .. }
-        | UpstreamError::Connect { .. }
-        | UpstreamError::Tls { .. }
-        | UpstreamError::Timeout { .. }
-        | UpstreamError::Broken { .. }
-        | UpstreamError::Malformed { .. } => State::Unreachable,
+        UpstreamError::Malformed { .. } => State::Unreachable,
+        error if no_answer(error) => State::Unreachable,
         _ => State::Up,
     }
 }

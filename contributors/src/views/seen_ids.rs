@@ -89,15 +89,15 @@ impl SeenIds {
     /// Notes the ids of `list` as shown, unless it was marked in this
     /// generation already.
     pub fn show(&self, list: &Arc<List>) {
-        // Marked in this generation (its ids stored before the mark, under
-        // the lock: `Acquire` sees them there), and not yet due to turn.
-        if list.seen_in.load(Acquire) == self.current.load(Relaxed) && !self.floor_passed() {
+        // Checked without the lock, then again under it (another thread
+        // may have marked it, or turned the generation, in between).
+        if self.marked_now(list) && !self.floor_passed() {
             return;
         }
         let mut held = self.generations.lock().unwrap_or_else(|p| p.into_inner());
         if self.floor_passed() {
             self.turn(&mut held);
-        } else if list.seen_in.load(Relaxed) == self.current.load(Relaxed) {
+        } else if self.marked_now(list) {
             return;
         }
         let half = self.capacity / 2;
@@ -108,6 +108,12 @@ impl SeenIds {
             held.current.insert(id);
         }
         list.seen_in.store(self.current.load(Relaxed), Release);
+    }
+
+    /// Whether `list` was marked in the current generation. Its ids were
+    /// stored before the mark, under the lock: `Acquire` sees them there.
+    fn marked_now(&self, list: &List) -> bool {
+        list.seen_in.load(Acquire) == self.current.load(Relaxed)
     }
 
     /// Whether the current generation is `floor` old.
