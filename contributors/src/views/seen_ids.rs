@@ -223,6 +223,18 @@ mod tests {
     }
 
     #[test]
+    fn a_list_marked_already_is_not_marked_again() {
+        let seen = SeenIds::with(100, FLOOR);
+        // Half the capacity, in one list: the current generation is full.
+        let shown = list(1..=50);
+        seen.show(&shown);
+        assert_eq!(seen.len(), 50);
+        // Shown again, it is known: no turn, no second copy of its ids.
+        seen.show(&shown);
+        assert_eq!(seen.len(), 50);
+    }
+
+    #[test]
     fn within_the_floor_only_half_the_capacity_turns_the_generation() {
         let seen = SeenIds::with(100, FLOOR);
         // 50 lists of one id each: no more than half the capacity, in lists
