@@ -49,7 +49,7 @@ WALL_LOADED, WALL_FILES = "/rust-lang/rust", ["wall.svg", "contributors.json"]
 # thread, as in issue 13's own table.
 TURN_ROUNDS, TURN_SECS, TURN_WRK_THREADS = 9, 5, 1
 BASELINE_PATHS, BASELINE_GOAL, CALLGRIND_REQUESTS = ["/", PAGE], 0.90, (1000, 3000)
-MANY_REPOS, MANY_ZIPF_S, MANY_SEED, MANY_SEQUENCE, MANY_ROUNDS = 900, 1.1, 25, 100_000, 5
+MANY_REPOS, MANY_ZIPF_S, MANY_SEED, MANY_SEQUENCE = 900, 1.1, 25, 100_000
 MANY_GOALS = {"app, warn": 0.90, "app, default log": 0.85}
 SIZE_TARGET = 2 * 1024 * 1024  # the scratch image, whose only layer is the binary
 BUSY_REST, QUIET_WAIT = 0.25, 90  # cores others use in a run before it is marked †; s to wait
@@ -60,7 +60,7 @@ TARGETS = {"rps": 20_000, "idle_rss_kb": 5 * 1024, "load_rss_kb": 32 * 1024, "fi
 # BENCH_QUICK=1 (see bench/bench.mk): short runs that test this script; not a benchmark.
 QUICK = os.environ.get("BENCH_QUICK") == "1"
 if QUICK:
-    WRK_SECS, WRK_LONG_SECS, FIRST200_RUNS, TURN_ROUNDS, TURN_SECS, MANY_ROUNDS = 2, 4, 5, 1, 2, 3
+    WRK_SECS, WRK_LONG_SECS, FIRST200_RUNS, TURN_ROUNDS, TURN_SECS = 2, 4, 5, 1, 2
 
 children = []  # processes started here, ended in cleanup()
 
@@ -490,7 +490,7 @@ def bench_many(binary, baseline, fake_binary, workdir):
         servers["baseline"] = baseline_server(baseline, [answers], probe=paths[0])
         before = fake.stats()
         out["lists"] = before["contributors_lists"]
-        taking_turns(servers, order, MANY_ROUNDS, lambda name: [
+        taking_turns(servers, order, TURN_ROUNDS, lambda name: [
             (out["mixes"][mix][name], "/", scripts[mix]) for mix in mixes], "7.")
         out["upstream_during_load"] = fake.stats()["requests"] - before["requests"]
     finally:
@@ -702,7 +702,7 @@ def report_7(m):
             f"{MANY_REPOS} repositories cached ({m['lists']} lists fetched to warm both apps up; "
             f"{m['upstream_during_load']} upstream requests during the load). "
             f"`wrk -t{TURN_WRK_THREADS} -c{WRK_CONNS} -d{TURN_SECS}s` and a script that sends a "
-            f"sequence of {MANY_SEQUENCE:,} paths (seed {MANY_SEED}); {MANY_ROUNDS} rounds.", "",
+            f"sequence of {MANY_SEQUENCE:,} paths (seed {MANY_SEED}); {TURN_ROUNDS} rounds.", "",
             *table(["mix", "top 10 share", "repositories asked for", "app (warn) req/s",
                     "app, default log req/s", "baseline req/s", "warn / baseline",
                     "default log / baseline"], rows), *goals, ""]

@@ -12,6 +12,9 @@ use std::hash::{Hash, Hasher};
 
 /// The longest `owner/repo`: a 39-byte owner, `/`, a 100-byte repository.
 const MAX_LEN: usize = 39 + 1 + 100;
+/// The buffer a name is held in: `MAX_LEN`, in whole 8-byte words (see
+/// `RepoName::eq`).
+const BUFFER: usize = MAX_LEN.next_multiple_of(8);
 
 /// A repository named by a valid owner and a valid repository name.
 ///
@@ -21,8 +24,9 @@ const MAX_LEN: usize = 39 + 1 + 100;
 /// threads allocating at once make each other wait in the kernel.)
 #[derive(Clone)]
 pub struct RepoName {
-    /// `owner/repo`, spelt as given, in its first `len` bytes (all ASCII).
-    bytes: [u8; MAX_LEN],
+    /// `owner/repo`, spelt as given, in its first `len` bytes (all ASCII);
+    /// the bytes after them are zero.
+    bytes: [u8; BUFFER],
     len: u8,
     /// Where the `/` is.
     slash: u8,
@@ -53,7 +57,7 @@ impl RepoName {
         check_owner(owner).map_err(NameError::Owner)?;
         check_repo(repo).map_err(NameError::Repo)?;
         // The checks above bound both lengths, so this fits.
-        let mut bytes = [0; MAX_LEN];
+        let mut bytes = [0; BUFFER];
         let len = owner.len() + 1 + repo.len();
         bytes[..owner.len()].copy_from_slice(owner.as_bytes());
         bytes[owner.len()] = b'/';
@@ -77,6 +81,12 @@ impl RepoName {
         &self.bytes[..usize::from(self.len)]
     }
 
+    /// The 8 bytes from `at` (a multiple of 8) as one number.
+    fn word(&self, at: usize) -> u64 {
+        let word = self.bytes[at..at + 8].try_into().unwrap_or_default();
+        u64::from_ne_bytes(word)
+    }
+
     /// `owner/repo`, as spelt.
     pub fn as_str(&self) -> &str {
         // Only ASCII gets past the checks, so this is always the name.
@@ -94,8 +104,21 @@ impl RepoName {
 // Equal and hashed as the name's bytes (cache lookups compare and hash
 // names on every page view; the bytes need no UTF-8 check), shown as text.
 impl PartialEq for RepoName {
+    /// Compared 8 bytes at a time. (`==` on the two slices would call the C
+    /// library's `memcmp`, which in musl compares a byte at a time.) The
+    /// bytes after a name are zero in both, so whole words compare the same.
     fn eq(&self, other: &RepoName) -> bool {
-        self.name_bytes() == other.name_bytes()
+        if self.len != other.len {
+            return false;
+        }
+        let mut at = 0;
+        while at < usize::from(self.len) {
+            if self.word(at) != other.word(at) {
+                return false;
+            }
+            at += 8;
+        }
+        true
     }
 }
 
@@ -206,6 +229,21 @@ mod tests {
         assert_ne!(name("octo", "cat"), name("octo", "cats"), "a longer name");
         assert_ne!(name("octo", "cat"), name("Octo", "cat"), "spelling counts");
         assert_eq!(name("Octo", "cat").folded(), name("octo", "CAT").folded());
+        // Compared a word (8 bytes) at a time: a difference in any word,
+        // the first, a middle one or the last (partly used) one, counts.
+        let long = "r".repeat(100);
+        let longest = name(&"o".repeat(39), &long);
+        assert_eq!(longest, name(&"o".repeat(39), &long));
+        for at in [0, 7, 8, 15, 16, 99] {
+            let mut other = long.clone().into_bytes();
+            other[at] = b's';
+            let other = String::from_utf8(other).unwrap();
+            let (a, b) = (name("owner", &long), name("owner", &other));
+            assert_ne!(a, b, "differs at byte {at} of the repository");
+            assert_ne!(name(&"o".repeat(39), &other), longest, "differs at {at}");
+        }
+        assert_eq!(name("owner12", "repo12345"), name("owner12", "repo12345"));
+        assert_ne!(name("owner12", "repo12345"), name("owner12", "repo12346"));
     }
 
     #[test]
