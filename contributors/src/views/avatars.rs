@@ -181,19 +181,26 @@ impl Avatars {
     /// ahead (ages are counted from when the picture or failure was
     /// stored; the guards' `*_at` functions take `now` the same way).
     fn cached_at(&self, id: u64, size: u16, now: Instant) -> Option<Fetched> {
+        let known = self.known_at(id, size, now);
+        if known.is_some() {
+            METRICS.cache_lookup(Cache::Avatars, true);
+        }
+        known
+    }
+
+    /// [`Avatars::cached_at`], without counting the lookup for `/metrics`.
+    fn known_at(&self, id: u64, size: u16, now: Instant) -> Option<Fetched> {
         let key = (id, size);
         let held = self.cache.get(&key);
         if let Some((avatar, stored_at)) = &held
             && now.saturating_duration_since(*stored_at) < AVATAR_TTL
         {
-            METRICS.cache_lookup(Cache::Avatars, true);
             return Some(Ok(avatar.clone()));
         }
         let (error, failed_at) = self.failed.get(&key)?;
         if now.saturating_duration_since(failed_at) >= self.failure_ttl {
             return None;
         }
-        METRICS.cache_lookup(Cache::Avatars, true);
         Some(match held {
             // An old picture beats a broken one.
             Some((avatar, _)) if error.is_outage() => Ok(avatar),
@@ -234,14 +241,35 @@ impl Avatars {
         size: u16,
         admit: &(dyn Fn() -> Result<(), UpstreamError> + Sync),
     ) -> Result<impl Future<Output = Fetched> + Send + 'static, UpstreamError> {
+        self.begin_at(id, size, Instant::now(), admit)
+    }
+
+    /// [`Avatars::begin`] as seen at `now` (as [`Avatars::cached_at`]).
+    fn begin_at(
+        &self,
+        id: u64,
+        size: u16,
+        now: Instant,
+        admit: &(dyn Fn() -> Result<(), UpstreamError> + Sync),
+    ) -> Result<impl Future<Output = Fetched> + Send + 'static, UpstreamError> {
         METRICS.cache_lookup(Cache::Avatars, false);
         let key = (id, size);
         // An old picture, if any, stands in when the server is down.
         let held = self.cache.get(&key);
         let this = self.clone();
         let waiting = self.in_flight.try_begin(key, move || {
-            admit()?;
+            // No fetch is running, but one may have ended since the caller
+            // looked at the cache: a fetch stores its picture (or failure)
+            // before it leaves `in_flight`, so the answer is here now, and
+            // the avatar server is not asked again.
+            let known = this.known_at(id, size, now);
+            if known.is_none() {
+                admit()?;
+            }
             Ok(async move {
+                if let Some(known) = known {
+                    return known;
+                }
                 let fetched = this.fetch(id, size).await;
                 this.health.observe(&fetched);
                 match &fetched {
@@ -372,6 +400,25 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_fetch_that_ended_before_begin_is_not_made_again() {
+        // As when a fetch ends between a caller's look at the cache and
+        // its `begin`: the picture is stored, and no fetch is running.
+        let fake = FakeGitHub::start().await;
+        let avatars = avatars_from(&fake, Duration::from_secs(60));
+        let (avatar, _) = fetched(&avatars, 10).await;
+        let refused = || Err(UpstreamError::OverBudget { retry_after: 1 });
+        let again = avatars.begin(10, 80, &refused).expect("no lookup spent");
+        assert!(Arc::ptr_eq(&again.await.unwrap(), &avatar));
+        assert_eq!(fake.avatar_requests(), 1);
+        // A failure stored the same way is the answer too.
+        fake.set_avatar_behaviour(11, Behaviour::Status(404));
+        let gone = avatars.get(11, 80, &|| Ok(())).await.unwrap_err();
+        let again = avatars.begin(11, 80, &refused).expect("no lookup spent");
+        assert_eq!(again.await.unwrap_err(), gone);
+        assert_eq!(fake.avatar_requests(), 2);
+    }
+
+    #[tokio::test]
     async fn a_day_old_picture_stands_in_while_the_server_is_down() {
         let fake = FakeGitHub::start().await;
         let avatars = avatars_from(&fake, LONGER_THAN_A_DAY);
@@ -380,7 +427,7 @@ mod tests {
         fake.set_avatar_behaviour(8, Behaviour::Status(500));
         assert!(avatars.cached_at(8, 80, a_day_on).is_none());
         // The fetch fails, and the old picture is the answer.
-        let waiting = avatars.begin(8, 80, &|| Ok(())).unwrap();
+        let waiting = avatars.begin_at(8, 80, a_day_on, &|| Ok(())).unwrap();
         let stood_in = waiting.await.unwrap();
         assert!(Arc::ptr_eq(&stood_in, &avatar));
         assert_eq!(fake.avatar_requests(), 2);
@@ -399,7 +446,7 @@ mod tests {
         let a_day_on = stored_at + AVATAR_TTL;
         // The account is gone: its picture goes with it.
         fake.set_avatar_behaviour(9, Behaviour::Status(404));
-        let waiting = avatars.begin(9, 80, &|| Ok(())).unwrap();
+        let waiting = avatars.begin_at(9, 80, a_day_on, &|| Ok(())).unwrap();
         let gone = waiting.await.unwrap_err();
         assert!(matches!(gone, UpstreamError::NotFound { .. }), "{gone:?}");
         let remembered = avatars.cached_at(9, 80, a_day_on);
