@@ -80,6 +80,19 @@ pub struct List {
     /// The same moment, for the TTL.
     confirmed: Instant,
     pages: Vec<CachedPage>,
+    /// Whether GitHub has pages after the ones held: the last page's
+    /// `next`, copied here when the list is made, so that a view reads the
+    /// list itself and not its pages (with many lists held, each is one
+    /// more cache miss a view).
+    more: bool,
+    /// Why the latest background refresh of this list failed (GitHub down,
+    /// slow, rate-limited), while it goes on being shown: written only
+    /// then. Every view asks, so `failed` answers the usual "no" with a
+    /// plain load, and only a "yes" takes the lock (whose every taking is
+    /// a write to memory that the CPU cores then pass between them). A
+    /// refresh that succeeds makes a new list, which starts with neither.
+    refresh_failed: RwLock<Option<UpstreamError>>,
+    failed: AtomicBool,
     /// The generation of `views::seen_ids` that last noted this list's
     /// ids (0: none). Kept with the list so that a list already noted
     /// costs every later view two reads, and no lock.
@@ -104,6 +117,9 @@ impl Default for List {
             checked_at: 0,
             confirmed: Instant::now(),
             pages: Vec::new(),
+            more: false,
+            refresh_failed: RwLock::new(None),
+            failed: AtomicBool::new(false),
             seen_in: AtomicU64::new(0),
         }
     }
@@ -112,7 +128,26 @@ impl Default for List {
 impl List {
     /// Whether GitHub has pages after the ones held.
     fn has_more(&self) -> bool {
-        self.pages.last().is_some_and(|page| page.next.is_some())
+        self.more
+    }
+
+    /// Why its latest background refresh failed, if it did.
+    fn refresh_failed(&self) -> Option<UpstreamError> {
+        if !self.failed.load(Ordering::Acquire) {
+            return None;
+        }
+        self.refresh_failed
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn set_refresh_failed(&self, error: UpstreamError) {
+        *self
+            .refresh_failed
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = Some(error);
+        self.failed.store(true, Ordering::Release);
     }
 
     /// Whether it holds what `max` asks for: `max` contributors, or all
@@ -220,58 +255,19 @@ fn key(repo: &RepoName, anon: bool) -> Key {
 }
 type Fetched = Result<Arc<List>, UpstreamError>;
 
-/// A cached list and, when the latest background refresh failed, why.
-struct Held {
-    list: Arc<List>,
-    /// Why the latest refresh failed: written only then. Every page view
-    /// asks, so `failed` answers the usual "no" with a plain load, and only
-    /// a "yes" takes the lock (whose every taking is a write to memory that
-    /// the CPU cores then pass between them).
-    refresh_failed: RwLock<Option<UpstreamError>>,
-    failed: AtomicBool,
-}
-
-impl Held {
-    fn new(list: Arc<List>) -> Held {
-        Held {
-            list,
-            refresh_failed: RwLock::new(None),
-            failed: AtomicBool::new(false),
-        }
-    }
-
-    fn refresh_failed(&self) -> Option<UpstreamError> {
-        if !self.failed.load(Ordering::Acquire) {
-            return None;
-        }
-        self.refresh_failed
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-    }
-
-    fn set_refresh_failed(&self, error: UpstreamError) {
-        *self
-            .refresh_failed
-            .write()
-            .unwrap_or_else(|p| p.into_inner()) = Some(error);
-        self.failed.store(true, Ordering::Release);
-    }
-
-    /// The first `max` of the list, for a page.
-    fn shown(&self, max: usize) -> Shown {
-        Shown {
-            list: self.list.clone(),
-            max,
-            stale_because: self.refresh_failed(),
-        }
+/// The first `max` of `list`, for a page.
+fn shown(list: &Arc<List>, max: usize) -> Shown {
+    Shown {
+        list: list.clone(),
+        max,
+        stale_because: list.refresh_failed(),
     }
 }
 
 #[derive(Clone)]
 pub struct ContributorLists {
     github: GitHub,
-    cache: Arc<LruCache<Key, Arc<Held>>>,
+    cache: Arc<LruCache<Key, Arc<List>>>,
     /// Repositories GitHub said do not exist (or are withheld), by name.
     missing: Arc<LruCache<RepoName, UpstreamError>>,
     in_flight: Coalescer<Key, Fetched>,
@@ -317,12 +313,12 @@ impl ContributorLists {
         // Borrowed, not cloned: only an expired list needs its own handle.
         let (shown, expired) = self
             .cache
-            .get_with(&key, |held, _stored_at| {
-                if !held.list.covers(selection.max) {
+            .get_with(&key, |list, _stored_at| {
+                if !list.covers(selection.max) {
                     return None;
                 }
-                let expired = held.list.confirmed.elapsed() >= self.ttl;
-                Some((held.shown(selection.max), expired.then(|| held.clone())))
+                let expired = list.confirmed.elapsed() >= self.ttl;
+                Some((shown(list, selection.max), expired.then(|| list.clone())))
             })
             .flatten()?;
         METRICS.cache_lookup(Cache::Lists, true);
@@ -367,18 +363,18 @@ impl ContributorLists {
             if let Some((cached, _stored_at)) = self.cache.get(&key)
                 && held
                     .as_ref()
-                    .is_none_or(|h: &Arc<Held>| cached.list.pages.len() >= h.list.pages.len())
+                    .is_none_or(|h: &Arc<List>| cached.pages.len() >= h.pages.len())
             {
                 held = Some(cached);
             }
             // Still short after every round: what GitHub gave, which says
             // it is not all.
             if let Some(held) = &held
-                && (held.list.covers(max) || rounds == ROUNDS)
+                && (held.covers(max) || rounds == ROUNDS)
             {
-                return Ok(held.shown(max));
+                return Ok(shown(held, max));
             }
-            let had = held.as_ref().map(|h| h.list.clone());
+            let had = held.clone();
             let wanted = self.wanted(repo, anon, had.as_deref(), max)?;
             let (this, key, repo) = (self.clone(), key.clone(), repo.clone());
             let list = self
@@ -389,14 +385,14 @@ impl ContributorLists {
                     // before it leaves `in_flight`, so that list is here
                     // now, and GitHub is not asked again for its pages.
                     let newer = (self.cache.get(&key)).filter(|(cached, _)| {
-                        (had.as_ref()).is_none_or(|had| cached.list.pages.len() > had.pages.len())
+                        (had.as_ref()).is_none_or(|had| cached.pages.len() > had.pages.len())
                     });
                     if newer.is_none() {
                         admit(wanted.len())?;
                     }
                     Ok(async move {
                         match newer {
-                            Some((cached, _stored_at)) => Ok(cached.list.clone()),
+                            Some((cached, _stored_at)) => Ok(cached),
                             None => this.fetch_and_keep(key, repo, held, wanted).await,
                         }
                     })
@@ -410,7 +406,7 @@ impl ContributorLists {
             } else {
                 rounds += 1;
             }
-            held = Some(Arc::new(Held::new(list)));
+            held = Some(list);
         }
     }
 
@@ -462,10 +458,10 @@ impl ContributorLists {
         &self,
         key: Key,
         repo: RepoName,
-        held: Option<Arc<Held>>,
+        held: Option<Arc<List>>,
         wanted: Vec<Uri>,
     ) -> Fetched {
-        let list = held.as_ref().map(|held| &*held.list);
+        let list = held.as_deref();
         let revalidate = wanted.is_empty();
         let fetched = self
             .fetch(&repo, list, revalidate, wanted)
@@ -475,8 +471,7 @@ impl ContributorLists {
             Ok(list) => {
                 self.missing.remove(&key.0);
                 let weight = list.weight();
-                let held = Held::new(list.clone());
-                let evicted = self.cache.insert(key, Arc::new(held), weight);
+                let evicted = self.cache.insert(key, list.clone(), weight);
                 METRICS.cache_evicted(Cache::Lists, evicted);
             }
             Err(error) if !error.is_outage() => {
@@ -557,6 +552,7 @@ impl ContributorLists {
             }
         }
         list.contributors.shrink_to_fit();
+        list.more = list.pages.last().is_some_and(|page| page.next.is_some());
         Ok(list)
     }
 

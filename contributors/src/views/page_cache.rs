@@ -54,10 +54,41 @@ pub struct PageCache {
 /// JSON list across repositories).
 #[derive(Clone)]
 struct Rendered {
-    lists: Box<[Weak<List>]>,
+    lists: Lists,
     page: Arc<Representation>,
     /// For a partial wall: how long it may be served.
     brief: Option<Duration>,
+}
+
+/// The lists a page was made from, held weakly. One list (the usual
+/// case) is held inline, so that checking it reads no other allocation:
+/// with many pages held, that would be one more cache miss a view.
+#[derive(Clone)]
+enum Lists {
+    One(Weak<List>),
+    Several(Box<[Weak<List>]>),
+}
+
+impl Lists {
+    fn of(lists: &[&Arc<List>]) -> Lists {
+        match lists {
+            [list] => Lists::One(Arc::downgrade(list)),
+            several => Lists::Several(several.iter().map(|list| Arc::downgrade(list)).collect()),
+        }
+    }
+
+    /// Whether these are `lists` themselves, in the same order.
+    fn are(&self, lists: &[&Arc<List>]) -> bool {
+        let same =
+            |held: &Weak<List>, list: &Arc<List>| std::ptr::eq(held.as_ptr(), Arc::as_ptr(list));
+        match (self, lists) {
+            (Lists::One(held), [list]) => same(held, list),
+            (Lists::Several(held), lists) => {
+                held.len() == lists.len() && held.iter().zip(lists).all(|(h, l)| same(h, l))
+            }
+            (Lists::One(_), _) => false,
+        }
+    }
 }
 
 /// The key: which answer made from a list (`file`: "" for the page,
@@ -190,11 +221,7 @@ impl PageCache {
     pub fn get(&self, path: &PageKey, lists: &[&Arc<List>]) -> Option<Arc<Representation>> {
         let page = (self.pages)
             .get_with(path, |rendered, stored_at| {
-                let same = |(held, list): (&Weak<List>, &&Arc<List>)| {
-                    std::ptr::eq(held.as_ptr(), Arc::as_ptr(list))
-                };
-                let current = rendered.lists.len() == lists.len()
-                    && rendered.lists.iter().zip(lists).all(same)
+                let current = rendered.lists.are(lists)
                     && rendered.brief.is_none_or(|ttl| stored_at.elapsed() < ttl);
                 current.then(|| rendered.page.clone())
             })
@@ -230,7 +257,7 @@ impl PageCache {
     ) {
         let weight = path.weight() + page.weight() + lists.len() * size_of::<Weak<List>>();
         let rendered = Rendered {
-            lists: lists.iter().map(|list| Arc::downgrade(list)).collect(),
+            lists: Lists::of(lists),
             page,
             brief,
         };
@@ -248,6 +275,21 @@ impl PageCache {
 mod tests {
     use super::*;
     use crate::http::responses::Kind;
+
+    #[test]
+    fn a_page_matches_only_its_own_lists_in_their_order() {
+        let (a, b) = (Arc::new(List::default()), Arc::new(List::default()));
+        assert!(Lists::of(&[&a]).are(&[&a]));
+        assert!(!Lists::of(&[&a]).are(&[&b]));
+        assert!(!Lists::of(&[&a]).are(&[&a, &a]));
+        assert!(!Lists::of(&[&a]).are(&[]));
+        assert!(Lists::of(&[&a, &b]).are(&[&a, &b]));
+        assert!(!Lists::of(&[&a, &b]).are(&[&b, &a]));
+        assert!(!Lists::of(&[&a, &b]).are(&[&a]));
+        assert!(!Lists::of(&[&a, &b]).are(&[&a, &b, &b]));
+        assert!(Lists::of(&[]).are(&[]));
+        assert!(!Lists::of(&[]).are(&[&a]));
+    }
 
     #[test]
     fn keys_differ_in_every_option_and_part() {
