@@ -198,7 +198,9 @@ enum Waiting {
 
 /// Answers one request from `client` for `route` (`Route::of` its path)
 /// as far as memory allows, without waiting for anything. Never fails:
-/// every outcome is a response, now or after the wait.
+/// every outcome is a response, now or after the wait. `arrived` is when
+/// the request was read: what is held is judged fresh or not as of then,
+/// so that one clock reading serves every check of a cached answer.
 pub fn answer(
     app: &App,
     client: IpAddr,
@@ -206,6 +208,7 @@ pub fn answer(
     route: Route<'_>,
     uri: &Uri,
     headers: &HeaderMap,
+    arrived: Instant,
 ) -> Answer {
     if method != Method::GET && method != Method::HEAD {
         let mut response = text(
@@ -232,7 +235,7 @@ pub fn answer(
         Route::Favicon => Ok(app.favicon().respond(headers)),
         Route::Avatar(id) => avatar(app, id, query, headers),
         Route::Contributors(owner, repo) | Route::Wall(owner, repo) | Route::Json(owner, repo) => {
-            list(app, route, (owner, repo), uri, headers)
+            list(app, route, (owner, repo), uri, headers, arrived)
         }
         Route::WallAcross | Route::JsonAcross => across(app, route, query, headers),
         Route::Unserved => Ok(text(StatusCode::NOT_FOUND, "not found\n")),
@@ -259,7 +262,7 @@ impl Wait {
                 // Each page GitHub is asked for costs this client one lookup.
                 let admit = |pages| spend_lookups(app, self.client, pages);
                 match app.lists.get(&asked.name, asked.selection, &admit).await {
-                    Ok(shown) => match from_list(app, *asked, shown, headers) {
+                    Ok(shown) => match from_list(app, *asked, shown, headers, Instant::now()) {
                         Ok(response) => response,
                         Err(wall) => draw_wall(app, self.client, wall, headers).await,
                     },
@@ -804,16 +807,17 @@ fn list(
     typed: (&str, &str),
     uri: &Uri,
     headers: &HeaderMap,
+    arrived: Instant,
 ) -> Result<Response<Body>, Waiting> {
     let asked = match ListAsked::check(route, typed, uri.query()) {
         Ok(asked) => asked,
         Err(refused) => return Ok(refused),
     };
-    match app.lists.cached(&asked.name, asked.selection) {
+    match app.lists.cached_at(&asked.name, asked.selection, arrived) {
         None => Err(Waiting::List(Box::new(asked))),
         Some(Err(error)) => Ok(asked.failure(&error)),
         Some(Ok(shown)) => {
-            from_list(app, asked, shown, headers).map_err(|w| Waiting::Wall(Box::new(w)))
+            from_list(app, asked, shown, headers, arrived).map_err(|w| Waiting::Wall(Box::new(w)))
         }
     }
 }
@@ -826,9 +830,10 @@ fn from_list(
     asked: ListAsked,
     shown: Shown,
     headers: &HeaderMap,
+    now: Instant,
 ) -> Result<Response<Body>, WallToDraw> {
     // Each list shown lets `/avatars/{id}` fetch its ids (`seen_ids.rs`).
-    app.seen.show(&shown.list);
+    app.seen.show_at(&shown.list, now);
     if shown.stale_because.is_none()
         && let Some(kept) = app.pages.get(&asked.key(&shown), &[&shown.list])
     {

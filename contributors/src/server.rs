@@ -455,7 +455,7 @@ fn answer(
     let client: IpAddr = app.config.trusted_proxies.client(peer.ip(), &parts.headers);
     let route = Route::of(parts.uri.path());
     let (method, uri, headers) = (&parts.method, &parts.uri, &parts.headers);
-    let answer = match routes::answer(app, client, method, route, uri, headers) {
+    let answer = match routes::answer(app, client, method, route, uri, headers, started) {
         Answer::Now(response) => {
             activity.response_ready();
             log(&parts, route, &response, started);

@@ -303,9 +303,20 @@ impl ContributorLists {
         repo: &RepoName,
         selection: Selection,
     ) -> Option<Result<Shown, UpstreamError>> {
+        self.cached_at(repo, selection, Instant::now())
+    }
+
+    /// [`ContributorLists::cached`] as of `now`: a page view passes the
+    /// moment its request arrived, the one clock reading its answer needs.
+    pub fn cached_at(
+        &self,
+        repo: &RepoName,
+        selection: Selection,
+        now: Instant,
+    ) -> Option<Result<Shown, UpstreamError>> {
         let key = key(repo, selection.anon);
         if let Some((error, stored_at)) = self.missing.get(&key.0)
-            && stored_at.elapsed() < self.missing_ttl
+            && now.saturating_duration_since(stored_at) < self.missing_ttl
         {
             METRICS.cache_lookup(Cache::Lists, true);
             return Some(Err(error));
@@ -317,7 +328,7 @@ impl ContributorLists {
                 if !list.covers(selection.max) {
                     return None;
                 }
-                let expired = list.confirmed.elapsed() >= self.ttl;
+                let expired = now.saturating_duration_since(list.confirmed) >= self.ttl;
                 Some((shown(list, selection.max), expired.then(|| list.clone())))
             })
             .flatten()?;

@@ -89,13 +89,19 @@ impl SeenIds {
     /// Notes the ids of `list` as shown, unless it was marked in this
     /// generation already.
     pub fn show(&self, list: &Arc<List>) {
+        self.show_at(list, Instant::now());
+    }
+
+    /// [`SeenIds::show`] as of `now`: a page view passes the moment its
+    /// request arrived, the one clock reading its answer needs.
+    pub fn show_at(&self, list: &Arc<List>, now: Instant) {
         // Checked without the lock, then again under it (another thread
         // may have marked it, or turned the generation, in between).
-        if self.marked_now(list) && !self.floor_passed() {
+        if self.marked_now(list) && !self.floor_passed(now) {
             return;
         }
         let mut held = self.generations.lock().unwrap_or_else(|p| p.into_inner());
-        if self.floor_passed() {
+        if self.floor_passed(now) {
             self.turn(&mut held);
         } else if self.marked_now(list) {
             return;
@@ -116,13 +122,15 @@ impl SeenIds {
         list.seen_in.load(Acquire) == self.current.load(Relaxed)
     }
 
-    /// Whether the current generation is `floor` old.
-    fn floor_passed(&self) -> bool {
-        self.nanos() >= self.turns_at.load(Relaxed)
+    /// Whether the current generation is `floor` old at `now`.
+    fn floor_passed(&self, now: Instant) -> bool {
+        self.nanos(now) >= self.turns_at.load(Relaxed)
     }
 
-    fn nanos(&self) -> u64 {
-        u64::try_from(self.epoch.elapsed().as_nanos()).unwrap_or(u64::MAX)
+    /// `now` in nanoseconds after `epoch`.
+    fn nanos(&self, now: Instant) -> u64 {
+        let since = now.saturating_duration_since(self.epoch);
+        u64::try_from(since.as_nanos()).unwrap_or(u64::MAX)
     }
 
     /// The current generation becomes the previous one; a new one begins.
@@ -135,7 +143,7 @@ impl SeenIds {
     fn begin(&self) {
         let floor = u64::try_from(self.floor.as_nanos()).unwrap_or(u64::MAX);
         self.turns_at
-            .store(self.nanos().saturating_add(floor), Relaxed);
+            .store(self.nanos(Instant::now()).saturating_add(floor), Relaxed);
         self.current
             .store(GENERATIONS.fetch_add(1, Relaxed), Relaxed);
     }

@@ -5,7 +5,7 @@
 use crate::common;
 
 use std::net::IpAddr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::common::{TestApp, users};
 use contributors::App;
@@ -295,7 +295,16 @@ async fn what_memory_holds_is_answered_without_waiting() {
     let answer = |path: &str| {
         let uri: Uri = path.parse().unwrap();
         let route = Route::of(uri.path());
-        routes::answer(&app, client, &Method::GET, route, &uri, &HeaderMap::new())
+        let arrived = Instant::now();
+        routes::answer(
+            &app,
+            client,
+            &Method::GET,
+            route,
+            &uri,
+            &HeaderMap::new(),
+            arrived,
+        )
     };
     let now = |path: &str| match answer(path) {
         Answer::Now(response) => response.status().as_u16(),
