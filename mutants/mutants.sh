@@ -52,7 +52,7 @@ if [ "${1:-}" != --report ]; then
     mkdir -p "$OUT/$key"
     cp -p "$file" "$OUT/$key/original.rs"
     # However the run ends, the file is left as it was.
-    trap 'cmp -s "$file" "$OUT/$key/original.rs" || { cp -p "$OUT/$key/original.rs" "$file"; echo "mutants: $file restored" >&2; }' EXIT
+    trap '[ -z "${session:-}" ] || pkill -KILL -s "$session"; cmp -s "$file" "$OUT/$key/original.rs" || { cp -p "$OUT/$key/original.rs" "$file"; echo "mutants: $file restored" >&2; }' EXIT
     echo "mutants: $file (cargo test ${tests[$file]})" >&2
     # MUTANTS_ITERATE=1 (while writing tests): only the mutants the last
     # run did not catch are tried again, the others keep their outcome (the
@@ -70,9 +70,15 @@ if [ "${1:-}" != --report ]; then
     # (`cargo test --no-run` then `cargo test`): what is not run is not built.
     cargo_args=()
     for word in ${tests[$file]}; do cargo_args+=("--cargo-arg=$word"); done
+    # In a session of its own, ended whole when it returns: a mutant that
+    # hangs can leave its test process running after cargo-mutants has
+    # timed it out, and that would slow every later run on the machine.
     status=0
-    cargo mutants --in-place --no-shuffle --minimum-test-timeout 60 \
-      --file "$file" --output "$OUT/$key" "${iterate[@]}" "${cargo_args[@]}" || status=$?
+    setsid --wait cargo mutants --in-place --no-shuffle --minimum-test-timeout 60 \
+      --file "$file" --output "$OUT/$key" "${iterate[@]}" "${cargo_args[@]}" &
+    session=$!
+    wait "$session" || status=$?
+    pkill -KILL -s "$session" 2>/dev/null || true
     cmp -s "$file" "$OUT/$key/original.rs" || { echo "mutants: cargo mutants left $file changed" >&2; exit 1; }
     # 2: mutants missed, 3: timeouts (the report counts both); else a failure.
     case $status in 0 | 2 | 3) ;; *) echo "mutants: cargo mutants failed on $file ($status)" >&2; exit "$status" ;; esac

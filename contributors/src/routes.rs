@@ -694,7 +694,10 @@ fn from_lists(
     let from = MadeFrom {
         key,
         lists: lists.iter().map(|&l| l.clone()).collect(),
-        checked_at,
+        confirmed: (lists.iter())
+            .map(|l| l.confirmed)
+            .min()
+            .unwrap_or_else(Instant::now),
         stale,
     };
     if let Err((_, layout)) = options {
@@ -763,13 +766,13 @@ fn sent(kind: Kind, response: Response<Body>) -> Response<Body> {
     }
 }
 
-/// What an answer is made from: the lists it shows, where it is kept, how
-/// old its oldest list is, and whether any list is an old copy served
-/// through an outage (then the answer is kept by nobody).
+/// What an answer is made from: the lists it shows, where it is kept, when
+/// GitHub confirmed the oldest of them, and whether any list is an old copy
+/// served through an outage (then the answer is kept by nobody).
 struct MadeFrom {
     key: PageKey,
     lists: Vec<Arc<List>>,
-    checked_at: u64,
+    confirmed: Instant,
     stale: bool,
 }
 
@@ -779,7 +782,7 @@ impl MadeFrom {
         MadeFrom {
             key,
             lists: vec![shown.list.clone()],
-            checked_at: shown.list.checked_at,
+            confirmed: shown.list.confirmed,
             stale: shown.stale_because.is_some(),
         }
     }
@@ -837,7 +840,7 @@ fn from_list(
     if shown.stale_because.is_none()
         && let Some(kept) = app.pages.get(&asked.key(&shown), &[&shown.list])
     {
-        return Ok(sent(asked.form.kind(), kept.respond(headers)));
+        return Ok(sent(asked.form.kind(), kept.respond_at(headers, now)));
     }
     let body = match asked.form {
         Form::Page => {
@@ -922,9 +925,8 @@ async fn draw_wall(
         (app.pages).insert_briefly(from.key.clone(), &lists, kept.clone(), wall::PARTIAL_TTL);
         kept
     } else {
-        let (ttl, checked_at) = (app.config.cache_ttl, from.checked_at);
-        let kept =
-            Representation::shared_with_gzip(made.body, made.gzip, Kind::Svg, ttl, checked_at);
+        let fresh_until = from.confirmed + app.config.cache_ttl;
+        let kept = Representation::shared_with_gzip(made.body, made.gzip, Kind::Svg, fresh_until);
         let kept = Arc::new(kept);
         app.pages.insert(from.key.clone(), &lists, kept.clone());
         kept
@@ -952,8 +954,8 @@ fn keep_and_send(
     if from.stale {
         return sent(kind, respond(StatusCode::OK, kind, NO_STORE, body));
     }
-    let (ttl, checked_at) = (app.config.cache_ttl, from.checked_at);
-    let kept = Arc::new(Representation::shared(body, kind, ttl, checked_at));
+    let fresh_until = from.confirmed + app.config.cache_ttl;
+    let kept = Arc::new(Representation::shared(body, kind, fresh_until));
     app.pages
         .insert(from.key.clone(), &from.lists(), kept.clone());
     sent(kind, kept.respond(headers))

@@ -78,7 +78,7 @@ pub struct List {
     /// When GitHub last confirmed this list's oldest page (Unix time).
     pub checked_at: u64,
     /// The same moment, for the TTL.
-    confirmed: Instant,
+    pub confirmed: Instant,
     pages: Vec<CachedPage>,
     /// Whether GitHub has pages after the ones held: the last page's
     /// `next`, copied here when the list is made, so that a view reads the

@@ -24,7 +24,8 @@
 //!
 //! - **Freshness.** An answer made from a cached list ([`Representation::shared`])
 //!   may be kept by shared caches for what is left of the list's TTL, so
-//!   its `Cache-Control: max-age` counts down. It changes once a second, so
+//!   its `Cache-Control: max-age` counts down, as of the moment the request
+//!   arrived ([`Representation::respond_at`]). It changes once a second, so
 //!   each form's headers are remade once a second, not per request.
 //!
 //! Small bodies (under [`MIN_GZIP_BYTES`]) and bodies that gzip does not
@@ -43,7 +44,7 @@
 use std::hash::{DefaultHasher, Hasher};
 use std::io::Write;
 use std::sync::RwLock;
-use std::time::Duration;
+use std::time::Instant;
 
 use bytes::Bytes;
 use flate2::Compression;
@@ -51,7 +52,6 @@ use flate2::write::GzEncoder;
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{Response, StatusCode};
 
-use crate::http::clock::now_unix;
 use crate::http::responses::{Body, Kind, NO_STORE, respond, shared_cache_control};
 
 /// Below this, gzip's header and the extra round of negotiation cost more
@@ -77,35 +77,37 @@ struct Encoded {
     countdown: Option<Countdown>,
 }
 
-/// The `max-age` of an answer made from a list that GitHub confirmed at
-/// `checked_at`, counting down to the end of the list's `ttl`.
+/// The `max-age` of an answer made from a list, counting down to the end
+/// of the list's TTL (`fresh_until`).
 #[derive(Debug)]
 struct Countdown {
-    ttl: Duration,
-    checked_at: u64,
-    /// `Encoded::headers` with the `Cache-Control` of one second, and that
-    /// second (Unix time): remade when the second changes.
+    fresh_until: Instant,
+    /// `Encoded::headers` with the `Cache-Control` of one `max-age`, and
+    /// that `max-age` in seconds: remade when it changes, once a second.
+    /// (`NOT_MADE` until the first answer.)
     this_second: RwLock<(u64, HeaderMap)>,
 }
 
+/// A `max-age` no answer has: the headers are made on first use.
+const NOT_MADE: u64 = u64::MAX;
+
 impl Countdown {
-    /// A copy of `headers` with this second's `max-age`. They are remade
-    /// at most once a second (under the write lock); every other answer
-    /// only copies them.
-    fn headers(&self, headers: &HeaderMap) -> HeaderMap {
-        let now = now_unix();
+    /// A copy of `headers` with the `max-age` left at `now`. They are
+    /// remade at most once a second (under the write lock); every other
+    /// answer only copies them.
+    fn headers(&self, headers: &HeaderMap, now: Instant) -> HeaderMap {
+        let max_age = self.fresh_until.saturating_duration_since(now).as_secs();
         {
             let held = self.this_second.read().unwrap_or_else(|p| p.into_inner());
-            if held.0 == now {
+            if held.0 == max_age {
                 return held.1.clone();
             }
         }
         let mut held = self.this_second.write().unwrap_or_else(|p| p.into_inner());
-        if held.0 != now {
+        if held.0 != max_age {
             let mut remade = headers.clone();
-            let value = shared_cache_control(self.ttl, self.checked_at, now);
-            remade.insert(header::CACHE_CONTROL, value);
-            *held = (now, remade);
+            remade.insert(header::CACHE_CONTROL, shared_cache_control(max_age));
+            *held = (max_age, remade);
         }
         held.1.clone()
     }
@@ -121,19 +123,14 @@ impl Representation {
         Representation::of(body, gzip, kind, cache, None)
     }
 
-    /// Like [`Representation::new`], for an answer made from a list that
-    /// GitHub confirmed at `checked_at` (Unix time): shared caches may keep
-    /// it for what is left of `ttl` ([`shared_cache_control`]).
-    pub fn shared(
-        body: impl Into<Bytes>,
-        kind: Kind,
-        ttl: Duration,
-        checked_at: u64,
-    ) -> Representation {
+    /// Like [`Representation::new`], for an answer made from a list whose
+    /// TTL ends at `fresh_until`: shared caches may keep it until then
+    /// ([`shared_cache_control`]).
+    pub fn shared(body: impl Into<Bytes>, kind: Kind, fresh_until: Instant) -> Representation {
         let body = body.into();
         let gzip = gzipped(&body);
         // The placeholder is replaced before the first answer goes out.
-        Representation::of(body, gzip, kind, NO_STORE, Some((ttl, checked_at)))
+        Representation::of(body, gzip, kind, NO_STORE, Some(fresh_until))
     }
 
     /// Like [`Representation::shared`], with the gzip form made already
@@ -143,10 +140,9 @@ impl Representation {
         body: Bytes,
         gzip: Option<Bytes>,
         kind: Kind,
-        ttl: Duration,
-        checked_at: u64,
+        fresh_until: Instant,
     ) -> Representation {
-        Representation::of(body, gzip, kind, NO_STORE, Some((ttl, checked_at)))
+        Representation::of(body, gzip, kind, NO_STORE, Some(fresh_until))
     }
 
     /// Like [`Representation::new`], with the gzip form made already (or
@@ -171,7 +167,7 @@ impl Representation {
         gzip: Option<Bytes>,
         kind: Kind,
         cache: &'static str,
-        countdown: Option<(Duration, u64)>,
+        fresh_until: Option<Instant>,
     ) -> Representation {
         // "abc" and "abc-gz": both from the hash of the content.
         let hash = content_hash(&body);
@@ -193,11 +189,9 @@ impl Representation {
             Encoded {
                 body,
                 etag,
-                countdown: countdown.map(|(ttl, checked_at)| Countdown {
-                    ttl,
-                    checked_at,
-                    // Second 0: made on first use.
-                    this_second: RwLock::new((0, HeaderMap::new())),
+                countdown: fresh_until.map(|fresh_until| Countdown {
+                    fresh_until,
+                    this_second: RwLock::new((NOT_MADE, HeaderMap::new())),
                 }),
                 headers,
             }
@@ -225,8 +219,19 @@ impl Representation {
 
     /// The answer to a GET or HEAD with `request`'s headers: the form it
     /// accepts, or a 304 (the same headers, no body) when it already holds
-    /// that form.
+    /// that form. A shared answer's `max-age` is counted as of now.
     pub fn respond(&self, request: &HeaderMap) -> Response<Body> {
+        self.respond_as_of(request, None)
+    }
+
+    /// Like [`Representation::respond`], for a request that arrived at
+    /// `arrived`: a shared answer's `max-age` is counted as of then, so the
+    /// clock the server read for the request serves here too.
+    pub fn respond_at(&self, request: &HeaderMap, arrived: Instant) -> Response<Body> {
+        self.respond_as_of(request, Some(arrived))
+    }
+
+    fn respond_as_of(&self, request: &HeaderMap, arrived: Option<Instant>) -> Response<Body> {
         // One pass over the request's headers reads both that matter here.
         // (Looking each up by name would hash the name, twice per request,
         // to find headers that most requests do not even send.) An
@@ -254,7 +259,9 @@ impl Representation {
         let mut response = Response::new(Body::new(body));
         *response.headers_mut() = match &chosen.countdown {
             None => chosen.headers.clone(),
-            Some(countdown) => countdown.headers(&chosen.headers),
+            Some(countdown) => {
+                countdown.headers(&chosen.headers, arrived.unwrap_or_else(Instant::now))
+            }
         };
         if not_modified {
             *response.status_mut() = StatusCode::NOT_MODIFIED;
@@ -396,6 +403,7 @@ mod tests {
     use super::*;
     use flate2::read::GzDecoder;
     use std::io::Read;
+    use std::time::Duration;
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
         pairs
@@ -563,9 +571,10 @@ mod tests {
 
     #[test]
     fn a_shared_answer_counts_its_max_age_down_to_the_end_of_the_ttl() {
-        let ttl = Duration::from_secs(600);
-        let answer =
-            |checked_at| Representation::shared("x".repeat(4096), Kind::Json, ttl, checked_at);
+        // An answer whose list has `left` seconds of its TTL left now.
+        let now = Instant::now();
+        let at = |seconds| now + Duration::from_secs(seconds);
+        let answer = |left| Representation::shared("x".repeat(4096), Kind::Json, at(left));
         let max_age = |response: &Response<Body>| {
             let value = response.headers()[header::CACHE_CONTROL].to_str().unwrap();
             assert!(value.starts_with("public, max-age="), "{value}");
@@ -573,27 +582,34 @@ mod tests {
             let rest = &value["public, max-age=".len()..];
             rest[..rest.find(',').unwrap()].parse::<u64>().unwrap()
         };
-        // Confirmed 100 s ago: 500 s left (499 if the second turns meanwhile).
-        let now = now_unix();
-        let young = answer(now - 100);
+        // Confirmed 100 s ago, with a TTL of 600 s: 500 s left.
+        let young = answer(500);
         let gzip = headers(&[("accept-encoding", "gzip")]);
-        for response in [young.respond(&HeaderMap::new()), young.respond(&gzip)] {
-            assert!((499..=500).contains(&max_age(&response)));
+        for response in [
+            young.respond_at(&HeaderMap::new(), now),
+            young.respond_at(&gzip, now),
+        ] {
+            assert_eq!(max_age(&response), 500);
         }
+        // Counted as of the moment given: 10 s on, 490 s left; with no
+        // moment given, as of now.
+        assert_eq!(max_age(&young.respond_at(&gzip, at(10))), 490);
+        assert!((499..=500).contains(&max_age(&young.respond(&gzip))));
         // A 304 says the same.
         let mut again = gzip.clone();
         again.insert(
             header::IF_NONE_MATCH,
             young.respond(&gzip).headers()[header::ETAG].clone(),
         );
-        let not_modified = young.respond(&again);
+        let not_modified = young.respond_at(&again, at(1));
         assert_eq!(not_modified.status(), StatusCode::NOT_MODIFIED);
-        assert!((499..=500).contains(&max_age(&not_modified)));
+        assert_eq!(max_age(&not_modified), 499);
         // Past its TTL: 0, never a wrapped-around number.
-        assert_eq!(max_age(&answer(now - 10_000).respond(&HeaderMap::new())), 0);
-        // Headers remade for a second that has passed are remade again.
+        let old = answer(0);
+        assert_eq!(max_age(&old.respond_at(&HeaderMap::new(), at(10_000))), 0);
+        // Headers made for another second are remade.
         let countdown = young.identity.countdown.as_ref().unwrap();
-        *countdown.this_second.write().unwrap() = (now - 50, HeaderMap::new());
-        assert!((499..=500).contains(&max_age(&young.respond(&HeaderMap::new()))));
+        *countdown.this_second.write().unwrap() = (450, HeaderMap::new());
+        assert_eq!(max_age(&young.respond_at(&HeaderMap::new(), at(2))), 498);
     }
 }

@@ -14,8 +14,6 @@
 //! Route handlers return a [`Reply`]: `Err` holds an early answer (a 400 or
 //! an error page), so each step of a handler can end it with `?`.
 
-use std::time::Duration;
-
 use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{Response, StatusCode};
@@ -51,15 +49,13 @@ const STALE_WHILE_REVALIDATE: u64 = 60;
 /// spirit of the app's own fallback to an older list.
 const STALE_IF_ERROR: u64 = 86_400;
 
-/// `Cache-Control` for an answer made from a list confirmed by GitHub at
-/// `checked_at` (Unix time): `public`, and fresh for what is left of the
-/// list's TTL (`CONTRIBUTORS_CACHE_TTL`), so a shared cache in front of us
-/// (nginx, a CDN, GitHub's image proxy) never keeps it longer than we would.
-/// `now` is the Unix time it is for; `Representation::shared` makes it once
-/// a second.
-pub fn shared_cache_control(ttl: Duration, checked_at: u64, now: u64) -> HeaderValue {
-    let age = now.saturating_sub(checked_at);
-    let max_age = ttl.as_secs().saturating_sub(age);
+/// `Cache-Control` for an answer made from a list GitHub confirmed
+/// `max_age` seconds before the end of the list's TTL
+/// (`CONTRIBUTORS_CACHE_TTL`): `public`, and fresh for those seconds, so a
+/// shared cache in front of us (nginx, a CDN, GitHub's image proxy) never
+/// keeps it longer than we would. `Representation::shared` makes it once a
+/// second.
+pub fn shared_cache_control(max_age: u64) -> HeaderValue {
     let value = format!(
         "public, max-age={max_age}, stale-while-revalidate={STALE_WHILE_REVALIDATE}, \
          stale-if-error={STALE_IF_ERROR}"
