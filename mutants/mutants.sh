@@ -51,8 +51,10 @@ if [ "${1:-}" != --report ]; then
     key=${key//\//-}
     mkdir -p "$OUT/$key"
     cp -p "$file" "$OUT/$key/original.rs"
-    # However the run ends, the file is left as it was.
-    trap '[ -z "${session:-}" ] || pkill -KILL -s "$session"; cmp -s "$file" "$OUT/$key/original.rs" || { cp -p "$OUT/$key/original.rs" "$file"; echo "mutants: $file restored" >&2; }' EXIT
+    # However the run ends, the file is left as it was. (The session has
+    # usually ended already: pkill then finds nothing and fails, which
+    # must not stop the trap, under set -e, before the restore.)
+    trap '[ -z "${session:-}" ] || pkill -KILL -s "$session" || true; cmp -s "$file" "$OUT/$key/original.rs" || { cp -p "$OUT/$key/original.rs" "$file"; echo "mutants: $file restored" >&2; }' EXIT
     echo "mutants: $file (cargo test ${tests[$file]})" >&2
     # MUTANTS_ITERATE=1 (while writing tests): only the mutants the last
     # run did not catch are tried again, the others keep their outcome (the

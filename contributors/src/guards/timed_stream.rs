@@ -486,6 +486,24 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_waiting_read_sleeps_until_its_alarm() {
+        // The alarm goes off at most a tick ahead (here a minute). Were it
+        // set for now, the read would be woken again on every turn of
+        // tokio's timer (each millisecond) until its deadline: an idle
+        // connection would keep a core busy.
+        let (mut stream, _activity, _client) = connection(deadlines(LONG, LONG, LONG), false).await;
+        let mut space = [0u8; 16];
+        let mut polls = 0;
+        let read = poll_fn(|cx| {
+            polls += 1;
+            Pin::new(&mut stream).poll_read(cx, &mut ReadBuf::new(&mut space))
+        });
+        let waited = tokio::time::timeout(Duration::from_millis(200), read).await;
+        assert!(waited.is_err(), "{waited:?}");
+        assert!(polls <= 2, "polled {polls} times in 200 ms");
+    }
+
+    #[tokio::test]
     async fn a_read_counts_only_the_bytes_it_added() {
         let (mut stream, activity, client) = connection(deadlines(LONG, LONG, LONG), false).await;
         drop(client);
