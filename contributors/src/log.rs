@@ -1,21 +1,26 @@
 //! The log: one line per request at the default level (`info`), and the
 //! rare events (start, stop, GitHub going up or down) around them.
 //!
-//! `tracing` carries the events and `tracing-subscriber` decides which
+//! `tracing` carries the rare events and `tracing-subscriber` decides which
 //! are written; this module decides only how a line is spelt and when it
-//! reaches standard output (where `docker logs` reads it). Both are ours
-//! because the request line is on every request's path, and at the
-//! default level it cost more than the rest of a cached page's answer
-//! (`make bench`, section 6: the "default log" column):
+//! reaches standard output (where `docker logs` reads it). The request
+//! line is ours from end to end, because it is on every request's path:
+//! at the default level it cost more than the rest of a cached page's
+//! answer (`make bench`, sections 6 and 7: the "default log" rows).
 //!
-//! - **The line** ([`Line`]) is written field by field into the buffer
-//!   the subscriber hands over: numbers and plain strings are copied as
-//!   they are, and only a string that needs escaping, or a value that is
+//! - **The request line** ([`request`]) is spelt straight into a buffer of
+//!   the thread's own, without `tracing`'s dispatch and field visitor
+//!   (those were most of its cost): the same line `tracing::info!` would
+//!   make of the same fields, tested against it. It is written when the
+//!   level is `info` or more verbose, as an `info!` would be.
+//! - **The other lines** ([`Line`]) are written field by field into the
+//!   buffer the subscriber hands over: numbers and plain strings are copied
+//!   as they are, and only a string that needs escaping, or a value that is
 //!   not a number or a string, goes through `core::fmt`. The layout is
 //!   `tracing-subscriber`'s own (`2026-01-31T12:00:00.123456Z  INFO
 //!   request method=GET path="/" status=200 micros=41`), without spans,
 //!   which this app does not open.
-//! - **The writer** ([`Buffered`]) appends the line to one buffer in
+//! - **The writer** ([`Buffered`]) appends each line to one buffer in
 //!   memory; a thread of its own writes the buffer out when a line has
 //!   waited [`LINGER`], or at [`FLUSH_AT`] bytes, so a busy server makes
 //!   one `write` a batch instead of one a request. Nothing is dropped:
@@ -24,6 +29,7 @@
 //!   a blocking write. [`flush`] writes what is left before the process
 //!   exits; lines in order, always.
 
+use std::cell::RefCell;
 use std::fmt;
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
@@ -47,6 +53,7 @@ pub const MAX_PENDING: usize = 1024 * 1024;
 
 /// Logs events at `level` and above to standard output.
 pub fn init(level: Level) {
+    REQUESTS.store(writes_requests(level), Relaxed);
     tracing_subscriber::fmt()
         .with_max_level(level)
         .event_format(Line)
@@ -57,6 +64,55 @@ pub fn init(level: Level) {
         .name("log".into())
         .spawn(flusher);
     BATCHED.store(started.is_ok(), Relaxed);
+}
+
+/// Whether `level` lets request lines through: `info` or more verbose.
+/// (`tracing` orders levels by verbosity: `TRACE` is the greatest.)
+fn writes_requests(level: Level) -> bool {
+    level >= Level::INFO
+}
+
+/// Logs one request, the line `tracing::info!(method = %method, path,
+/// status, micros, "request")` would make, if the level lets it through.
+pub fn request(method: &str, path: &str, status: u16, micros: u64) {
+    if !REQUESTS.load(Relaxed) {
+        return;
+    }
+    thread_local! {
+        /// The line being spelt; its room is used again for the next one.
+        static SPELT: RefCell<String> = const { RefCell::new(String::new()) };
+    }
+    SPELT.with_borrow_mut(|line| {
+        line.clear();
+        let _ = request_line(line, now(), (method, path, status, micros));
+        let _ = Buffered.write(line.as_bytes());
+    });
+}
+
+/// The request line for `now` (since the Unix epoch).
+fn request_line(
+    line: &mut String,
+    now: Duration,
+    (method, path, status, micros): (&str, &str, u16, u64),
+) -> fmt::Result {
+    timestamp(line, now)?;
+    line.push_str(" INFO request method=");
+    line.push_str(method);
+    line.push_str(" path=");
+    quoted(line, path)?;
+    line.push_str(" status=");
+    line.push_str(itoa::Buffer::new().format(status));
+    line.push_str(" micros=");
+    line.push_str(itoa::Buffer::new().format(micros));
+    line.push('\n');
+    Ok(())
+}
+
+/// The time since the Unix epoch, for a line's timestamp.
+fn now() -> Duration {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
 }
 
 /// Writes out every line logged so far. `main` calls it before the
@@ -77,6 +133,8 @@ static FLUSHED: Condvar = Condvar::new();
 static OUT: Mutex<()> = Mutex::new(());
 /// Whether the flusher thread runs.
 static BATCHED: AtomicBool = AtomicBool::new(false);
+/// Whether request lines are written (`init` sets it from the level).
+static REQUESTS: AtomicBool = AtomicBool::new(false);
 
 fn pending() -> MutexGuard<'static, Vec<u8>> {
     PENDING.lock().unwrap_or_else(|p| p.into_inner())
@@ -165,10 +223,7 @@ where
         mut line: Writer<'_>,
         event: &Event<'_>,
     ) -> fmt::Result {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default();
-        timestamp(&mut line, now)?;
+        timestamp(&mut line, now())?;
         let level = match *event.metadata().level() {
             Level::TRACE => "TRACE ",
             Level::DEBUG => "DEBUG ",
@@ -190,10 +245,9 @@ where
 
 /// `2026-01-31T12:00:00.123456Z ` for `now` (since the Unix epoch). The
 /// date and time of day are made once a second, per thread.
-fn timestamp(line: &mut Writer<'_>, now: Duration) -> fmt::Result {
+fn timestamp(line: &mut impl fmt::Write, now: Duration) -> fmt::Result {
     thread_local! {
-        static SECOND: std::cell::RefCell<(u64, String)> =
-            const { std::cell::RefCell::new((u64::MAX, String::new())) };
+        static SECOND: RefCell<(u64, String)> = const { RefCell::new((u64::MAX, String::new())) };
     }
     SECOND.with_borrow_mut(|(second, spelt)| {
         if *second != now.as_secs() {
@@ -208,6 +262,20 @@ fn timestamp(line: &mut Writer<'_>, now: Duration) -> fmt::Result {
     line.write_char('.')?;
     line.write_str(&micros[1..])?;
     line.write_str("Z ")
+}
+
+/// `value` in quotes, as `{:?}` writes a string. One with nothing to
+/// escape (every path: hyper admits only printable ASCII in one) is copied
+/// as it is.
+fn quoted(line: &mut impl fmt::Write, value: &str) -> fmt::Result {
+    // Printable ASCII, but for `"` and `\`: what `{:?}` leaves as it is.
+    let plain = (value.bytes()).all(|b| matches!(b, b' '..=b'~') && b != b'"' && b != b'\\');
+    if !plain {
+        return write!(line, "{value:?}");
+    }
+    line.write_char('"')?;
+    line.write_str(value)?;
+    line.write_char('"')
 }
 
 /// Writes an event's fields: the message, then ` name=value` each.
@@ -249,25 +317,13 @@ impl Visit for Fields<'_, '_> {
         self.number(field, itoa::Buffer::new().format(value));
     }
 
-    /// A string field is quoted, as `{:?}` writes it; one with nothing to
-    /// escape (every path: hyper admits only printable ASCII in one) is
-    /// copied as it is.
     fn record_str(&mut self, field: &Field, value: &str) {
         if self.result.is_err() {
             return;
         }
-        // Printable ASCII, but for `"` and `\`: what `{:?}` leaves as it is.
-        let plain = |value: &str| {
-            (value.bytes()).all(|b| matches!(b, b' '..=b'~') && b != b'"' && b != b'\\')
-        };
         self.result = self.name(field).and_then(|()| match field.name() {
             "message" => self.line.write_str(value),
-            _ if plain(value) => {
-                self.line.write_char('"')?;
-                self.line.write_str(value)?;
-                self.line.write_char('"')
-            }
-            _ => write!(self.line, "{value:?}"),
+            _ => quoted(self.line, value),
         });
     }
 
@@ -327,6 +383,37 @@ mod tests {
         // 2026-01-31T12:00:00.123456Z
         assert_eq!(time.len(), 27, "{time}");
         assert!(time.ends_with('Z') && time.as_bytes()[19] == b'.', "{time}");
+    }
+
+    #[test]
+    fn the_request_line_is_the_one_tracing_would_write() {
+        for path in ["/a/b", "/a\"b\n", "/é\u{85}", ""] {
+            let (status, micros) = (404u16, 1_234_567u64);
+            let traced = logged(|| {
+                tracing::info!(method = %"HEAD", path, status, micros, "request");
+            });
+            let mut spelt = String::new();
+            let now = Duration::new(1_700_000_000, 42_999);
+            request_line(&mut spelt, now, ("HEAD", path, status, micros)).unwrap();
+            let rest = |line: &str| line.split_once(' ').unwrap().1.to_string();
+            assert_eq!(rest(&spelt), rest(&traced), "{path:?}");
+            assert!(
+                spelt.starts_with("2023-11-14T22:13:20.000042Z  INFO request method=HEAD path=\"")
+            );
+        }
+    }
+
+    #[test]
+    fn request_lines_are_written_at_info_and_more_verbose() {
+        let levels = [
+            Level::ERROR,
+            Level::WARN,
+            Level::INFO,
+            Level::DEBUG,
+            Level::TRACE,
+        ];
+        let written = levels.map(writes_requests);
+        assert_eq!(written, [false, false, true, true, true]);
     }
 
     #[test]

@@ -492,11 +492,6 @@ fn log(request: &Parts, route: Route<'_>, response: &Response<Body>, started: In
     let status = response.status().as_u16();
     METRICS.request(route.index(), status, took);
     // The path only: a query could carry something a visitor typed.
-    tracing::info!(
-        method = %request.method,
-        path = request.uri.path(),
-        status,
-        micros = took.as_micros() as u64,
-        "request"
-    );
+    let micros = took.as_micros() as u64;
+    crate::log::request(request.method.as_str(), request.uri.path(), status, micros);
 }
