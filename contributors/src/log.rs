@@ -404,6 +404,14 @@ mod tests {
     }
 
     #[test]
+    fn lines_are_stamped_with_the_time_now() {
+        let before = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+        let stamped = now();
+        assert!(stamped >= before, "{stamped:?} < {before:?}");
+        assert!(stamped < before + Duration::from_secs(60), "{stamped:?}");
+    }
+
+    #[test]
     fn request_lines_are_written_at_info_and_more_verbose() {
         let levels = [
             Level::ERROR,
@@ -420,6 +428,7 @@ mod tests {
     fn levels_are_padded_to_five_and_messages_come_first() {
         let lines = logged(|| {
             tracing::warn!(host = "api.github.com", "GitHub is down");
+            tracing::info!(message = "a plain message", code = 1u64);
             tracing::error!(code = -3i64, "failed");
             tracing::debug!("not at info");
         });
@@ -431,6 +440,7 @@ mod tests {
             rests,
             [
                 " WARN GitHub is down host=\"api.github.com\"",
+                " INFO a plain message code=1",
                 "ERROR failed code=-3"
             ]
         );
@@ -441,6 +451,17 @@ mod tests {
         let line = logged(|| tracing::info!(path = "/a\"b\n", "request"));
         assert!(
             line.ends_with(" INFO request path=\"/a\\\"b\\n\"\n"),
+            "{line}"
+        );
+        // Nothing but quotes, or nothing but backslashes: escaped all the same.
+        let line = logged(|| tracing::info!(path = "\"\"", "request"));
+        assert!(
+            line.ends_with(" INFO request path=\"\\\"\\\"\"\n"),
+            "{line}"
+        );
+        let line = logged(|| tracing::info!(path = "\\\\", "request"));
+        assert!(
+            line.ends_with(" INFO request path=\"\\\\\\\\\"\n"),
             "{line}"
         );
         // Not ASCII: as `{:?}` writes it (é as it is, a C1 control escaped).

@@ -303,6 +303,9 @@ mod tests {
             other[at] += 1;
             assert_ne!(key(options), key(other), "option {at}");
         }
+        // Differences in two options do not cancel each other out.
+        assert_ne!(key([1, 1, 0, 0, 0, 0]), key([0; OPTIONS]));
+        assert_ne!(key([3, 0, 0, 0, 0, 5]), key([0, 0, 0, 0, 0, 6]));
         assert_ne!(
             key(options),
             PageKey::new(one("s"), "wall.svg", options, &none)
@@ -313,6 +316,57 @@ mod tests {
             key(options),
             PageKey::new(one("r"), "wall.svg", options, &bots)
         );
+    }
+
+    #[test]
+    fn the_same_set_of_repositories_is_one_canonical_list() {
+        let name = |owner, repo| RepoName::new(owner, repo).unwrap();
+        let asked = [
+            name("b", "Two"),
+            name("A", "one"),
+            name("B", "two"),
+            name("a", "ONE"),
+        ];
+        let names: Vec<String> = canonical(&asked).iter().map(RepoName::to_string).collect();
+        assert_eq!(names, ["a/one", "b/two"]);
+    }
+
+    #[test]
+    fn an_entry_weighs_its_key_its_page_and_its_lists() {
+        let cache = PageCache::new(10, 1 << 20);
+        let repos = [
+            RepoName::new("o", "a").unwrap(),
+            RepoName::new("o", "b").unwrap(),
+        ];
+        let filter = Filter::from_query(Some("exclude=alice,bob")).unwrap();
+        let key = PageKey::new(Shows::Many(repos.into()), "wall.svg", [0; OPTIONS], &filter);
+        let (a, b) = (Arc::new(List::default()), Arc::new(List::default()));
+        let page = Arc::new(Representation::new("<svg/>", Kind::Svg, "public"));
+        cache.insert(key, &[&a, &b], page);
+        let key = size_of::<PageKey>()
+            + 2 * size_of::<RepoName>()
+            + (size_of::<String>() + "alice".len())
+            + (size_of::<String>() + "bob".len());
+        let lists = 2 * size_of::<Weak<List>>();
+        assert_eq!(cache.usage(), (1, key + "<svg/>".len() + lists));
+    }
+
+    #[test]
+    fn a_partial_wall_is_served_for_its_ttl_only() {
+        let cache = PageCache::new(10, 1 << 20);
+        let none = Filter::default();
+        let key = |repo| {
+            let shows = Shows::One(RepoName::new("o", repo).unwrap());
+            PageKey::new(shows, "wall.svg", [0; OPTIONS], &none)
+        };
+        let list = Arc::new(List::default());
+        let page = Arc::new(Representation::new("<svg/>", Kind::Svg, "no-store"));
+        let hour = Duration::from_secs(3600);
+        cache.insert_briefly(key("kept"), &[&list], page.clone(), hour);
+        cache.insert_briefly(key("gone"), &[&list], page.clone(), Duration::ZERO);
+        let held = cache.get(&key("kept"), &[&list]);
+        assert!(held.is_some_and(|held| Arc::ptr_eq(&held, &page)));
+        assert!(cache.get(&key("gone"), &[&list]).is_none());
     }
 
     #[test]
