@@ -343,12 +343,13 @@ mod tests {
         let (a, b) = (Arc::new(List::default()), Arc::new(List::default()));
         let page = Arc::new(Representation::new("<svg/>", Kind::Svg, "public"));
         cache.insert(key, &[&a, &b], page);
-        let key = size_of::<PageKey>()
+        let key_bytes = size_of::<PageKey>()
             + 2 * size_of::<RepoName>()
             + (size_of::<String>() + "alice".len())
             + (size_of::<String>() + "bob".len());
-        let lists = 2 * size_of::<Weak<List>>();
-        assert_eq!(cache.usage(), (1, key + "<svg/>".len() + lists));
+        let list_bytes = 2 * size_of::<Weak<List>>();
+        let page_bytes = "<svg/>".len();
+        assert_eq!(cache.usage(), (1, key_bytes + page_bytes + list_bytes));
     }
 
     #[test]
