@@ -134,3 +134,21 @@ async fn requests_already_sent_on_keep_alive_connections_are_answered_across_sig
     let exit = common::wait_for_exit(&mut child, 60).await;
     assert!(exit.success(), "{exit:?}");
 }
+
+/// The test harness's own promise: a binary a test started is gone once
+/// the test lets go of it, even when the test fails half-way (so a failed
+/// test leaves no server holding its port and its log pipe).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_binary_a_test_drops_is_stopped() {
+    let (child, addr) = common::spawn_binary(None, Stdio::null()).await;
+    let pid = child.id().to_string();
+    drop(child);
+    let mut signal_0 = Command::new("kill");
+    signal_0.args(["-0", &pid]).stderr(Stdio::null());
+    let alive = signal_0.status().unwrap();
+    assert!(!alive.success(), "process {pid} is still running");
+    assert!(
+        tokio::net::TcpStream::connect(addr).await.is_err(),
+        "the port is closed"
+    );
+}

@@ -241,13 +241,39 @@ pub fn users(n: u64) -> Vec<fake_github::Contributor> {
         .collect()
 }
 
+/// A child process that is killed when dropped: a test that fails
+/// half-way (a panic) does not leave the binary running, holding its port
+/// and the pipe a test harness may wait on. Use it as the `Child` it holds.
+pub struct Spawned(std::process::Child);
+
+impl std::ops::Deref for Spawned {
+    type Target = std::process::Child;
+    fn deref(&self) -> &std::process::Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Spawned {
+    fn deref_mut(&mut self) -> &mut std::process::Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        // Already exited and reaped (the usual end of a test): both are no-ops.
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// The `contributors` binary itself, as a child process on a free loopback
 /// port: pointed at `fake` (trusting its CA) when given, with its log going
 /// to `stdout`. Returns once it accepts connections.
 pub async fn spawn_binary(
     fake: Option<&FakeGitHub>,
     stdout: std::process::Stdio,
-) -> (std::process::Child, SocketAddr) {
+) -> (Spawned, SocketAddr) {
     let port = free_port();
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_contributors"));
     command
@@ -261,7 +287,7 @@ pub async fn spawn_binary(
             .env("CONTRIBUTORS_AVATAR_URL", fake.url())
             .env("CONTRIBUTORS_EXTRA_CA_FILE", ca);
     }
-    let child = command.spawn().expect("start the binary");
+    let child = Spawned(command.spawn().expect("start the binary"));
     let addr: SocketAddr = ([127, 0, 0, 1], port).into();
     assert!(wait_until_listening(addr).await, "the server did not start");
     (child, addr)
