@@ -237,7 +237,7 @@ pub fn answer(
         Route::Contributors(owner, repo) | Route::Wall(owner, repo) | Route::Json(owner, repo) => {
             list(app, route, (owner, repo), uri, headers, arrived)
         }
-        Route::WallAcross | Route::JsonAcross => across(app, route, query, headers),
+        Route::WallAcross | Route::JsonAcross => across(app, route, query, headers, arrived),
         Route::Unserved => Ok(text(StatusCode::NOT_FOUND, "not found\n")),
         Route::NotFound => Ok(not_found()),
     };
@@ -533,12 +533,13 @@ fn across_source(query: Option<&str>) -> Result<Across, String> {
 }
 
 /// A wall or JSON list across repositories: check, then answer from the
-/// lists in memory, or wait for those it lacks.
+/// lists in memory as of `arrived`, or wait for those it lacks.
 fn across(
     app: &App,
     route: Route<'_>,
     query: Option<&str>,
     headers: &HeaderMap,
+    arrived: Instant,
 ) -> Result<Response<Body>, Waiting> {
     let asked = match AcrossAsked::check(route, query) {
         Ok(asked) => asked,
@@ -554,12 +555,12 @@ fn across(
     };
     let mut found = Vec::with_capacity(repos.len());
     for repo in repos {
-        match app.lists.cached(&repo, asked.selection) {
+        match app.lists.cached_at(&repo, asked.selection, arrived) {
             Some(shown) => found.push((repo, shown)),
             None => return Err(Waiting::Across(Box::new(asked))),
         }
     }
-    from_lists(app, asked, found, headers).map_err(|w| Waiting::Wall(Box::new(w)))
+    from_lists(app, asked, found, headers, arrived).map_err(|w| Waiting::Wall(Box::new(w)))
 }
 
 /// The wait of [`across`]: the owner's repositories, then every list not
@@ -594,7 +595,7 @@ async fn across_later(
         return asked.failure(over);
     }
     let found = repos.into_iter().zip(shown).collect();
-    match from_lists(app, asked, found, headers) {
+    match from_lists(app, asked, found, headers, Instant::now()) {
         Ok(response) => response,
         Err(wall) => draw_wall(app, client, wall, headers).await,
     }
@@ -631,12 +632,13 @@ async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
 /// (a wall comes back to be drawn). Repositories that failed are named
 /// (`skipped`); if all failed, the first failure is the answer. `found`
 /// is in `canonical` order (folded, sorted): the same set however asked
-/// is one answer, and says so.
+/// is one answer, and says so. `now` is when the lists were in hand.
 fn from_lists(
     app: &App,
     asked: AcrossAsked,
     found: Vec<(RepoName, Result<Shown, UpstreamError>)>,
     headers: &HeaderMap,
+    now: Instant,
 ) -> Result<Response<Body>, WallToDraw> {
     let shows = Shows::Many(found.iter().map(|(repo, _)| repo.clone()).collect());
     let (mut shown, mut skipped) = (Vec::new(), Vec::new());
@@ -661,7 +663,7 @@ fn from_lists(
         return Ok(asked.failure(&first));
     }
     for (_, list) in &shown {
-        app.seen.show(&list.list);
+        app.seen.show_at(&list.list, now);
     }
     let lists: Vec<&Arc<List>> = shown.iter().map(|(_, s)| &s.list).collect();
     let checked_at = (lists.iter()).map(|l| l.checked_at).min().unwrap_or(0);
@@ -689,15 +691,12 @@ fn from_lists(
         Err((key, _)) => key.clone(),
     };
     if !stale && let Some(held) = app.pages.get(&key, &lists) {
-        return Ok(sent(asked.form.kind(), held.respond(headers)));
+        return Ok(sent(asked.form.kind(), held.respond_at(headers, now)));
     }
     let from = MadeFrom {
         key,
         lists: lists.iter().map(|&l| l.clone()).collect(),
-        confirmed: (lists.iter())
-            .map(|l| l.confirmed)
-            .min()
-            .unwrap_or_else(Instant::now),
+        confirmed: (lists.iter()).map(|l| l.confirmed).min().unwrap_or(now),
         stale,
     };
     if let Err((_, layout)) = options {

@@ -294,20 +294,11 @@ impl ContributorLists {
         }
     }
 
-    /// What memory holds for `repo` and `selection`, without waiting: a
-    /// list that holds `max` contributors, fresh or expired (whose refresh
-    /// this starts), or a remembered "not found". `None` when only GitHub
-    /// can answer (`get`).
-    pub fn cached(
-        &self,
-        repo: &RepoName,
-        selection: Selection,
-    ) -> Option<Result<Shown, UpstreamError>> {
-        self.cached_at(repo, selection, Instant::now())
-    }
-
-    /// [`ContributorLists::cached`] as of `now`: a page view passes the
-    /// moment its request arrived, the one clock reading its answer needs.
+    /// What memory holds for `repo` and `selection`, without waiting, as
+    /// of `now`: a list that holds `max` contributors, fresh or expired
+    /// (whose refresh this starts), or a remembered "not found". `None`
+    /// when only GitHub can answer (`get`). A request passes the moment it
+    /// arrived, the one clock reading its answer needs.
     pub fn cached_at(
         &self,
         repo: &RepoName,
@@ -344,7 +335,7 @@ impl ContributorLists {
     }
 
     /// The contributors of `repo` that `selection` asks for, in GitHub's
-    /// order: from memory if it has them (`cached`), or else from GitHub,
+    /// order: from memory if it has them (`cached_at`), or else from GitHub,
     /// in rounds: the first page of a list not held, then every page
     /// missing at once.
     ///
@@ -360,7 +351,7 @@ impl ContributorLists {
         selection: Selection,
         admit: &(dyn Fn(usize) -> Result<(), UpstreamError> + Sync),
     ) -> Result<Shown, UpstreamError> {
-        if let Some(shown) = self.cached(repo, selection) {
+        if let Some(shown) = self.cached_at(repo, selection, Instant::now()) {
             return shown;
         }
         METRICS.cache_lookup(Cache::Lists, false);
