@@ -589,3 +589,149 @@ impl ContributorLists {
         self.cache.usage()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The parts of a list that bound what a view shows and what memory
+    //! counts, without a GitHub: fetching, revalidating and paying for
+    //! pages are the app's tests (`tests/app/`), against fake-github.
+
+    use super::*;
+
+    fn contributor(n: usize) -> Contributor {
+        Contributor {
+            login: Some(format!("user{n}")),
+            id: Some(n as u64),
+            html_url: Some(format!("https://github.com/user{n}")),
+            contributions: 1,
+            name: None,
+            kind: Some("User".to_string()),
+        }
+    }
+
+    fn page(len: usize) -> CachedPage {
+        CachedPage {
+            url: Uri::from_static("https://api.example/repos/o/r/contributors?per_page=100"),
+            validators: Validators::default(),
+            len,
+            next: None,
+            last: None,
+        }
+    }
+
+    /// `people` contributors in pages of the `lens` given, and whether
+    /// GitHub has more.
+    fn list(people: usize, lens: &[usize], more: bool) -> List {
+        List {
+            contributors: (0..people).map(contributor).collect(),
+            pages: lens.iter().map(|&len| page(len)).collect(),
+            more,
+            ..List::default()
+        }
+    }
+
+    #[test]
+    fn pages_for_counts_pages_of_100_from_1_to_5() {
+        let counts: Vec<usize> = [0, 1, 100, 101, 200, 201, 500, 501, usize::MAX]
+            .into_iter()
+            .map(pages_for)
+            .collect();
+        assert_eq!(counts, [1, 1, 1, 2, 2, 3, 5, 5, 5]);
+    }
+
+    #[test]
+    fn a_list_covers_a_max_it_holds_all_of_or_has_the_pages_for() {
+        // 100 held of more: up to 100 is covered, 101 is not.
+        let first_page = list(100, &[100], true);
+        assert!(first_page.covers(1));
+        assert!(first_page.covers(100));
+        assert!(!first_page.covers(101));
+        // All there are: any max is covered.
+        let whole = list(250, &[100, 100, 50], false);
+        assert!(whole.covers(500));
+        // GitHub sent short pages: two pages cover a max of two pages,
+        // not a max that needs a third.
+        let short = list(150, &[80, 70], true);
+        assert!(short.covers(150));
+        assert!(short.covers(200));
+        assert!(!short.covers(201));
+    }
+
+    #[test]
+    fn held_pages_split_the_contributors_page_by_page() {
+        let held = list(250, &[100, 100, 50], false);
+        let sizes: Vec<(u64, usize)> = (held.held_pages().iter())
+            .map(|(_, people)| (people[0].id.unwrap(), people.len()))
+            .collect();
+        assert_eq!(sizes, [(0, 100), (100, 100), (200, 50)]);
+        // A page that says it holds more than the list does ends at the end.
+        let cut = list(120, &[100, 100], false);
+        let lens: Vec<usize> = cut.held_pages().iter().map(|(_, p)| p.len()).collect();
+        assert_eq!(lens, [100, 20]);
+    }
+
+    #[test]
+    fn a_list_weighs_its_contributors_and_each_page_s_urls_and_validators() {
+        let mut held = list(3, &[3], false);
+        let url = "https://api.example/repos/o/r/contributors?per_page=100&page=2";
+        held.pages[0].validators = Validators {
+            etag: Some("\"abc\"".to_string()),
+            last_modified: Some("Mon, 07 Dec 2026 18:00:00 GMT".to_string()),
+        };
+        held.pages[0].next = Some(Ok(Uri::from_static(url)));
+        held.pages[0].last = Some(Err(UpstreamError::RateLimited { reset: None }));
+        // The page's own URL and its next link: authority, path and query.
+        let page_url = "api.example".len() + "/repos/o/r/contributors".len() + "per_page=100".len();
+        let next_url =
+            "api.example".len() + "/repos/o/r/contributors".len() + "per_page=100&page=2".len();
+        let validators = "\"abc\"".len() + "Mon, 07 Dec 2026 18:00:00 GMT".len();
+        let last_link = 128; // a link kept as its error
+        let page = size_of::<CachedPage>() + page_url + validators + next_url + last_link;
+        assert_eq!(held.pages[0].weight(), page);
+        let people: usize = held.contributors.iter().map(Contributor::weight).sum();
+        assert_eq!(held.weight(), size_of::<List>() + people + page);
+    }
+
+    #[test]
+    fn a_view_shows_the_first_max_and_says_when_github_has_more() {
+        let view = |held: List, max| shown(&Arc::new(held), max);
+        let first_100 = view(list(150, &[100, 50], false), 100);
+        assert_eq!(first_100.contributors().len(), 100);
+        assert!(first_100.truncated(), "the list holds 50 more");
+        let all = view(list(150, &[100, 50], false), 150);
+        assert_eq!(all.contributors().len(), 150);
+        assert!(!all.truncated(), "exactly all of them");
+        let more_asked = view(list(150, &[100, 50], false), 200);
+        assert_eq!(more_asked.contributors().len(), 150);
+        assert!(!more_asked.truncated());
+        let more_upstream = view(list(100, &[100], true), 100);
+        assert!(more_upstream.truncated(), "GitHub has another page");
+    }
+
+    #[test]
+    fn a_view_of_a_list_whose_refresh_failed_says_why() {
+        let held = Arc::new(list(1, &[1], false));
+        assert!(shown(&held, 1).stale_because.is_none());
+        held.set_refresh_failed(UpstreamError::RateLimited { reset: Some(7) });
+        let stale = shown(&held, 1).stale_because;
+        assert!(matches!(
+            stale,
+            Some(UpstreamError::RateLimited { reset: Some(7) })
+        ));
+    }
+
+    #[test]
+    fn a_list_is_keyed_by_the_folded_name_and_anon() {
+        let name = RepoName::new("Tokio-RS", "Tokio").unwrap();
+        assert_eq!(key(&name, true), (name.folded(), true));
+        assert_ne!(key(&name, true), key(&name, false));
+        let page = Selection::accounts(7);
+        assert_eq!(
+            page,
+            Selection {
+                max: 7,
+                anon: false
+            }
+        );
+    }
+}
