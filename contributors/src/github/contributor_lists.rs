@@ -593,10 +593,15 @@ impl ContributorLists {
 #[cfg(test)]
 mod tests {
     //! The parts of a list that bound what a view shows and what memory
-    //! counts, without a GitHub: fetching, revalidating and paying for
-    //! pages are the app's tests (`tests/app/`), against fake-github.
+    //! counts, then the times a list keeps: how long a "not found" is
+    //! remembered, and how old an extended or a revalidated list is (those
+    //! against fake-github, over TLS). Fetching and paying for pages as a
+    //! visitor sees it are the app's tests (`tests/app/lists.rs`).
 
     use super::*;
+    use crate::github::BaseUrl;
+    use crate::github::proxy::Proxy;
+    use crate::github::upstream::Upstream;
 
     fn contributor(n: usize) -> Contributor {
         Contributor {
@@ -733,5 +738,81 @@ mod tests {
                 anon: false
             }
         );
+    }
+
+    /// Lists fetched from `fake` over TLS, trusting only its CA, with a
+    /// "not found" remembered for `missing_ttl`.
+    fn lists_from(fake: &fake_github::FakeGitHub, missing_ttl: Duration) -> ContributorLists {
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(fake.ca_der().into()).unwrap();
+        let timeout = Duration::from_secs(5);
+        let upstream = Upstream::new(roots, Proxy::default(), timeout, timeout);
+        let github = GitHub::new(upstream, BaseUrl::parse(&fake.url()).unwrap(), None);
+        let ttl = Duration::from_secs(600);
+        ContributorLists::new(github, ttl, missing_ttl, 100, 1 << 20)
+    }
+
+    #[tokio::test]
+    async fn a_missing_repository_is_remembered_for_its_ttl_and_no_longer() {
+        let fake = fake_github::FakeGitHub::start().await;
+        let ttl = Duration::from_secs(30);
+        let lists = lists_from(&fake, ttl);
+        let name = RepoName::new("o", "gone").unwrap();
+        let page = Selection::accounts(100);
+        let error = lists.get(&name, page, &|_| Ok(())).await.unwrap_err();
+        assert!(matches!(error, UpstreamError::NotFound { .. }), "{error:?}");
+        let (_, stored_at) = lists.missing.get(&name.folded()).unwrap();
+        let as_of = |later: Duration| lists.cached_at(&name, page, stored_at + later);
+        let remembered = as_of(ttl - Duration::from_nanos(1));
+        assert!(matches!(
+            remembered,
+            Some(Err(UpstreamError::NotFound { .. }))
+        ));
+        assert!(
+            as_of(ttl).is_none(),
+            "forgotten at its TTL: GitHub is asked again"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_list_extended_is_as_old_as_its_oldest_page_and_a_revalidated_one_is_new() {
+        let fake = fake_github::FakeGitHub::start().await;
+        fake.set_contributors("o", "r", fake_users(250));
+        let lists = lists_from(&fake, Duration::from_secs(30));
+        let name = RepoName::new("o", "r").unwrap();
+        let admit = |_| Ok(());
+        let first = lists.get(&name, Selection::accounts(100), &admit).await;
+        let first = first.unwrap().list;
+        // Two more pages: the list keeps the first page's time.
+        let extended = lists.get(&name, Selection::accounts(250), &admit).await;
+        let extended = extended.unwrap().list;
+        assert_eq!(extended.pages.len(), 3);
+        assert_eq!(extended.confirmed, first.confirmed);
+        assert_eq!(extended.checked_at, first.checked_at);
+        // Its TTL over, every page revalidated: the new list is confirmed now.
+        let expired = extended.confirmed + Duration::from_secs(600);
+        assert!(
+            lists
+                .cached_at(&name, Selection::accounts(250), expired)
+                .is_some()
+        );
+        let mut revalidated = None;
+        for _ in 0..500 {
+            let (held, _) = lists.cache.get(&key(&name, false)).unwrap();
+            if !Arc::ptr_eq(&held, &extended) {
+                revalidated = Some(held);
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let revalidated = revalidated.expect("revalidated within 5 s");
+        assert_eq!(revalidated.pages.len(), 3);
+        assert!(revalidated.confirmed > extended.confirmed);
+    }
+
+    fn fake_users(n: u64) -> Vec<fake_github::Contributor> {
+        (1..=n)
+            .map(|i| fake_github::Contributor::user(&format!("user{i}"), 1000 + i, 10_000 - i))
+            .collect()
     }
 }

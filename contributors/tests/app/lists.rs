@@ -315,3 +315,35 @@ async fn a_clients_budget_pays_for_pages() {
     // What memory holds is free.
     assert_eq!(rows(&app.get("/o/r?max=333").await), 333);
 }
+
+/// A list too heavy for the cache's byte limit is not kept, but the request
+/// that fetched it is answered from it whole: its pages are fetched once,
+/// and the shorter copy the cache still holds is not taken for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_list_too_heavy_to_keep_is_shown_whole_to_the_request_that_fetched_it() {
+    let list_bytes = |app: &TestApp| {
+        let addr = app.addr;
+        async move {
+            let status = common::get(addr, "/status", &[]).await.body;
+            let status: serde_json::Value = serde_json::from_slice(&status).unwrap();
+            status["cache"]["lists"]["bytes"].as_u64().unwrap() as usize
+        }
+    };
+    // What one page of 100 weighs, in a first app.
+    let one_page = {
+        let app = TestApp::start().await;
+        app.fake.set_contributors("o", "r", users(250));
+        assert_eq!(rows(&app.get("/o/r?max=100").await), 100);
+        list_bytes(&app).await
+    };
+    // Room for that page, not for all three (250 people).
+    let app = TestApp::start_with(|config| config.cache_bytes = 2 * one_page).await;
+    app.fake.set_contributors("o", "r", users(250));
+    assert_eq!(rows(&app.get("/o/r?max=100").await), 100);
+    assert_eq!(list_bytes(&app).await, one_page);
+    let whole = app.get("/o/r?max=250").await;
+    assert_eq!(whole.status, 200);
+    assert_eq!(rows(&whole), 250);
+    assert_eq!(pages_asked(&app), [1, 2, 3], "each page fetched once");
+    assert_eq!(list_bytes(&app).await, one_page, "the three pages not kept");
+}
