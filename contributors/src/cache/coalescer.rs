@@ -108,7 +108,15 @@ where
         Fut: Future<Output = V> + Send + 'static,
     {
         let mut in_flight = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(waiting) = in_flight.get(&key) {
+        // A fetch that has published is over, though its task may not have
+        // withdrawn it yet (the thread running it can be stopped between
+        // the two): it is not joined, and a new one takes its place. A
+        // caller that joined it would get an answer older than what it came
+        // for (the cache has it already), and could only wait for the
+        // withdrawal by spinning.
+        if let Some(waiting) = in_flight.get(&key)
+            && waiting.borrow().is_none()
+        {
             return Ok(waiting.clone());
         }
         let fetching = Box::pin(start()?);
@@ -128,16 +136,19 @@ where
     ) -> watch::Receiver<Option<V>> {
         let (tx, rx) = watch::channel(None);
         in_flight.insert(key.clone(), rx.clone());
-        let in_flight = self.in_flight.clone();
+        let (in_flight, mine) = (self.in_flight.clone(), rx.clone());
         tokio::spawn(async move {
             let value = fetching.await;
-            // Publish first, then forget the key: a caller that arrives in
-            // between still finds the finished answer.
+            // Publish, then withdraw: unless a new fetch for the key has
+            // taken this one's place in between (see `join_or_start`).
             tx.send_replace(Some(value));
-            in_flight
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .remove(&key);
+            let mut in_flight = in_flight.lock().unwrap_or_else(|p| p.into_inner());
+            if in_flight
+                .get(&key)
+                .is_some_and(|held| held.same_channel(&mine))
+            {
+                in_flight.remove(&key);
+            }
         });
         rx
     }
@@ -205,5 +216,43 @@ mod tests {
         first.abort();
         let second = coalescer.run(1, || async { 0 }).await;
         assert_eq!(second, 9);
+    }
+
+    #[tokio::test]
+    async fn a_fetch_that_has_published_is_not_joined() {
+        let coalescer: Coalescer<u8, u8> = Coalescer::default();
+        // A fetch that has published and is not withdrawn yet.
+        let (published, ended) = watch::channel(None);
+        published.send_replace(Some(1));
+        coalescer.in_flight.lock().unwrap().insert(1, ended);
+        assert_eq!(coalescer.run(1, || async { 2 }).await, 2);
+        // The new fetch withdrew itself once it had published.
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        assert!(coalescer.in_flight.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_fetch_withdraws_itself_not_the_one_that_took_its_place() {
+        let coalescer: Coalescer<u8, u8> = Coalescer::default();
+        let (go, wait) = tokio::sync::oneshot::channel::<()>();
+        coalescer.start(1, || async move {
+            let _ = wait.await;
+            1
+        });
+        // Another fetch for the key takes the first one's place.
+        let (_newer, listed) = watch::channel(None);
+        coalescer
+            .in_flight
+            .lock()
+            .unwrap()
+            .insert(1, listed.clone());
+        go.send(()).unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let in_flight = coalescer.in_flight.lock().unwrap();
+        assert!(
+            in_flight
+                .get(&1)
+                .is_some_and(|held| held.same_channel(&listed))
+        );
     }
 }

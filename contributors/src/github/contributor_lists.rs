@@ -63,9 +63,6 @@ const MAX_PAGES: usize = LIMIT_MAX.div_ceil(PER_PAGE);
 /// Fetches one request waits for at most: the first page, the rest, and
 /// two more for when the fetches it joined were for fewer pages.
 const ROUNDS: usize = 4;
-/// Times one request may find a round that has just ended, before it
-/// counts as one of its `ROUNDS`.
-const MAX_REJOINS: usize = 100;
 /// What a remembered "not found" weighs in memory, roughly.
 const MISSING_WEIGHT: usize = 256;
 
@@ -358,7 +355,7 @@ impl ContributorLists {
         let Selection { max, anon } = selection;
         let key = key(repo, anon);
         let mut held = None;
-        let (mut rounds, mut rejoined) = (0, 0);
+        let mut rounds = 0;
         loop {
             // The list as the latest round left it: in the cache, unless
             // the cache could not keep it (then the one in hand is longer).
@@ -400,14 +397,7 @@ impl ContributorLists {
                     })
                 })
                 .await??;
-            // The very list we had: the round joined had ended, and is
-            // still announced for a moment (see `Coalescer`). Let it go.
-            if had.is_some_and(|had| Arc::ptr_eq(&had, &list)) && rejoined < MAX_REJOINS {
-                rejoined += 1;
-                tokio::task::yield_now().await;
-            } else {
-                rounds += 1;
-            }
+            rounds += 1;
             held = Some(list);
         }
     }
