@@ -773,6 +773,7 @@ mod tests {
         let admit = |_| Ok(());
         let first = lists.get(&name, Selection::accounts(100), &admit).await;
         let first = first.unwrap().list;
+        assert!(first.checked_at.abs_diff(now_unix()) <= 2, "checked now");
         // Two more pages: the list keeps the first page's time.
         let extended = lists.get(&name, Selection::accounts(250), &admit).await;
         let extended = extended.unwrap().list;
