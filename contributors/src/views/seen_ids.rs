@@ -86,14 +86,9 @@ impl SeenIds {
         seen
     }
 
-    /// Notes the ids of `list` as shown, unless it was marked in this
-    /// generation already.
-    pub fn show(&self, list: &Arc<List>) {
-        self.show_at(list, Instant::now());
-    }
-
-    /// [`SeenIds::show`] as of `now`: a page view passes the moment its
-    /// request arrived, the one clock reading its answer needs.
+    /// Notes the ids of `list` as shown as of `now`, unless it was marked
+    /// in this generation already. A request passes the moment it arrived,
+    /// the one clock reading its answer needs.
     pub fn show_at(&self, list: &Arc<List>, now: Instant) {
         // Checked without the lock, then again under it (another thread
         // may have marked it, or turned the generation, in between).
@@ -175,6 +170,13 @@ impl Default for SeenIds {
 mod tests {
     use super::*;
     use crate::github::Contributor;
+
+    impl SeenIds {
+        /// `list` shown now, as by a request that has just arrived.
+        fn show(&self, list: &Arc<List>) {
+            self.show_at(list, Instant::now());
+        }
+    }
 
     fn list(ids: impl IntoIterator<Item = u64>) -> Arc<List> {
         let contributors = ids

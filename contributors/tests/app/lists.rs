@@ -39,6 +39,13 @@ fn pages_in_order(app: &TestApp) -> Vec<usize> {
         .collect()
 }
 
+/// What the list cache's entries weigh, as `/status` reports it.
+async fn list_bytes(app: &TestApp) -> u64 {
+    let status = app.get("/status").await.body;
+    let status: serde_json::Value = serde_json::from_slice(&status).unwrap();
+    status["cache"]["lists"]["bytes"].as_u64().unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forty_sizes_of_a_list_cost_its_three_pages() {
     let app = TestApp::start().await;
@@ -137,14 +144,9 @@ async fn a_larger_max_fetches_only_the_pages_missing() {
         let json: serde_json::Value = serde_json::from_slice(&reply.body).unwrap();
         json["contributors"].as_array().unwrap().len()
     };
-    let bytes = || async {
-        let status = app.get("/status").await.body;
-        let status: serde_json::Value = serde_json::from_slice(&status).unwrap();
-        status["cache"]["lists"]["bytes"].as_u64().unwrap()
-    };
     assert_eq!(count(app.get(&path(150)).await), 150);
     assert_eq!(pages_asked(&app), [1, 2]);
-    let two_pages = bytes().await;
+    let two_pages = list_bytes(&app).await;
     assert_eq!(count(app.get(&path(60)).await), 60);
     assert_eq!(count(app.get(&path(200)).await), 200);
     assert_eq!(pages_asked(&app), [1, 2], "two pages hold 200");
@@ -154,7 +156,7 @@ async fn a_larger_max_fetches_only_the_pages_missing() {
     assert_eq!(pages_asked(&app), [1, 2, 3, 4, 5]);
     // The entry weighs what it holds: 480 contributors, not 200, each
     // counted once, at least its size in memory.
-    let five_pages = bytes().await;
+    let five_pages = list_bytes(&app).await;
     let ratio = five_pages as f64 / two_pages as f64;
     assert!(
         (2.2..2.6).contains(&ratio),
@@ -321,14 +323,6 @@ async fn a_clients_budget_pays_for_pages() {
 /// and the shorter copy the cache still holds is not taken for it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_list_too_heavy_to_keep_is_shown_whole_to_the_request_that_fetched_it() {
-    let list_bytes = |app: &TestApp| {
-        let addr = app.addr;
-        async move {
-            let status = common::get(addr, "/status", &[]).await.body;
-            let status: serde_json::Value = serde_json::from_slice(&status).unwrap();
-            status["cache"]["lists"]["bytes"].as_u64().unwrap() as usize
-        }
-    };
     // What one page of 100 weighs, in a first app.
     let one_page = {
         let app = TestApp::start().await;
@@ -337,7 +331,7 @@ async fn a_list_too_heavy_to_keep_is_shown_whole_to_the_request_that_fetched_it(
         list_bytes(&app).await
     };
     // Room for that page, not for all three (250 people).
-    let app = TestApp::start_with(|config| config.cache_bytes = 2 * one_page).await;
+    let app = TestApp::start_with(|config| config.cache_bytes = 2 * one_page as usize).await;
     app.fake.set_contributors("o", "r", users(250));
     assert_eq!(rows(&app.get("/o/r?max=100").await), 100);
     assert_eq!(list_bytes(&app).await, one_page);
