@@ -70,6 +70,10 @@ pub enum Behaviour {
     /// (`https://host:port`) instead of this server, as a hostile or
     /// misconfigured upstream's might.
     LinksTo(String),
+    /// The normal answer, but its `Link` header's `last` link names this
+    /// page: as from a list that grew between two of a client's requests,
+    /// so that a page fetched earlier counts fewer pages than there are.
+    LastPage(usize),
 }
 
 /// What the endpoint should do once a behaviour has been looked at.
@@ -104,9 +108,10 @@ pub(crate) async fn plan(
         }
         // Dropped, never finished: when the client goes away, or at shutdown.
         Behaviour::Stall => std::future::pending().await,
-        Behaviour::ResetMidBody | Behaviour::Drip { .. } | Behaviour::LinksTo(_) => {
-            Plan::Reshape(behaviour)
-        }
+        Behaviour::ResetMidBody
+        | Behaviour::Drip { .. }
+        | Behaviour::LinksTo(_)
+        | Behaviour::LastPage(_) => Plan::Reshape(behaviour),
         other => Plan::Answer(answer(other, target, base_url, rate_limit)),
     }
 }
@@ -202,7 +207,8 @@ fn answer(behaviour: Behaviour, target: Target, base_url: &str, rate_limit: u64)
         | Behaviour::Stall
         | Behaviour::ResetMidBody
         | Behaviour::Drip { .. }
-        | Behaviour::LinksTo(_) => responses::error(
+        | Behaviour::LinksTo(_)
+        | Behaviour::LastPage(_) => responses::error(
             StatusCode::INTERNAL_SERVER_ERROR,
             "fake-github: behaviour planned twice",
             responses::REST_DOCS,
@@ -213,13 +219,14 @@ fn answer(behaviour: Behaviour, target: Target, base_url: &str, rate_limit: u64)
 /// Turns a normal answer into a broken or slow one. Answers without a body
 /// (204, 304) are sent as they are: there is nothing to cut or drip.
 pub(crate) fn reshape(mut response: Response<Body>, behaviour: &Behaviour) -> Response<Body> {
-    if let Behaviour::LinksTo(base) = behaviour {
-        let moved = response
-            .headers()
-            .get("link")
-            .and_then(|v| v.to_str().ok())
-            .map(|links| rebase_links(links, base));
-        if let Some(links) = moved {
+    if let Behaviour::LinksTo(_) | Behaviour::LastPage(_) = behaviour {
+        let links = response.headers().get("link").and_then(|v| v.to_str().ok());
+        let relinked = match (behaviour, links) {
+            (Behaviour::LinksTo(base), Some(links)) => Some(rebase_links(links, base)),
+            (Behaviour::LastPage(page), Some(links)) => Some(renumber_last(links, *page)),
+            _ => None,
+        };
+        if let Some(links) = relinked {
             set_header(&mut response, "link", &links);
         }
         return response;
@@ -265,6 +272,30 @@ fn rebase_links(links: &str, base: &str) -> String {
                 None => link.to_owned(),
             }
         })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `links` with the `rel="last"` link's `page=` set to `page`.
+fn renumber_last(links: &str, page: usize) -> String {
+    let renumber = |link: &str| {
+        // The `page` parameter itself, not the end of `per_page`.
+        let param = link.find("&page=").or_else(|| link.find("?page="));
+        let Some(at) = param
+            .filter(|_| link.ends_with("rel=\"last\""))
+            .map(|at| at + 1)
+        else {
+            return link.to_owned();
+        };
+        let digits = link[at + 5..]
+            .bytes()
+            .take_while(u8::is_ascii_digit)
+            .count();
+        format!("{}page={page}{}", &link[..at], &link[at + 5 + digits..])
+    };
+    links
+        .split(", ")
+        .map(renumber)
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -316,6 +347,15 @@ mod tests {
         assert_eq!(
             rebase_links(links, "https://127.0.0.1:2"),
             r#"<https://127.0.0.1:2/r?page=2>; rel="next", <https://127.0.0.1:2/r?page=3>; rel="last""#
+        );
+    }
+
+    #[test]
+    fn the_last_link_names_another_page() {
+        let links = r#"<https://h/r?per_page=100&page=2>; rel="next", <https://h/r?per_page=100&page=3>; rel="last""#;
+        assert_eq!(
+            renumber_last(links, 1),
+            r#"<https://h/r?per_page=100&page=2>; rel="next", <https://h/r?per_page=100&page=1>; rel="last""#
         );
     }
 }

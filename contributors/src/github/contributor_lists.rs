@@ -584,9 +584,11 @@ impl ContributorLists {
 mod tests {
     //! The parts of a list that bound what a view shows and what memory
     //! counts, then the times a list keeps: how long a "not found" is
-    //! remembered, and how old an extended or a revalidated list is (those
-    //! against fake-github, over TLS). Fetching and paying for pages as a
-    //! visitor sees it are the app's tests (`tests/app/lists.rs`).
+    //! remembered, and how old an extended or a revalidated list is; last,
+    //! the pages a list grows by when GitHub's links disagree, as they do
+    //! when a list grows while it is read (those against fake-github, over
+    //! TLS). Fetching and paying for pages as a visitor sees it are the
+    //! app's tests (`tests/app/lists.rs`).
 
     use super::*;
     use crate::github::BaseUrl;
@@ -731,22 +733,26 @@ mod tests {
     }
 
     /// Lists fetched from `fake` over TLS, trusting only its CA, with a
-    /// "not found" remembered for `missing_ttl`.
-    fn lists_from(fake: &fake_github::FakeGitHub, missing_ttl: Duration) -> ContributorLists {
+    /// "not found" remembered for `missing_ttl`, and `max_bytes` of lists.
+    fn lists_from(
+        fake: &fake_github::FakeGitHub,
+        missing_ttl: Duration,
+        max_bytes: usize,
+    ) -> ContributorLists {
         let mut roots = rustls::RootCertStore::empty();
         roots.add(fake.ca_der().into()).unwrap();
         let timeout = Duration::from_secs(5);
         let upstream = Upstream::new(roots, Proxy::default(), timeout, timeout);
         let github = GitHub::new(upstream, BaseUrl::parse(&fake.url()).unwrap(), None);
         let ttl = Duration::from_secs(600);
-        ContributorLists::new(github, ttl, missing_ttl, 100, 1 << 20)
+        ContributorLists::new(github, ttl, missing_ttl, 100, max_bytes)
     }
 
     #[tokio::test]
     async fn a_missing_repository_is_remembered_for_its_ttl_and_no_longer() {
         let fake = fake_github::FakeGitHub::start().await;
         let ttl = Duration::from_secs(30);
-        let lists = lists_from(&fake, ttl);
+        let lists = lists_from(&fake, ttl, 1 << 20);
         let name = RepoName::new("o", "gone").unwrap();
         let page = Selection::accounts(100);
         let error = lists.get(&name, page, &|_| Ok(())).await.unwrap_err();
@@ -768,7 +774,7 @@ mod tests {
     async fn a_list_extended_is_as_old_as_its_oldest_page_and_a_revalidated_one_is_new() {
         let fake = fake_github::FakeGitHub::start().await;
         fake.set_contributors("o", "r", fake_users(250));
-        let lists = lists_from(&fake, Duration::from_secs(30));
+        let lists = lists_from(&fake, Duration::from_secs(30), 1 << 20);
         let name = RepoName::new("o", "r").unwrap();
         let admit = |_| Ok(());
         let first = lists.get(&name, Selection::accounts(100), &admit).await;
@@ -799,6 +805,57 @@ mod tests {
         let revalidated = revalidated.expect("revalidated within 5 s");
         assert_eq!(revalidated.pages.len(), 3);
         assert!(revalidated.confirmed > extended.confirmed);
+    }
+
+    #[tokio::test]
+    async fn the_page_after_those_held_is_asked_for_whatever_an_older_last_link_says() {
+        let fake = fake_github::FakeGitHub::start().await;
+        let lists = lists_from(&fake, Duration::from_secs(30), 1 << 20);
+        let name = RepoName::new("o", "r").unwrap();
+        // One page held. The list has grown since: its `next` link names a
+        // second page, its `last` link (as old as the page) only the first.
+        let link = |page| {
+            let url = format!(
+                "{}/repos/o/r/contributors?per_page=100&page={page}",
+                fake.url()
+            );
+            Some(Ok(Uri::try_from(url).unwrap()))
+        };
+        let mut held = list(100, &[100], true);
+        (held.pages[0].next, held.pages[0].last) = (link(2), link(1));
+        let wanted = lists.wanted(&name, false, Some(&held), 250).unwrap();
+        let pages: Vec<_> = wanted.iter().map(page_number).collect();
+        assert_eq!(pages, [Some(2)]);
+    }
+
+    #[tokio::test]
+    async fn a_list_too_heavy_to_keep_grows_in_rounds_from_the_one_in_hand() {
+        let fake = fake_github::FakeGitHub::start().await;
+        fake.set_contributors("o", "r", fake_users(250));
+        // Every page says there are two: GitHub's list grew while it was read.
+        fake.set_repo_behaviour("o", "r", fake_github::Behaviour::LastPage(2));
+        let name = RepoName::new("o", "r").unwrap();
+        let admit = |_| Ok(());
+        // A budget that keeps the first page's list, and no longer one.
+        let probe = lists_from(&fake, Duration::from_secs(30), 1 << 20);
+        probe
+            .get(&name, Selection::accounts(100), &admit)
+            .await
+            .unwrap();
+        let one_page = probe.cache.usage().1;
+        let lists = lists_from(&fake, Duration::from_secs(30), one_page * 3 / 2);
+        lists
+            .get(&name, Selection::accounts(100), &admit)
+            .await
+            .unwrap();
+        fake.reset_counters();
+        // Page 2 (all the `last` links allow), then page 3, which page 2's
+        // `next` link names: each once, and each round from the longer list
+        // in hand, not from the one page the cache could keep.
+        let shown = lists.get(&name, Selection::accounts(250), &admit).await;
+        assert_eq!(shown.unwrap().contributors().len(), 250);
+        assert_eq!(fake.contributors_requests(), 2);
+        assert_eq!(lists.cache.usage().1, one_page, "the cache kept one page");
     }
 
     fn fake_users(n: u64) -> Vec<fake_github::Contributor> {
