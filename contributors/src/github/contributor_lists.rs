@@ -858,6 +858,22 @@ mod tests {
         assert_eq!(lists.cache.usage().1, one_page, "the cache kept one page");
     }
 
+    #[tokio::test]
+    async fn a_view_asks_github_in_four_rounds_at_most() {
+        let fake = fake_github::FakeGitHub::start().await;
+        fake.set_contributors("o", "r", fake_users(500));
+        // Every page's `last` link names the first: each round adds the one
+        // page its `next` link names, and the fourth round is the last.
+        fake.set_repo_behaviour("o", "r", fake_github::Behaviour::LastPage(1));
+        let lists = lists_from(&fake, Duration::from_secs(30), 1 << 20);
+        let name = RepoName::new("o", "r").unwrap();
+        let shown = lists.get(&name, Selection::accounts(500), &|_| Ok(()));
+        let shown = shown.await.unwrap();
+        assert_eq!(shown.contributors().len(), ROUNDS * PER_PAGE);
+        assert!(shown.truncated(), "said to be the first 400");
+        assert_eq!(fake.contributors_requests(), ROUNDS);
+    }
+
     fn fake_users(n: u64) -> Vec<fake_github::Contributor> {
         (1..=n)
             .map(|i| fake_github::Contributor::user(&format!("user{i}"), 1000 + i, 10_000 - i))
