@@ -71,10 +71,17 @@ struct Encoded {
     body: Bytes,
     etag: HeaderValue,
     /// A 200's headers for this form, made with it: a response starts as
-    /// a copy of this map instead of being built header by header.
-    headers: HeaderMap,
-    /// For a [`Representation::shared`] answer, whose `max-age` counts down.
-    countdown: Option<Countdown>,
+    /// a copy of them instead of being built header by header.
+    headers: Headers,
+}
+
+/// The headers a form goes out with.
+#[derive(Debug)]
+enum Headers {
+    /// The same for every answer.
+    Fixed(HeaderMap),
+    /// A [`Representation::shared`] answer's, whose `max-age` counts down.
+    Countdown(Countdown),
 }
 
 /// The `max-age` of an answer made from a list, counting down to the end
@@ -82,9 +89,12 @@ struct Encoded {
 #[derive(Debug)]
 struct Countdown {
     fresh_until: Instant,
-    /// `Encoded::headers` with the `Cache-Control` of one `max-age`, and
-    /// that `max-age` in seconds: remade when it changes, once a second.
-    /// (`NOT_MADE` until the first answer.)
+    /// The form's headers with the `Cache-Control` of one `max-age`, and
+    /// that `max-age` in seconds: changed when it changes, once a second.
+    /// (`NOT_MADE` until the first answer, with a placeholder there.) One
+    /// map, changed in place: a second one kept only to remake it from
+    /// would double the maps the page cache holds (one per form of every
+    /// answer), and each change would allocate a new map.
     this_second: RwLock<(u64, HeaderMap)>,
 }
 
@@ -92,10 +102,10 @@ struct Countdown {
 const NOT_MADE: u64 = u64::MAX;
 
 impl Countdown {
-    /// A copy of `headers` with the `max-age` left at `now`. They are
-    /// remade at most once a second (under the write lock); every other
+    /// A copy of the headers with the `max-age` left at `now`. It is
+    /// changed at most once a second (under the write lock); every other
     /// answer only copies them.
-    fn headers(&self, headers: &HeaderMap, now: Instant) -> HeaderMap {
+    fn headers(&self, now: Instant) -> HeaderMap {
         let max_age = self.fresh_until.saturating_duration_since(now).as_secs();
         {
             let held = self.this_second.read().unwrap_or_else(|p| p.into_inner());
@@ -105,9 +115,9 @@ impl Countdown {
         }
         let mut held = self.this_second.write().unwrap_or_else(|p| p.into_inner());
         if held.0 != max_age {
-            let mut remade = headers.clone();
-            remade.insert(header::CACHE_CONTROL, shared_cache_control(max_age));
-            *held = (max_age, remade);
+            held.1
+                .insert(header::CACHE_CONTROL, shared_cache_control(max_age));
+            held.0 = max_age;
         }
         held.1.clone()
     }
@@ -186,13 +196,16 @@ impl Representation {
             if let Some(coding) = coding {
                 headers.insert(header::CONTENT_ENCODING, coding);
             }
+            let headers = match fresh_until {
+                None => Headers::Fixed(headers),
+                Some(fresh_until) => Headers::Countdown(Countdown {
+                    fresh_until,
+                    this_second: RwLock::new((NOT_MADE, headers)),
+                }),
+            };
             Encoded {
                 body,
                 etag,
-                countdown: fresh_until.map(|fresh_until| Countdown {
-                    fresh_until,
-                    this_second: RwLock::new((NOT_MADE, HeaderMap::new())),
-                }),
                 headers,
             }
         };
@@ -257,10 +270,10 @@ impl Representation {
             chosen.body.clone()
         };
         let mut response = Response::new(Body::new(body));
-        *response.headers_mut() = match &chosen.countdown {
-            None => chosen.headers.clone(),
-            Some(countdown) => {
-                countdown.headers(&chosen.headers, arrived.unwrap_or_else(Instant::now))
+        *response.headers_mut() = match &chosen.headers {
+            Headers::Fixed(headers) => headers.clone(),
+            Headers::Countdown(countdown) => {
+                countdown.headers(arrived.unwrap_or_else(Instant::now))
             }
         };
         if not_modified {
@@ -608,8 +621,10 @@ mod tests {
         let old = answer(0);
         assert_eq!(max_age(&old.respond_at(&HeaderMap::new(), at(10_000))), 0);
         // Headers made for another second are remade.
-        let countdown = young.identity.countdown.as_ref().unwrap();
-        *countdown.this_second.write().unwrap() = (450, HeaderMap::new());
+        let Headers::Countdown(countdown) = &young.identity.headers else {
+            panic!("a shared answer counts down");
+        };
+        countdown.this_second.write().unwrap().0 = 450;
         assert_eq!(max_age(&young.respond_at(&HeaderMap::new(), at(2))), 498);
     }
 }
