@@ -26,7 +26,7 @@
 //!   may be kept by shared caches for what is left of the list's TTL, so
 //!   its `Cache-Control: max-age` counts down, as of the moment the request
 //!   arrived ([`Representation::respond_at`]). It changes once a second, so
-//!   each form's headers are remade once a second, not per request.
+//!   each form's headers change in place once a second, not per request.
 //!
 //! Small bodies (under [`MIN_GZIP_BYTES`]) and bodies that gzip does not
 //! shrink are kept as they are; so are images ([`Representation::identity`]),
