@@ -197,17 +197,6 @@ async fn anonymous_entries_make_a_second_list() {
     assert_eq!(status["cache"]["lists"]["entries"].as_u64(), Some(2));
 }
 
-/// Polls (bounded: 500 × 20 ms) until `done` holds.
-async fn eventually(done: impl Fn() -> bool) -> bool {
-    for _ in 0..500 {
-        if done() {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    false
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_page_is_revalidated_with_its_own_validators() {
     let app = TestApp::start_with(|c| c.cache_ttl = Duration::ZERO).await;
@@ -219,7 +208,7 @@ async fn each_page_is_revalidated_with_its_own_validators() {
 
     // Expired: served at once, its three pages revalidated in the background.
     assert_eq!(rows(&app.get("/o/r?max=250").await), 250);
-    assert!(eventually(|| app.fake.contributors_not_modified() == 3).await);
+    assert!(common::eventually(|| app.fake.contributors_not_modified() == 3).await);
     let requests = app.fake.requests();
     assert_eq!(requests.len(), 6);
     let again = &requests[3..];

@@ -167,6 +167,18 @@ pub fn parse(raw: &[u8]) -> Reply {
     }
 }
 
+/// Polls (bounded: 500 × 20 ms) until `done` holds: for what the app does
+/// in the background, such as a refresh reaching fake-github.
+pub async fn eventually(done: impl Fn() -> bool) -> bool {
+    for _ in 0..500 {
+        if done() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    false
+}
+
 /// Polls (bounded) until something accepts connections on `addr`.
 pub async fn wait_until_listening(addr: std::net::SocketAddr) -> bool {
     for _ in 0..100 {
