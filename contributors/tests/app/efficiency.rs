@@ -73,19 +73,6 @@ async fn a_burst_on_a_cold_repository_makes_one_upstream_request() {
     assert_eq!(app.fake.contributors_requests(), 1);
 }
 
-/// Views `path` until `done` holds for the answer (bounded: 500 × 20 ms, so
-/// a loaded CI machine has time),
-/// for what a background refresh changes a moment after a view.
-async fn eventually(app: &TestApp, path: &str, done: impl Fn(&common::Reply) -> bool) -> bool {
-    for _ in 0..500 {
-        if done(&app.get(path).await) {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    false
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_the_ttl_the_list_is_revalidated_with_its_etag() {
     let app = TestApp::start_with(|c| c.cache_ttl = Duration::ZERO).await;
@@ -95,12 +82,7 @@ async fn after_the_ttl_the_list_is_revalidated_with_its_etag() {
     let reply = app.get("/o/r").await;
     assert_eq!(reply.status, 200);
     assert!(reply.text().contains("user3"));
-    for _ in 0..500 {
-        if app.fake.contributors_requests() >= 2 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    assert!(common::eventually(|| app.fake.contributors_requests() >= 2).await);
     let requests = app.fake.requests();
     assert_eq!(requests.len(), 2);
     let etag = requests[1].header("if-none-match");
@@ -108,7 +90,7 @@ async fn after_the_ttl_the_list_is_revalidated_with_its_etag() {
 
     // A change upstream is picked up by a later revalidation.
     app.fake.set_contributors("o", "r", users(4));
-    assert!(eventually(&app, "/o/r", |r| r.text().contains("user4")).await);
+    assert!(common::viewed_until(&app, "/o/r", |r| r.text().contains("user4")).await);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -137,7 +119,7 @@ async fn a_stale_list_stands_in_when_github_fails() {
         .set_repo_behaviour("o", "r", Behaviour::Status(502));
     // Views keep getting the old copy; once a refresh has failed, it says so.
     assert!(
-        eventually(&app, "/o/r", |r| {
+        common::viewed_until(&app, "/o/r", |r| {
             assert_eq!(r.status, 200);
             assert!(r.text().contains("user3"));
             r.text().contains("GitHub is unavailable")
@@ -151,7 +133,7 @@ async fn a_stale_list_stands_in_when_github_fails() {
     // A definite "not found" is not papered over with old data.
     app.fake
         .set_repo_behaviour("o", "r", Behaviour::Status(404));
-    assert!(eventually(&app, "/o/r", |r| r.status == 404).await);
+    assert!(common::viewed_until(&app, "/o/r", |r| r.status == 404).await);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -220,7 +202,7 @@ async fn a_kept_page_gives_way_when_its_list_expires() {
     app.fake.set_contributors("o", "r", users(3));
     tokio::time::sleep(Duration::from_millis(400)).await;
     // The expired list is served once more, and refreshed on the way.
-    assert!(eventually(&app, "/o/r", |r| r.text().contains("user3")).await);
+    assert!(common::viewed_until(&app, "/o/r", |r| r.text().contains("user3")).await);
     assert_eq!(app.fake.contributors_requests(), 2);
 }
 
@@ -263,16 +245,18 @@ async fn a_kept_page_follows_its_list_and_spelling() {
     // The list changed upstream: a background revalidation brings a new
     // list, and the page kept from the old one is not served again.
     app.fake.set_contributors("o", "r", users(3));
-    assert!(eventually(&app, "/o/r", |r| r.text().contains("user3")).await);
+    assert!(common::viewed_until(&app, "/o/r", |r| r.text().contains("user3")).await);
 
     // A stale page is rendered for its answer and not kept: once GitHub is
     // back, the note is gone.
     app.fake
         .set_repo_behaviour("o", "r", Behaviour::Status(502));
-    assert!(eventually(&app, "/o/r", |r| r.text().contains("GitHub is unavailable")).await);
+    assert!(
+        common::viewed_until(&app, "/o/r", |r| r.text().contains("GitHub is unavailable")).await
+    );
     app.fake.clear_behaviours();
     assert!(
-        eventually(&app, "/o/r", |r| {
+        common::viewed_until(&app, "/o/r", |r| {
             !r.text().contains("GitHub is unavailable")
                 && r.header("cache-control")
                     == Some("public, max-age=0, stale-while-revalidate=60, stale-if-error=86400")

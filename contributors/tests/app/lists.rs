@@ -228,15 +228,7 @@ async fn each_page_is_revalidated_with_its_own_validators() {
 
     // A list changed upstream comes in at a later revalidation.
     app.fake.set_contributors("o", "r", users(260));
-    let mut latest = 0;
-    for _ in 0..500 {
-        latest = rows(&app.get("/o/r?max=500").await);
-        if latest == 260 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert_eq!(latest, 260);
+    assert!(common::viewed_until(&app, "/o/r?max=500", |r| rows(r) == 260).await);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -246,30 +238,16 @@ async fn a_list_of_pages_stands_in_when_github_fails() {
     assert_eq!(rows(&app.get("/o/r?max=250").await), 250);
     app.fake
         .set_repo_behaviour("o", "r", Behaviour::Status(502));
-    let mut noted = false;
-    for _ in 0..500 {
-        let reply = app.get("/o/r?max=250").await;
+    let noted = common::viewed_until(&app, "/o/r?max=250", |reply| {
         assert_eq!(reply.status, 200);
-        assert_eq!(rows(&reply), 250);
-        if reply.text().contains("GitHub is unavailable") {
-            noted = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert!(noted);
+        assert_eq!(rows(reply), 250);
+        reply.text().contains("GitHub is unavailable")
+    });
+    assert!(noted.await);
     // A "not found" on any page is remembered, for every size.
     app.fake.remove_repo("o", "r");
     app.fake.clear_behaviours();
-    let mut status = 0;
-    for _ in 0..500 {
-        status = app.get("/o/r?max=10").await.status;
-        if status == 404 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert_eq!(status, 404);
+    assert!(common::viewed_until(&app, "/o/r?max=10", |r| r.status == 404).await);
 }
 
 /// Each page asked for costs the client one of its lookups, asked for

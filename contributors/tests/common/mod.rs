@@ -179,6 +179,18 @@ pub async fn eventually(done: impl Fn() -> bool) -> bool {
     false
 }
 
+/// Views `path` until `done` holds for the answer (bounded: 500 × 20 ms):
+/// for what a background refresh changes a moment after a view.
+pub async fn viewed_until(app: &TestApp, path: &str, done: impl Fn(&Reply) -> bool) -> bool {
+    for _ in 0..500 {
+        if done(&app.get(path).await) {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    false
+}
+
 /// Polls (bounded) until something accepts connections on `addr`.
 pub async fn wait_until_listening(addr: std::net::SocketAddr) -> bool {
     for _ in 0..100 {
